@@ -1,0 +1,82 @@
+/*
+ * conf.h - the configuration file, deskgate.conf(5).
+ *
+ * GLib key-file syntax with sections. Every key is declared in one table
+ * in conf.c (name, type, default, range); an unknown section or key, a
+ * value of the wrong type and a missing required key are errors that name
+ * the file, the line and the key.
+ */
+#ifndef DESK_CONF_H
+#define DESK_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <glib.h>
+
+#ifndef DESK_DEFAULT_CONFIG
+#define DESK_DEFAULT_CONFIG "/etc/deskgate/deskgate.conf"
+#endif
+
+struct desk_conf {
+	char *path;		/* the file this was read from */
+
+	/* [desk] */
+	char *name;		/* shown in notices */
+	char *address;		/* intake address, lower case */
+	char *address_local;	/* its local part: "support" */
+	char *domain;		/* its domain: "desk.example" */
+	GBytes *secret;		/* token key, decoded from hex */
+	char *hours;		/* "09:00-18:00" as written */
+	char *timezone;		/* "+04:00" as written */
+	char **languages;	/* NULL-terminated, e.g. {"en","ru"} */
+	char *contact_url;	/* where non-owners are sent */
+	char *templates;	/* directory with en/ and ru/ */
+	char *filters;		/* directory of *.rules files */
+	gint64 max_message_size; /* bytes */
+	int time_limit;		/* seconds, well under command_time_limit */
+	int stranger_notice_hours; /* one notice per stranger per this */
+
+	/* [store] */
+	char *store_path;
+	int busy_timeout;	/* milliseconds */
+
+	/* [relay] */
+	char *relay_host;
+	int relay_port;
+	int relay_timeout;	/* seconds */
+	int retry_first;	/* seconds before the first retry */
+	int retry_max;		/* the longest delay between retries */
+	int retry_give_up;	/* seconds after queueing to give up */
+
+	/* [staff] */
+	char *staff_notify;
+
+	/* [guard] */
+	char **guard_addresses;	/* lower case */
+	char *guard_action;	/* "reject" or "reply" */
+
+	/* [log] */
+	char *log_target;	/* syslog, stderr or a file path */
+};
+
+/*
+ * conf_load - read and check PATH. Returns NULL with ERROR set (code
+ * DESK_ERROR_CONFIG, message "FILE:LINE: [section] key: problem").
+ * (transfer full)
+ */
+struct desk_conf *conf_load(const char *path, GError **error);
+void conf_free(struct desk_conf *conf);
+
+/*
+ * conf_is_valid_address - whether S looks like a mailbox address
+ * local@domain with no spaces or brackets.
+ */
+bool conf_is_valid_address(const char *s);
+
+/*
+ * conf_print_keys - print every key with its default and a line of help,
+ * for "deskctl config --defaults".
+ */
+void conf_print_keys(FILE *out);
+
+#endif

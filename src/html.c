@@ -1,0 +1,264 @@
+/*
+ * html.c - walk libxml2's HTML tree and write text.
+ *
+ * libxml2's HTML parser is a tolerant, real parser (what browsers call
+ * tag soup comes out as a tree); regular expressions over markup are not
+ * used anywhere. Recursion is bounded so that a deeply nested document
+ * cannot exhaust the stack.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "html.h"
+
+#define HTML_MAX_DEPTH 256
+
+struct html_out {
+	GString *text;
+	unsigned flags;
+	int pre;		/* inside <pre> */
+	bool space;		/* a space is pending */
+	int newlines;		/* newlines at the end of text */
+};
+
+static bool
+html_name_is(const xmlNode *node, const char *name)
+{
+	return node->name != NULL &&
+	    g_ascii_strcasecmp((const char *)node->name, name) == 0;
+}
+
+static bool
+html_is_block(const xmlNode *node)
+{
+	static const char *const blocks[] = {
+		"p", "div", "table", "tr", "ul", "ol", "li", "h1", "h2",
+		"h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "dl",
+		"dt", "dd", "address", "center", "form", "section",
+		"article", "header", "footer", "nav", "aside", "main",
+		"figure", "title", NULL
+	};
+	int i;
+
+	for (i = 0; blocks[i] != NULL; i++)
+		if (html_name_is(node, blocks[i]))
+			return true;
+	return false;
+}
+
+static void
+html_newlines(struct html_out *out, int want)
+{
+	out->space = false;
+	if (out->text->len == 0)
+		return;
+	while (out->newlines < want) {
+		g_string_append_c(out->text, '\n');
+		out->newlines++;
+	}
+}
+
+static void
+html_word_text(struct html_out *out, const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (out->pre) {
+			g_string_append_c(out->text, *p);
+			out->newlines = *p == '\n' ? out->newlines + 1 : 0;
+			continue;
+		}
+		if (g_ascii_isspace(*p)) {
+			if (out->text->len > 0 && out->newlines == 0)
+				out->space = true;
+			continue;
+		}
+		/* U+00A0 no-break space counts as a space */
+		if ((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] == 0xa0) {
+			if (out->text->len > 0 && out->newlines == 0)
+				out->space = true;
+			p++;
+			continue;
+		}
+		if (out->space)
+			g_string_append_c(out->text, ' ');
+		out->space = false;
+		g_string_append_c(out->text, *p);
+		out->newlines = 0;
+	}
+}
+
+static bool
+html_attr_has_class(xmlNode *node, const char *attr, const char *word)
+{
+	xmlChar *value = xmlGetProp(node, (const xmlChar *)attr);
+	bool found = false;
+
+	if (value != NULL) {
+		char **words = g_strsplit_set((const char *)value, " \t\r\n",
+		    -1);
+		int i;
+
+		for (i = 0; words[i] != NULL && !found; i++)
+			found = strcmp(words[i], word) == 0;
+		g_strfreev(words);
+		xmlFree(value);
+	}
+	return found;
+}
+
+/* The markers mail clients put around quoted history. */
+static bool
+html_is_quote(xmlNode *node)
+{
+	if (html_name_is(node, "blockquote"))
+		return true;
+	return html_attr_has_class(node, "class", "gmail_quote") ||
+	    html_attr_has_class(node, "class", "yahoo_quoted") ||
+	    html_attr_has_class(node, "class", "moz-cite-prefix") ||
+	    html_attr_has_class(node, "id", "divRplyFwdMsg") ||
+	    html_attr_has_class(node, "id", "appendonsend");
+}
+
+static void html_walk(struct html_out *out, xmlNode *node, int depth);
+
+static void
+html_element(struct html_out *out, xmlNode *node, int depth)
+{
+	bool block = html_is_block(node);
+	xmlChar *href = NULL;
+	size_t link_start = 0;
+
+	if (html_name_is(node, "script") || html_name_is(node, "style") ||
+	    html_name_is(node, "head") || html_name_is(node, "noscript"))
+		return;
+	if ((out->flags & HTML_DROP_QUOTES) && html_is_quote(node))
+		return;
+	if (html_name_is(node, "br")) {
+		g_string_append_c(out->text, '\n');
+		out->newlines++;
+		out->space = false;
+		return;
+	}
+	if (html_name_is(node, "img")) {
+		xmlChar *alt = xmlGetProp(node, (const xmlChar *)"alt");
+
+		if (alt != NULL && *alt != '\0') {
+			html_word_text(out, " [");
+			html_word_text(out, (const char *)alt);
+			html_word_text(out, "]");
+		}
+		xmlFree(alt);
+		return;
+	}
+	if (block)
+		html_newlines(out, html_name_is(node, "p") ||
+		    html_name_is(node, "blockquote") ||
+		    html_name_is(node, "table") ? 2 : 1);
+	if (html_name_is(node, "li"))
+		html_word_text(out, "- ");
+	if (html_name_is(node, "td") || html_name_is(node, "th"))
+		out->space = out->text->len > 0 && out->newlines == 0;
+	if (html_name_is(node, "pre"))
+		out->pre++;
+	if (html_name_is(node, "a")) {
+		href = xmlGetProp(node, (const xmlChar *)"href");
+		link_start = out->text->len;
+	}
+
+	html_walk(out, node->children, depth + 1);
+
+	if (href != NULL) {
+		const char *target = (const char *)href;
+		const char *shown = out->text->str + link_start;
+
+		if (g_str_has_prefix(target, "mailto:"))
+			target += 7;
+		if (*target != '\0' && *target != '#' &&
+		    strstr(shown, target) == NULL) {
+			html_word_text(out, " <");
+			html_word_text(out, target);
+			html_word_text(out, ">");
+		}
+		xmlFree(href);
+	}
+	if (html_name_is(node, "pre"))
+		out->pre--;
+	if (block)
+		html_newlines(out, html_name_is(node, "p") ||
+		    html_name_is(node, "table") ? 2 : 1);
+}
+
+static void
+html_walk(struct html_out *out, xmlNode *node, int depth)
+{
+	if (depth > HTML_MAX_DEPTH)
+		return;
+	for (; node != NULL; node = node->next) {
+		switch (node->type) {
+		case XML_ELEMENT_NODE:
+			html_element(out, node, depth);
+			break;
+		case XML_TEXT_NODE:
+		case XML_CDATA_SECTION_NODE:
+			if (node->content != NULL)
+				html_word_text(out, (const char *)node->content);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Fold runs of blank lines and strip trailing spaces and blank ends. */
+static char *
+html_tidy(GString *text)
+{
+	char **lines = g_strsplit(text->str, "\n", -1);
+	GString *out = g_string_new(NULL);
+	int i, blank = 0;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		g_strchomp(lines[i]);
+		if (*lines[i] == '\0') {
+			blank++;
+			continue;
+		}
+		if (out->len > 0)
+			g_string_append(out, blank ? "\n\n" : "\n");
+		blank = 0;
+		g_string_append(out, lines[i]);
+	}
+	g_strfreev(lines);
+	return g_string_free(out, FALSE);
+}
+
+char *
+html_to_text(const char *html, size_t len, unsigned flags)
+{
+	struct html_out out = { 0 };
+	htmlDocPtr doc;
+	char *text;
+
+	if (len == 0 || len > INT32_MAX)
+		return g_strdup("");
+	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	    HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED);
+	if (doc == NULL)
+		return g_strdup("");
+	out.text = g_string_new(NULL);
+	out.flags = flags;
+	html_walk(&out, xmlDocGetRootElement(doc) ?
+	    doc->children : NULL, 0);
+	xmlFreeDoc(doc);
+	text = html_tidy(out.text);
+	g_string_free(out.text, TRUE);
+	return text;
+}

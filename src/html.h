@@ -1,0 +1,23 @@
+/*
+ * html.h - HTML to readable plain text, on libxml2's HTML parse tree.
+ *
+ * Block elements end lines, list items get a dash, links keep their
+ * target when it differs from their text, scripts and styles vanish,
+ * white space is folded outside <pre>. With HTML_DROP_QUOTES the quoted
+ * history that mail clients wrap in known elements (blockquote,
+ * gmail_quote, divRplyFwdMsg, yahoo_quoted, moz-cite-prefix) is dropped.
+ */
+#ifndef DESK_HTML_H
+#define DESK_HTML_H
+
+#include <stddef.h>
+
+#define HTML_DROP_QUOTES 0x1
+
+/*
+ * html_to_text - the text of the UTF-8 HTML document HTML (LEN bytes).
+ * Never fails: unparseable input gives the empty string. (transfer full)
+ */
+char *html_to_text(const char *html, size_t len, unsigned flags);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * intake.h - what deskgate does with one received message for one
+ * recipient: the routing, the ticket decisions and the single
+ * transaction that records them.
+ *
+ * Everything one message causes (the message row, its attachments, a new
+ * ticket or a ticket change, the notices it triggers, the audit entry) is
+ * written in one BEGIN IMMEDIATE transaction, so a crash at any point
+ * leaves either all of it or none of it, and postfix's retry finds a
+ * clean store. A redelivery (same Message-ID and body, same recipient)
+ * is recognised and changes nothing.
+ */
+#ifndef DESK_INTAKE_H
+#define DESK_INTAKE_H
+
+#include <stdint.h>
+
+#include "classify.h"
+#include "conf.h"
+#include "mime-message.h"
+#include "rules.h"
+#include "spool.h"
+#include "store.h"
+
+struct intake {
+	const struct desk_conf *conf;
+	struct store *store;
+	struct rules *robots;		/* filters/robots.rules */
+	struct rules *assessment;	/* filters/assessment.rules */
+};
+
+enum intake_action {
+	INTAKE_CREATED,		/* a new ticket */
+	INTAKE_UPDATED,		/* filed in an existing ticket */
+	INTAKE_DUPLICATE,	/* delivered before: nothing changed */
+	INTAKE_STRANGER,	/* no license owner: stored, no ticket */
+	INTAKE_ROBOT,		/* auto-reply, bounce, list, loop: stored */
+	INTAKE_QUARANTINED,	/* unparseable: stored raw and flagged */
+	INTAKE_NOUSER,		/* not an address of the desk */
+};
+
+struct intake_result {
+	enum intake_action action;
+	int64_t ticket;		/* 0: none */
+	int notices;		/* notices queued */
+	char *dsn;		/* INTAKE_NOUSER: the line for postfix */
+	char *detail;		/* for the log line, may be NULL */
+};
+
+/* What arrived: the envelope and the parsed message. */
+struct intake_mail {
+	const char *sender;	/* envelope sender, "" for <> */
+	const char *recipient;
+	const struct spool *spool;
+	const struct mail *mail;
+	const struct classification *class;
+};
+
+const char *intake_action_name(enum intake_action action);
+
+/*
+ * intake_load_rules - compile the rule files IN needs from the conf's
+ * filters directory.
+ */
+int intake_load_rules(struct intake *in, GError **error);
+void intake_free_rules(struct intake *in);
+
+/*
+ * intake_deliver - route, decide and store M. Returns 0 with RES filled
+ * (free with intake_result_clear), or -1 with ERROR: DESK_ERROR_TEMP
+ * means "try again later", anything else is a configuration problem
+ * (the caller defers too: the postmaster's mistake must not bounce mail).
+ */
+int intake_deliver(struct intake *in, const struct intake_mail *m,
+    struct intake_result *res, GError **error);
+void intake_result_clear(struct intake_result *res);
+
+/*
+ * intake_dedup_key - the duplicate-detection key of M: SHA-256 over the
+ * Message-ID, the recipient and the body hash (the whole message's hash
+ * when there is no Message-ID). (transfer full)
+ */
+char *intake_dedup_key(const struct intake_mail *m);
+
+#endif

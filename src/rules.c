@@ -1,0 +1,237 @@
+/*
+ * rules.c - load and match PCRE2 rule files.
+ */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "rules.h"
+
+#define RULES_MATCH_LIMIT	1000000
+#define RULES_DEPTH_LIMIT	10000
+
+struct rules {
+	GPtrArray *list;		/* struct rule * */
+	pcre2_match_data *match;
+	pcre2_match_context *context;
+};
+
+static void
+rule_free(gpointer p)
+{
+	struct rule *r = p;
+
+	pcre2_code_free(r->code);
+	g_free(r->label);
+	g_free(r->field);
+	g_free(r->pattern);
+	g_free(r->where);
+	g_free(r);
+}
+
+/* Replace ${name} by \Q value \E, so a value never acts as syntax. */
+static char *
+rules_substitute(const char *pattern, GHashTable *vars, const char *where,
+    GError **error)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = pattern;
+
+	while (*p != '\0') {
+		const char *open = strstr(p, "${"), *close;
+		char *name;
+		const char *value;
+
+		if (open == NULL) {
+			g_string_append(out, p);
+			break;
+		}
+		g_string_append_len(out, p, open - p);
+		close = strchr(open, '}');
+		if (close == NULL) {
+			g_string_append(out, open);
+			break;
+		}
+		name = g_strndup(open + 2, close - open - 2);
+		value = vars ? g_hash_table_lookup(vars, name) : NULL;
+		if (value == NULL) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s: unknown variable ${%s}", where, name);
+			g_free(name);
+			g_string_free(out, TRUE);
+			return NULL;
+		}
+		g_string_append(out, "\\Q");
+		g_string_append(out, value);
+		g_string_append(out, "\\E");
+		g_free(name);
+		p = close + 1;
+	}
+	return g_string_free(out, FALSE);
+}
+
+static bool
+rules_field_is_known(const char *field)
+{
+	static const char *const known[] = {
+		"subject", "from", "sender", "line", "text", NULL
+	};
+	int i;
+
+	if (g_str_has_prefix(field, "header:") && field[7] != '\0')
+		return true;
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(field, known[i]) == 0)
+			return true;
+	return false;
+}
+
+struct rules *
+rules_load(const char *path, GHashTable *vars, GError **error)
+{
+	struct rules *rules = g_new0(struct rules, 1);
+	char *text = NULL, **lines = NULL;
+	GError *local = NULL;
+	uint32_t captures = 0;
+	int i;
+
+	rules->list = g_ptr_array_new_with_free_func(rule_free);
+	if (!g_file_get_contents(path, &text, NULL, &local)) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+		    "rule file: %s", local->message);
+		g_error_free(local);
+		goto fail;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]), **words, *where, *pattern;
+		struct rule *r;
+		int errcode, jit;
+		PCRE2_SIZE erroff;
+
+		if (*line == '\0' || *line == '#')
+			continue;
+		where = g_strdup_printf("%s:%d", path, i + 1);
+		words = g_regex_split_simple("[ \t]+", line, 0, 0);
+		if (g_strv_length(words) < 3) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s: want \"LABEL FIELD PATTERN\"", where);
+			g_strfreev(words);
+			g_free(where);
+			goto fail;
+		}
+		if (!rules_field_is_known(words[1])) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s: unknown field \"%s\"", where, words[1]);
+			g_strfreev(words);
+			g_free(where);
+			goto fail;
+		}
+		/* the pattern is the rest of the line, spaces and all */
+		pattern = line + strlen(words[0]);
+		pattern += strspn(pattern, " \t");
+		pattern += strlen(words[1]);
+		pattern += strspn(pattern, " \t");
+		r = g_new0(struct rule, 1);
+		r->label = g_strdup(words[0]);
+		r->field = g_strdup(words[1]);
+		r->where = where;
+		g_strfreev(words);
+		r->pattern = rules_substitute(pattern, vars, where, error);
+		if (r->pattern == NULL) {
+			rule_free(r);
+			goto fail;
+		}
+		r->code = pcre2_compile((PCRE2_SPTR)r->pattern,
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+		    &errcode, &erroff, NULL);
+		if (r->code == NULL) {
+			PCRE2_UCHAR msg[256];
+
+			pcre2_get_error_message(errcode, msg, sizeof(msg));
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s:%zu: %s", where, (size_t)erroff + 1,
+			    (const char *)msg);
+			rule_free(r);
+			goto fail;
+		}
+		jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+		if (jit != 0 && jit != PCRE2_ERROR_JIT_BADOPTION &&
+		    jit != PCRE2_ERROR_NOMEMORY)
+			log_debug("%s: no JIT (%d)", where, jit);
+		{
+			uint32_t n = 0;
+
+			pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT,
+			    &n);
+			if (n > captures)
+				captures = n;
+		}
+		g_ptr_array_add(rules->list, r);
+	}
+	rules->match = pcre2_match_data_create(captures + 1, NULL);
+	rules->context = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(rules->context, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(rules->context, RULES_DEPTH_LIMIT);
+	g_strfreev(lines);
+	g_free(text);
+	return rules;
+fail:
+	g_strfreev(lines);
+	g_free(text);
+	rules_free(rules);
+	return NULL;
+}
+
+void
+rules_free(struct rules *rules)
+{
+	if (rules == NULL)
+		return;
+	g_ptr_array_unref(rules->list);
+	pcre2_match_data_free(rules->match);
+	pcre2_match_context_free(rules->context);
+	g_free(rules);
+}
+
+guint
+rules_count(const struct rules *rules)
+{
+	return rules->list->len;
+}
+
+const struct rule *
+rules_get(const struct rules *rules, guint i)
+{
+	return g_ptr_array_index(rules->list, i);
+}
+
+bool
+rules_match(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, size_t *start_r, size_t *end_r)
+{
+	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, 0, 0,
+	    rules->match, rules->context);
+	PCRE2_SIZE *ov;
+
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return false;
+	if (rc < 0) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		log_warn("%s: match failed, taken as no match: %s",
+		    rule->where, (const char *)msg);
+		return false;
+	}
+	ov = pcre2_get_ovector_pointer(rules->match);
+	if (start_r != NULL)
+		*start_r = ov[0];
+	if (end_r != NULL)
+		*end_r = ov[1] < ov[0] ? ov[0] : ov[1];
+	return true;
+}

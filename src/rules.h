@@ -1,0 +1,55 @@
+/*
+ * rules.h - rule files: PCRE2 patterns kept out of the C code.
+ *
+ * A rule file (filters/NAME.rules) has one rule per line:
+ *
+ *	LABEL  FIELD  PATTERN
+ *
+ * LABEL is what a match means to the caller (a class, "cut", "agree"...),
+ * FIELD is what the pattern is matched against (header:NAME, subject,
+ * from, sender, line, text), and PATTERN, the rest of the line, is a
+ * PCRE2 pattern in UTF mode. "#" starts a comment line. ${desk_address}
+ * in a pattern stands for the desk's address, quoted.
+ *
+ * Patterns are compiled once per process, with JIT when it is available;
+ * matching is bounded by match and depth limits, and a subject that hits
+ * a limit counts as no match (with a warning), never as an error: the
+ * sender controls the subject.
+ */
+#ifndef DESK_RULES_H
+#define DESK_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <glib.h>
+
+struct rule {
+	char *label;
+	char *field;
+	char *pattern;
+	char *where;		/* "FILE:LINE", for reasons and errors */
+	void *code;		/* pcre2_code * */
+};
+
+struct rules;
+
+/*
+ * rules_load - compile the rules of PATH. VARS (char * -> char *, may be
+ * NULL) gives the values of ${name} references. Errors name the file,
+ * line and column. (transfer full)
+ */
+struct rules *rules_load(const char *path, GHashTable *vars, GError **error);
+void rules_free(struct rules *rules);
+
+guint rules_count(const struct rules *rules);
+const struct rule *rules_get(const struct rules *rules, guint i);
+
+/*
+ * rules_match - whether RULE matches SUBJECT (LEN bytes, need not be
+ * NUL-terminated). On a match *START_R and *END_R (may be NULL) get the
+ * offsets of the whole match.
+ */
+bool rules_match(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, size_t *start_r, size_t *end_r);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * spool.c - stdin to a temporary file, hashed on the way.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "spool.h"
+
+int
+spool_tmpfile(const char *dir, GError **error)
+{
+	char *path;
+	int fd;
+
+	if (dir == NULL)
+		dir = g_get_tmp_dir();
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	path = g_build_filename(dir, "deskgate.XXXXXX", NULL);
+	fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "creating a spool file in %s: %s", dir, g_strerror(errno));
+		g_free(path);
+		return -1;
+	}
+	unlink(path);
+	g_free(path);
+	return fd;
+}
+
+static int
+spool_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Find where the header ends: the first empty line, "\n\n" or "\n\r\n".
+ * STATE carries the last bytes seen across buffers: 0 start of a line
+ * (nothing else on it yet), 1 inside a line, 2 saw '\r' at line start.
+ * Returns the offset in BUF just past the empty line, or -1.
+ */
+static ssize_t
+spool_header_end(int *state, const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = buf[i];
+
+		switch (*state) {
+		case 0:
+			if (c == '\n')
+				return (ssize_t)i + 1;
+			*state = c == '\r' ? 2 : 1;
+			break;
+		case 1:
+			if (c == '\n')
+				*state = 0;
+			break;
+		case 2:
+			if (c == '\n')
+				return (ssize_t)i + 1;
+			*state = 1;
+			break;
+		}
+	}
+	return -1;
+}
+
+struct spool *
+spool_read(int fd, int64_t limit, const char *dir, GError **error)
+{
+	struct spool *spool = g_new0(struct spool, 1);
+	GChecksum *all = g_checksum_new(G_CHECKSUM_SHA256);
+	GChecksum *body = g_checksum_new(G_CHECKSUM_SHA256);
+	enum { BUFSIZE = 64 * 1024 };
+	char *buf = g_malloc(BUFSIZE);
+	bool in_body = false;
+	int state = 0;
+
+	spool->fd = spool_tmpfile(dir, error);
+	if (spool->fd < 0)
+		goto fail;
+	for (;;) {
+		ssize_t n = read(fd, buf, BUFSIZE), start = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "reading the message: %s", g_strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (spool->too_big)
+			continue;	/* drain, so the writer sees no EPIPE */
+		if (spool->size + n > limit) {
+			spool->too_big = true;
+			continue;
+		}
+		if (spool_write_all(spool->fd, buf, (size_t)n) < 0) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "writing the spool file: %s", g_strerror(errno));
+			goto fail;
+		}
+		g_checksum_update(all, (const guchar *)buf, n);
+		if (!in_body) {
+			ssize_t end = spool_header_end(&state, buf, n);
+
+			if (end >= 0) {
+				in_body = true;
+				start = end;
+			}
+		}
+		if (in_body && n > start)
+			g_checksum_update(body, (const guchar *)buf + start,
+			    n - start);
+		spool->size += n;
+	}
+	spool->sha256 = g_strdup(g_checksum_get_string(all));
+	spool->body_sha256 = g_strdup(g_checksum_get_string(body));
+	g_checksum_free(all);
+	g_checksum_free(body);
+	g_free(buf);
+	if (spool_rewind(spool, error) < 0) {
+		spool_free(spool);
+		return NULL;
+	}
+	return spool;
+fail:
+	g_checksum_free(all);
+	g_checksum_free(body);
+	g_free(buf);
+	spool_free(spool);
+	return NULL;
+}
+
+int
+spool_rewind(struct spool *spool, GError **error)
+{
+	if (lseek(spool->fd, 0, SEEK_SET) < 0) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "rewinding the spool file: %s", g_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+spool_free(struct spool *spool)
+{
+	if (spool == NULL)
+		return;
+	if (spool->fd >= 0)
+		close(spool->fd);
+	g_free(spool->sha256);
+	g_free(spool->body_sha256);
+	g_free(spool);
+}

@@ -1,0 +1,43 @@
+/*
+ * spool.h - copy the message from a pipe into an unlinked temporary file.
+ *
+ * postfix hands deskgate a pipe, which cannot seek; with a seekable file
+ * GMime keeps parts as ranges of the stream instead of copies in memory,
+ * and the raw bytes can be stored in chunks. While copying, the spool
+ * hashes the whole message and, separately, its body (everything after
+ * the first empty line), for duplicate detection that survives a relay
+ * adding a Received: line on a re-send.
+ */
+#ifndef DESK_SPOOL_H
+#define DESK_SPOOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+struct spool {
+	int fd;			/* read/write, unlinked; at offset 0 */
+	int64_t size;		/* bytes spooled (all of them if !too_big) */
+	bool too_big;		/* more than the limit came; rest drained */
+	char *sha256;		/* of the whole message, hex */
+	char *body_sha256;	/* of the bytes after the header, hex */
+};
+
+/*
+ * spool_read - read FD to its end into a new spool in DIR (NULL: the
+ * temporary directory). Past LIMIT bytes the input is drained and thrown
+ * away and too_big is set. NULL with ERROR (DESK_ERROR_TEMP) when the
+ * disk or the pipe fails. (transfer full)
+ */
+struct spool *spool_read(int fd, int64_t limit, const char *dir,
+    GError **error);
+
+/* spool_rewind - seek back to the start; 0 or -1 with ERROR. */
+int spool_rewind(struct spool *spool, GError **error);
+
+void spool_free(struct spool *spool);
+
+/* spool_tmpfile - an unlinked read/write file in DIR; -1 with ERROR. */
+int spool_tmpfile(const char *dir, GError **error);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * store-sql.c - the text of every statement the programs run.
+ *
+ * Times are bound by the caller (tests can pin them); "now" in SQL is
+ * used only where the store itself stamps a row.
+ */
+#include "config.h"
+
+#include <glib.h>
+
+#include "store-sql.h"
+
+#define NOW "CAST(strftime('%s', 'now') AS INTEGER)"
+
+static const char *const store_sql[SQL_COUNT] = {
+	[SQL_CUSTOMER_INSERT] =
+	    "INSERT INTO customers (email, name, lang, preapprove, created)"
+	    " VALUES (?1, ?2, ?3, ?4, " NOW ")",
+	[SQL_CUSTOMER_BY_ADDRESS] =
+	    "SELECT c.id, c.email, c.name, c.lang, c.preapprove"
+	    " FROM customer_addresses a JOIN customers c"
+	    " ON c.id = a.customer_id WHERE a.address = ?1",
+	[SQL_CUSTOMER_BY_ID] =
+	    "SELECT id, email, name, lang, preapprove FROM customers"
+	    " WHERE id = ?1",
+	[SQL_ADDRESS_INSERT] =
+	    "INSERT INTO customer_addresses (address, customer_id)"
+	    " VALUES (?1, ?2)",
+	[SQL_ADDRESS_LIST] =
+	    "SELECT address FROM customer_addresses WHERE customer_id = ?1"
+	    " ORDER BY rowid",
+	[SQL_LICENSE_INSERT] =
+	    "INSERT INTO licenses (customer_id, product, kind, credits,"
+	    " created) VALUES (?1, ?2, ?3, ?4, " NOW ")",
+	[SQL_LICENSE_COUNT] =
+	    "SELECT count(*) FROM licenses WHERE customer_id = ?1",
+	[SQL_LICENSE_COUNT_PRODUCT] =
+	    "SELECT count(*) FROM licenses WHERE customer_id = ?1"
+	    " AND product = ?2",
+	[SQL_STAFF_INSERT] =
+	    "INSERT INTO staff (email, name, created) VALUES (?1, ?2, " NOW ")",
+	[SQL_STAFF_BY_ADDRESS] =
+	    "SELECT id FROM staff WHERE email = ?1",
+	[SQL_LEDGER_INSERT] =
+	    "INSERT INTO ledger (customer_id, delta, reason, ticket_id,"
+	    " license_id, price_cents, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW ")",
+	[SQL_LEDGER_BALANCE] =
+	    "SELECT coalesce(sum(delta), 0) FROM ledger WHERE customer_id = ?1",
+	[SQL_LEDGER_LIST] =
+	    "SELECT id, delta, reason, ticket_id, license_id, price_cents,"
+	    " created FROM ledger WHERE customer_id = ?1 ORDER BY id",
+	[SQL_TICKET_INSERT] =
+	    "INSERT INTO tickets (customer_id, subject, status, preapproved,"
+	    " lang, flags, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW ", " NOW ")",
+	[SQL_TICKET_BY_ID] =
+	    "SELECT t.id, t.customer_id, c.email, t.subject, t.status,"
+	    " t.category, t.charged, t.preapproved, t.lang, t.flags,"
+	    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
+	    " t.created, t.updated"
+	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+	    " WHERE t.id = ?1",
+	[SQL_TICKET_LIST] =
+	    "SELECT t.id, t.customer_id, c.email, t.subject, t.status,"
+	    " t.category, t.charged, t.preapproved, t.lang, t.flags,"
+	    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
+	    " t.created, t.updated"
+	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+	    " ORDER BY t.id",
+	[SQL_TICKET_SET_STATUS] =
+	    "UPDATE tickets SET status = ?2, updated = " NOW " WHERE id = ?1",
+	[SQL_MESSAGE_INSERT] =
+	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
+	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
+	    " flags, text, raw, size, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " zeroblob(?13), ?13, " NOW ")",
+	[SQL_MESSAGE_BY_DEDUP] =
+	    "SELECT id FROM messages WHERE dedup_key = ?1",
+	[SQL_MESSAGE_BY_MESSAGE_ID] =
+	    "SELECT ticket_id FROM messages WHERE message_id = ?1"
+	    " AND ticket_id IS NOT NULL ORDER BY id LIMIT 1",
+	[SQL_MESSAGE_LIST_BY_TICKET] =
+	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
+	    " recipient, subject, class, flags, text, size, created"
+	    " FROM messages WHERE ticket_id = ?1 ORDER BY id",
+	[SQL_MESSAGE_LIST_UNFILED] =
+	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
+	    " recipient, subject, class, flags, text, size, created"
+	    " FROM messages WHERE ticket_id IS NULL ORDER BY id",
+	[SQL_ATTACHMENT_INSERT] =
+	    "INSERT INTO attachments (message_row, filename, content_type,"
+	    " size, content) VALUES (?1, ?2, ?3, ?4, zeroblob(?4))",
+	[SQL_ATTACHMENT_LIST] =
+	    "SELECT id, filename, content_type, size FROM attachments"
+	    " WHERE message_row = ?1 ORDER BY id",
+	[SQL_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (ticket_id, kind, env_from, rcpt, subject,"
+	    " reply_to, message_id, text, raw, next_attempt, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " NOW ", " NOW ")",
+	[SQL_OUTBOX_LIST] =
+	    "SELECT id, ticket_id, kind, env_from, rcpt, subject, reply_to,"
+	    " message_id, text, NULL, status, attempts, next_attempt,"
+	    " last_error, created FROM outbox ORDER BY id",
+	[SQL_OUTBOX_DUE] =
+	    "SELECT id, ticket_id, kind, env_from, rcpt, subject, reply_to,"
+	    " message_id, text, raw, status, attempts, next_attempt,"
+	    " last_error, created FROM outbox"
+	    " WHERE (status = 'queued' AND next_attempt <= ?1)"
+	    " OR (status = 'sending' AND next_attempt <= ?1 - ?2)"
+	    " ORDER BY id",
+	[SQL_OUTBOX_CLAIM] =
+	    "UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
+	    " next_attempt = ?2 WHERE id = ?1 AND status IN ('queued', 'sending')",
+	[SQL_OUTBOX_SENT] =
+	    "UPDATE outbox SET status = 'sent', sent = ?2, last_error = NULL"
+	    " WHERE id = ?1",
+	[SQL_OUTBOX_RETRY] =
+	    "UPDATE outbox SET status = 'queued', next_attempt = ?2,"
+	    " last_error = ?3 WHERE id = ?1",
+	[SQL_OUTBOX_FAILED] =
+	    "UPDATE outbox SET status = 'failed', last_error = ?2"
+	    " WHERE id = ?1",
+	[SQL_OUTBOX_RECENT_TO] =
+	    "SELECT count(*) FROM outbox WHERE rcpt = ?1 AND kind = ?2"
+	    " AND created >= ?3",
+	[SQL_AUDIT_INSERT] =
+	    "INSERT INTO audit (at, actor, action, ticket_id, detail)"
+	    " VALUES (" NOW ", ?1, ?2, ?3, ?4)",
+};
+
+const char *
+store_sql_text(enum store_stmt s)
+{
+	g_assert(s < SQL_COUNT && store_sql[s] != NULL);
+	return store_sql[s];
+}

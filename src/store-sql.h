@@ -1,0 +1,51 @@
+/*
+ * store-sql.h - every SQL statement of the store, by number.
+ *
+ * All SQL lives in store-sql.c so that one file shows what the programs
+ * ask of the database; statements are prepared once per process, on first
+ * use (store.c).
+ */
+#ifndef DESK_STORE_SQL_H
+#define DESK_STORE_SQL_H
+
+enum store_stmt {
+	SQL_CUSTOMER_INSERT,
+	SQL_CUSTOMER_BY_ADDRESS,
+	SQL_CUSTOMER_BY_ID,
+	SQL_ADDRESS_INSERT,
+	SQL_ADDRESS_LIST,
+	SQL_LICENSE_INSERT,
+	SQL_LICENSE_COUNT,
+	SQL_LICENSE_COUNT_PRODUCT,
+	SQL_STAFF_INSERT,
+	SQL_STAFF_BY_ADDRESS,
+	SQL_LEDGER_INSERT,
+	SQL_LEDGER_BALANCE,
+	SQL_LEDGER_LIST,
+	SQL_TICKET_INSERT,
+	SQL_TICKET_BY_ID,
+	SQL_TICKET_LIST,
+	SQL_TICKET_SET_STATUS,
+	SQL_MESSAGE_INSERT,
+	SQL_MESSAGE_BY_DEDUP,
+	SQL_MESSAGE_BY_MESSAGE_ID,
+	SQL_MESSAGE_LIST_BY_TICKET,
+	SQL_MESSAGE_LIST_UNFILED,
+	SQL_ATTACHMENT_INSERT,
+	SQL_ATTACHMENT_LIST,
+	SQL_OUTBOX_INSERT,
+	SQL_OUTBOX_LIST,
+	SQL_OUTBOX_DUE,
+	SQL_OUTBOX_CLAIM,
+	SQL_OUTBOX_SENT,
+	SQL_OUTBOX_RETRY,
+	SQL_OUTBOX_FAILED,
+	SQL_OUTBOX_RECENT_TO,
+	SQL_AUDIT_INSERT,
+	SQL_COUNT			/* not a statement */
+};
+
+/* The text of statement S. */
+const char *store_sql_text(enum store_stmt s);
+
+#endif

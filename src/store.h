@@ -1,0 +1,281 @@
+/*
+ * store.h - the SQLite store: connection, transactions and the rows of
+ * every table (customers, addresses, licenses, staff, the credit ledger,
+ * tickets, messages, attachments, the outbox and the audit log).
+ *
+ * One short-lived process per mail and many at once: every write runs in
+ * BEGIN IMMEDIATE with a busy timeout, and every failure is classified
+ * (DESK_ERROR_TEMP for what may go away: busy, I/O, full disk).
+ * Times are seconds since the epoch, UTC.
+ */
+#ifndef DESK_STORE_H
+#define DESK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/*
+ * store_open - open the database at PATH. With CREATE the file is made
+ * if missing (only "deskctl init" does that). The schema version is not
+ * checked here: see store_check_version() and store_migrate().
+ * (transfer full)
+ */
+struct store *store_open(const char *path, int busy_timeout_ms, bool create,
+    GError **error);
+void store_close(struct store *store);
+
+/* store_migrate - bring the schema to STORE_SCHEMA_VERSION. */
+int store_migrate(struct store *store, GError **error);
+
+/*
+ * store_check_version - fail (DESK_ERROR_TEMP, so mail waits) unless the
+ * schema is the one this binary was built for.
+ */
+int store_check_version(struct store *store, GError **error);
+
+/* Transactions: store_begin() is BEGIN IMMEDIATE. */
+int store_begin(struct store *store, GError **error);
+int store_commit(struct store *store, GError **error);
+void store_rollback(struct store *store);
+
+/* store_integrity_check - PRAGMA integrity_check is "ok". */
+int store_integrity_check(struct store *store, GError **error);
+
+/* ---- customers, licenses, staff ---- */
+
+struct customer {
+	int64_t id;
+	char *email;
+	char *name;
+	char *lang;
+	bool preapprove;
+};
+
+void customer_clear(struct customer *c);
+
+/* store_customer_add - a customer and its first address. Returns the id. */
+int64_t store_customer_add(struct store *store, const char *email,
+    const char *name, const char *lang, bool preapprove, GError **error);
+
+/*
+ * store_customer_find - the customer one of whose addresses is ADDRESS.
+ * Returns 1 and fills C, 0 when there is none, -1 on error.
+ */
+int store_customer_find(struct store *store, const char *address,
+    struct customer *c, GError **error);
+int store_customer_get(struct store *store, int64_t id, struct customer *c,
+    GError **error);
+
+int store_address_add(struct store *store, int64_t customer_id,
+    const char *address, GError **error);
+/* store_address_list - the customer's addresses. (transfer full) */
+char **store_address_list(struct store *store, int64_t customer_id,
+    GError **error);
+
+int64_t store_license_add(struct store *store, int64_t customer_id,
+    const char *product, const char *kind, int credits, GError **error);
+/* Licenses of a customer (all products when PRODUCT is NULL); -1 on error. */
+int store_license_count(struct store *store, int64_t customer_id,
+    const char *product, GError **error);
+
+int64_t store_staff_add(struct store *store, const char *email,
+    const char *name, GError **error);
+/* 1 when ADDRESS is staff, 0 when not, -1 on error. */
+int store_staff_find(struct store *store, const char *address,
+    GError **error);
+
+/* ---- the credit ledger (append-only; the balance is the sum) ---- */
+
+struct ledger_entry {
+	int64_t id;
+	int delta;
+	char *reason;
+	int64_t ticket_id;	/* 0: none */
+	int64_t license_id;	/* 0: none */
+	int price_cents;	/* -1: none */
+	int64_t created;
+};
+
+int64_t store_ledger_add(struct store *store, int64_t customer_id,
+    int delta, const char *reason, int64_t ticket_id, int64_t license_id,
+    int price_cents, GError **error);
+/* Returns 0 and sets *balance_r, or -1. */
+int store_ledger_balance(struct store *store, int64_t customer_id,
+    int64_t *balance_r, GError **error);
+/* An array of struct ledger_entry *, oldest first. (transfer full) */
+GPtrArray *store_ledger_list(struct store *store, int64_t customer_id,
+    GError **error);
+
+/* ---- tickets, messages, attachments ---- */
+
+struct ticket {
+	int64_t id;
+	int64_t customer_id;
+	char *customer_email;
+	char *subject;
+	char *status;
+	int category;		/* 0: not assessed yet */
+	int charged;
+	bool preapproved;
+	char *lang;
+	char *flags;
+	int messages;
+	int64_t created;
+	int64_t updated;
+};
+
+void ticket_free(struct ticket *t);
+
+int64_t store_ticket_add(struct store *store, int64_t customer_id,
+    const char *subject, const char *status, bool preapproved,
+    const char *lang, const char *flags, GError **error);
+/* 1 and a ticket in *T_R (transfer full), 0 when none, -1 on error. */
+int store_ticket_get(struct store *store, int64_t id, struct ticket **t_r,
+    GError **error);
+/* Set the status of ticket ID (and its time of change). */
+int store_ticket_set_status(struct store *store, int64_t id,
+    const char *status, GError **error);
+/* An array of struct ticket *, by id. (transfer full) */
+GPtrArray *store_ticket_list(struct store *store, GError **error);
+
+/* What deskgate knows of one message it stores or sends. */
+struct message_new {
+	int64_t ticket_id;	/* 0: none (stranger, quarantine) */
+	const char *direction;	/* "in" or "out" */
+	const char *author;	/* customer, staff, stranger, system, robot */
+	const char *message_id;	/* without <>, may be NULL */
+	const char *dedup_key;	/* may be NULL for outbound */
+	const char *envelope_from;
+	const char *recipient;
+	const char *from_addr;
+	const char *subject;
+	const char *class;	/* human, autoreply, bounce, list, loop */
+	const char *flags;	/* "" or e.g. "malformed" */
+	const char *text;	/* UTF-8 text shown to people */
+	int raw_fd;		/* -1: no raw copy */
+	int64_t raw_size;
+};
+
+struct message {
+	int64_t id;
+	int64_t ticket_id;
+	char *direction;
+	char *author;
+	char *message_id;
+	char *from_addr;
+	char *recipient;
+	char *subject;
+	char *class;
+	char *flags;
+	char *text;
+	int64_t size;
+	int64_t created;
+};
+
+void message_free(struct message *m);
+
+int64_t store_message_add(struct store *store, const struct message_new *m,
+    GError **error);
+/* 1 when a message with DEDUP_KEY is stored, 0 when not, -1 on error. */
+int store_message_seen(struct store *store, const char *dedup_key,
+    GError **error);
+/* Ticket of a stored or sent Message-ID: 1 and *TICKET_R, 0, or -1. */
+int store_message_ticket(struct store *store, const char *message_id,
+    int64_t *ticket_r, GError **error);
+/* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */
+GPtrArray *store_message_list(struct store *store, int64_t ticket_id,
+    GError **error);
+
+/* Store SIZE bytes read from FD (at its current offset) as an attachment. */
+int64_t store_attachment_add(struct store *store, int64_t message_row,
+    const char *filename, const char *content_type, int fd, int64_t size,
+    GError **error);
+
+struct attachment {
+	int64_t id;
+	char *filename;
+	char *content_type;
+	int64_t size;
+};
+
+void attachment_free(struct attachment *a);
+GPtrArray *store_attachment_list(struct store *store, int64_t message_row,
+    GError **error);
+
+/* ---- the outbox ---- */
+
+struct outbox_new {
+	int64_t ticket_id;	/* 0: none */
+	const char *kind;	/* ack, stranger, ... */
+	const char *env_from;
+	const char *rcpt;
+	const char *subject;
+	const char *reply_to;
+	const char *message_id;
+	const char *text;	/* the body, for people */
+	GBytes *raw;		/* the whole message, CRLF */
+};
+
+struct outbox_item {
+	int64_t id;
+	int64_t ticket_id;
+	char *kind;
+	char *env_from;
+	char *rcpt;
+	char *subject;
+	char *reply_to;
+	char *message_id;
+	char *text;
+	GBytes *raw;
+	char *status;
+	int attempts;
+	int64_t next_attempt;
+	char *last_error;
+	int64_t created;
+};
+
+void outbox_item_free(struct outbox_item *o);
+
+int64_t store_outbox_add(struct store *store, const struct outbox_new *o,
+    GError **error);
+/* Everything in the outbox, oldest first. (transfer full) */
+GPtrArray *store_outbox_list(struct store *store, GError **error);
+/*
+ * store_outbox_due - items queued whose time has come, and items left in
+ * "sending" by a runner that died more than LEASE seconds ago.
+ */
+GPtrArray *store_outbox_due(struct store *store, int64_t now, int lease,
+    GError **error);
+/* Mark an item "sending" (one attempt more) before it goes out. */
+int store_outbox_claim(struct store *store, int64_t id, int64_t now,
+    GError **error);
+int store_outbox_sent(struct store *store, int64_t id, int64_t now,
+    GError **error);
+int store_outbox_retry(struct store *store, int64_t id, int64_t when,
+    const char *why, GError **error);
+int store_outbox_failed(struct store *store, int64_t id, const char *why,
+    GError **error);
+/* Notices of KIND to RCPT queued since SINCE: a count, or -1. */
+int store_outbox_recent(struct store *store, const char *kind,
+    const char *rcpt, int64_t since, GError **error);
+
+/* ---- the audit log ---- */
+
+int store_audit(struct store *store, const char *actor, const char *action,
+    int64_t ticket_id, const char *detail, GError **error);
+
+/* ---- for tests: fault injection ---- */
+
+/*
+ * store_fault_point - if the environment variable DESKGATE_FAULT names
+ * POINT, kill the process on the spot (SIGKILL), as a crash or the OOM
+ * killer would. Used by the crash-consistency tests.
+ */
+void store_fault_point(const char *point);
+
+#endif

@@ -1,0 +1,113 @@
+#!/bin/bash
+# 0020-deskctl.t - the operator's commands: customers, licenses and the
+# credits they grant, packages, staff, and the errors an operator sees.
+set -eu
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/desk.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+desk_setup "$tmp/desk"
+
+# run_ctl ARGS...: sets CTL_RC, CTL_OUT, CTL_ERR
+run_ctl() {
+	set +e
+	CTL_OUT=$(desk_ctl "$@" 2> "$tmp/err")
+	CTL_RC=$?
+	set -e
+	CTL_ERR=$(cat "$tmp/err")
+}
+balance() { desk_ctl credits show "$1" --json | jq .balance; }
+
+run_ctl customer add alice@shop.example --name "Alice Shop"
+is "$CTL_RC" 0 "customer add"
+run_ctl license add alice@shop.example --product cs-cart --kind first
+is "$CTL_RC" 0 "CS-Cart first license"
+is "$(balance alice@shop.example)" 50 "credits show: 50 after a CS-Cart first license"
+run_ctl license add alice@shop.example --product cs-cart --kind additional
+is "$(balance alice@shop.example)" 80 "credits show: 80 after an additional one"
+run_ctl license add alice@shop.example --product cs-cart --kind storefront
+is "$(balance alice@shop.example)" 110 "an additional storefront license adds 30"
+run_ctl license add alice@shop.example --product multi-vendor --kind storefront
+is "$CTL_RC" 1 "a Multi-Vendor storefront license is refused"
+like "$CTL_ERR" 'Multi-Vendor has no additional storefront license' "... with a clear error"
+is "$(balance alice@shop.example)" 110 "... and grants nothing"
+run_ctl license add alice@shop.example --product multi-vendor --kind additional
+is "$CTL_RC" 1 "an additional license before a first one is refused"
+run_ctl license add alice@shop.example --product multi-vendor --kind first
+is "$(balance alice@shop.example)" 210 "Multi-Vendor first license: 100"
+run_ctl license add alice@shop.example --product multi-vendor --kind additional
+is "$(balance alice@shop.example)" 310 "Multi-Vendor additional license: 100"
+run_ctl license add alice@shop.example --product cs-cart --kind first
+is "$CTL_RC" 1 "a second first license of the same product is refused"
+run_ctl license add alice@shop.example --product shopify --kind first
+like "$CTL_ERR" 'unknown product' "unknown product refused"
+
+run_ctl credits buy alice@shop.example --package 50
+is "$CTL_RC" 0 "credits buy 50"
+like "$CTL_OUT" '\$85\.00' "the 50-credit package costs \$85"
+is "$(balance alice@shop.example)" 360 "bought credits are added"
+for p in 25:4500 100:16500 200:29500; do
+	desk_ctl credits buy alice@shop.example --package "${p%%:*}" > /dev/null
+done
+is "$(desk_ctl credits show alice@shop.example --json | jq -c '[.ledger[] | .price_cents | select(. != null)]')" \
+    '[8500,4500,16500,29500]' "every package is recorded with its price"
+is "$(balance alice@shop.example)" 685 "balance is the sum of the ledger"
+run_ctl credits buy alice@shop.example --package 30
+is "$CTL_RC" 1 "a package that does not exist is refused"
+like "$CTL_ERR" '25, 50, 100 or 200' "... naming the packages there are"
+is "$(desk_ctl credits show alice@shop.example --json | jq -c '.ledger[0] | keys')" \
+    '["delta","price_cents","reason","ticket"]' "ledger entries have delta, reason and ticket"
+
+check "the ledger is append-only (UPDATE refused)" sh -c "! sqlite3 '$tmp/desk/desk.db' 'UPDATE ledger SET delta = 1000' 2>/dev/null"
+check "the ledger is append-only (DELETE refused)" sh -c "! sqlite3 '$tmp/desk/desk.db' 'DELETE FROM ledger' 2>/dev/null"
+
+# credits are shared by every address of one customer
+run_ctl customer address add alice@shop.example billing@shop.example
+is "$CTL_RC" 0 "customer address add"
+is "$(balance billing@shop.example)" 685 "another address of the customer sees the same credits"
+run_ctl customer add Billing@Shop.Example
+is "$CTL_RC" 1 "an address that belongs to a customer cannot start another one"
+like "$CTL_ERR" 'already belongs to a customer' "... with a clear error"
+run_ctl customer address add nobody@shop.example x@shop.example
+like "$CTL_ERR" 'no customer has the address nobody@shop.example' "address add for an unknown customer"
+run_ctl credits show nobody@shop.example
+is "$CTL_RC" 1 "credits show for an unknown customer fails"
+run_ctl customer add 'not an address'
+like "$CTL_ERR" 'is not a mail address' "a bad address is refused"
+run_ctl customer add ru@shop.example --lang de
+like "$CTL_ERR" 'must be en or ru' "an unknown language is refused"
+
+run_ctl staff add Eng@Vendor.Example --name "Eng One"
+is "$CTL_RC" 0 "staff add"
+is "$(desk_sql "SELECT email FROM staff")" eng@vendor.example "staff stored in lower case"
+run_ctl staff add eng@vendor.example
+is "$CTL_RC" 1 "the same engineer twice is refused"
+
+run_ctl ticket show 99
+like "$CTL_ERR" 'there is no ticket 99' "ticket show of a missing ticket"
+run_ctl ticket list --jsn
+is "$CTL_RC" 2 "an unknown option is a usage error (exit 2)"
+run_ctl frobnicate
+is "$CTL_RC" 2 "an unknown command is a usage error (exit 2)"
+run_ctl license add alice@shop.example
+like "$CTL_ERR" '--product cs-cart\|multi-vendor' "a missing option is explained"
+
+# configuration errors name the file, the line and the key
+printf '[desk]\naddress = support@desk.test\nsecret = %s\ncolour = blue\n' "$desk_secret" > "$tmp/c1.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c1.conf" ticket list 2>&1); set -e
+like "$err" "c1\.conf:4: \[desk\] colour: unknown key" "unknown key: file, line and key"
+printf '[desk]\naddress = support@desk.test\nsecret = %s\n[extra]\nx = 1\n' "$desk_secret" > "$tmp/c2.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c2.conf" ticket list 2>&1); set -e
+like "$err" "c2\.conf:4: \[extra\]: unknown section" "unknown section: file and line"
+printf '[desk]\naddress = support at desk\nsecret = %s\n' "$desk_secret" > "$tmp/c3.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c3.conf" ticket list 2>&1); set -e
+like "$err" "c3\.conf:2: \[desk\] address: \"support at desk\" is not a mail address" "bad address: file, line and key"
+printf '[desk]\naddress = support@desk.test\n' > "$tmp/c4.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c4.conf" ticket list 2>&1); set -e
+like "$err" "c4\.conf:1: \[desk\] secret: the secret is missing" "missing secret named"
+run_ctl check-config
+like "$CTL_OUT" ': ok$' "check-config accepts the test configuration"
+
+done_testing
+tap_status

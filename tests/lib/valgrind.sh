@@ -1,0 +1,7 @@
+#!/bin/sh
+# valgrind.sh - LOG_COMPILER that runs a unit test under valgrind's
+# memcheck; any error or definite leak fails the test.
+G_SLICE=always-malloc G_DEBUG=gc-friendly
+export G_SLICE G_DEBUG
+exec valgrind -q --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite --track-fds=no "$@"
