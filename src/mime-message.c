@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -149,6 +150,11 @@ mail_text_to_utf8(const char *bytes, size_t len, const char *charset,
 {
 	char *out = NULL, *copy;
 	size_t outlen;
+
+	if (len == 0) {
+		*how_r = g_strdup("none");
+		return g_strdup("");
+	}
 
 	if (charset != NULL && *charset != '\0' &&
 	    g_ascii_strcasecmp(charset, "us-ascii") != 0 &&
@@ -363,11 +369,25 @@ mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 			    g_strerror(errno));
 		written = 0;
 	}
+	/*
+	 * What the writers return is not always the byte count (a message
+	 * part counts differently): measure what actually landed.
+	 */
+	if (a->fd >= 0) {
+		struct stat st;
+
+		if (fstat(a->fd, &st) < 0 || lseek(a->fd, 0, SEEK_SET) < 0) {
+			if (w->error == NULL)
+				g_set_error(&w->error, DESK_ERROR,
+				    DESK_ERROR_TEMP, "measuring an attachment "
+				    "file: %s", g_strerror(errno));
+			written = 0;
+		} else
+			written = st.st_size;
+	} else if (written > 0)
+		written = (gint64)GMIME_STREAM_NULL(out)->written;
 	a->size = written;
 	g_object_unref(out);
-	if (a->fd >= 0 && lseek(a->fd, 0, SEEK_SET) < 0 && w->error == NULL)
-		g_set_error(&w->error, DESK_ERROR, DESK_ERROR_TEMP,
-		    "rewinding an attachment file: %s", g_strerror(errno));
 	g_ptr_array_add(w->mail->attachments, a);
 }
 

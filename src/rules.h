@@ -11,7 +11,9 @@
  * PCRE2 pattern in UTF mode. "#" starts a comment line. ${desk_address}
  * in a pattern stands for the desk's address, quoted.
  *
- * Patterns are compiled once per process, with JIT when it is available;
+ * Patterns are compiled once per process; those matched against the body
+ * (text, line) are JIT-compiled when the JIT is available, the short
+ * header ones are not (JIT would cost more at start-up than it saves);
  * matching is bounded by match and depth limits, and a subject that hits
  * a limit counts as no match (with a warning), never as an error: the
  * sender controls the subject.

@@ -1,0 +1,516 @@
+/*
+ * test-rules.c - unit tests of rules.c: rule-file parsing, ${variables}
+ * (quoted), errors with file:line, bounded matching (catastrophic
+ * backtracking, invalid UTF-8), and the shipped filters/ rule files.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "error.h"
+#include "rules.h"
+
+struct tmp {
+	char *dir;
+	char *path;
+};
+
+static void
+tmp_setup(struct tmp *t, gconstpointer data)
+{
+	GError *error = NULL;
+
+	t->dir = g_dir_make_tmp("test-rules-XXXXXX", &error);
+	g_assert_no_error(error);
+	t->path = g_build_filename(t->dir, "test.rules", NULL);
+}
+
+static void
+tmp_teardown(struct tmp *t, gconstpointer data)
+{
+	g_unlink(t->path);
+	g_rmdir(t->dir);
+	g_free(t->path);
+	g_free(t->dir);
+}
+
+/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
+static char *
+srcdir_path(const char *rel)
+{
+	const char *top = g_getenv("top_srcdir");
+	const char *tests = g_getenv("G_TEST_SRCDIR");
+	char *dir, *path;
+
+	if (top != NULL)
+		return g_build_filename(top, rel, NULL);
+	if (tests != NULL)
+		return g_build_filename(tests, "..", rel, NULL);
+	dir = g_path_get_dirname(__FILE__);
+	path = g_build_filename(dir, "..", "..", rel, NULL);
+	g_free(dir);
+	return path;
+}
+
+static GHashTable *
+desk_vars(const char *address)
+{
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+
+	g_hash_table_insert(vars, (gpointer)"desk_address", (gpointer)address);
+	return vars;
+}
+
+static struct rules *
+load_text(struct tmp *t, const char *text, GHashTable *vars,
+    GError **error)
+{
+	GError *local = NULL;
+
+	g_file_set_contents(t->path, text, -1, &local);
+	g_assert_no_error(local);
+	return rules_load(t->path, vars, error);
+}
+
+static struct rules *
+load_ok(struct tmp *t, const char *text, GHashTable *vars)
+{
+	GError *error = NULL;
+	struct rules *r = load_text(t, text, vars, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	g_clear_error(&error);
+	return r;
+}
+
+/* Loading must fail; the message must start with "PATH:LINE" + SUFFIX. */
+static void
+expect_error(struct tmp *t, const char *text, GHashTable *vars, int line,
+    const char *suffix, const char *what)
+{
+	GError *error = NULL;
+	struct rules *r = load_text(t, text, vars, &error);
+	char *prefix = g_strdup_printf("%s:%d%s", t->path, line, suffix);
+
+	g_assert_null(r);
+	rules_free(r);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
+	if (error != NULL) {
+		g_test_message("error: %s", error->message);
+		if (!g_str_has_prefix(error->message, prefix))
+			g_test_fail_printf("\"%s\" does not start with "
+			    "\"%s\"", error->message, prefix);
+		if (what != NULL && strstr(error->message, what) == NULL)
+			g_test_fail_printf("\"%s\" lacks \"%s\"",
+			    error->message, what);
+	}
+	g_clear_error(&error);
+	g_free(prefix);
+}
+
+static bool
+match(struct rules *r, guint i, const char *subject)
+{
+	if (r == NULL || i >= rules_count(r))
+		return false;
+	return rules_match(r, rules_get(r, i), subject, strlen(subject),
+	    NULL, NULL);
+}
+
+static void
+test_parse(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "autoreply   subject\t  (?i)out of  the office \n"
+	    "list header:List-Id .\n", NULL);
+	const struct rule *rule;
+	char *where;
+
+	if (r == NULL)
+		return;
+	g_assert_cmpuint(rules_count(r), ==, 2);
+	rule = rules_get(r, 0);
+	g_assert_cmpstr(rule->label, ==, "autoreply");
+	g_assert_cmpstr(rule->field, ==, "subject");
+	g_assert_cmpstr(rule->pattern, ==, "(?i)out of  the office");
+	where = g_strdup_printf("%s:1", t->path);
+	g_assert_cmpstr(rule->where, ==, where);
+	g_free(where);
+	g_assert_nonnull(rule->code);
+	rule = rules_get(r, 1);
+	g_assert_cmpstr(rule->label, ==, "list");
+	g_assert_cmpstr(rule->field, ==, "header:List-Id");
+	g_assert_cmpstr(rule->pattern, ==, ".");
+	/* the two spaces inside the pattern matter */
+	g_assert_true(match(r, 0, "I am OUT OF  THE OFFICE today"));
+	g_assert_false(match(r, 0, "I am out of the office today"));
+	rules_free(r);
+}
+
+static void
+test_comments(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "# a comment\n"
+	    "\n"
+	    "   \t  \n"
+	    "    # an indented comment\n"
+	    "x text foo # not a comment: part of the pattern\n"
+	    "\n", NULL);
+	char *where;
+
+	if (r == NULL)
+		return;
+	g_assert_cmpuint(rules_count(r), ==, 1);
+	where = g_strdup_printf("%s:5", t->path);
+	g_assert_cmpstr(rules_get(r, 0)->where, ==, where);
+	g_free(where);
+	g_assert_cmpstr(rules_get(r, 0)->pattern, ==,
+	    "foo # not a comment: part of the pattern");
+	rules_free(r);
+
+	r = load_ok(t, "", NULL);
+	if (r != NULL)
+		g_assert_cmpuint(rules_count(r), ==, 0);
+	rules_free(r);
+}
+
+static void
+test_fields(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "a subject x\nb from x\nc sender x\nd line x\ne text x\n"
+	    "f header:X-Anything x\n", NULL);
+
+	if (r != NULL)
+		g_assert_cmpuint(rules_count(r), ==, 6);
+	rules_free(r);
+}
+
+static void
+test_variable_quoted(struct tmp *t, gconstpointer data)
+{
+	GHashTable *vars = desk_vars("support@desk.example");
+	struct rules *r = load_ok(t,
+	    "loop from (?i)^${desk_address}$\n"
+	    "loop header:X-Loop ^\\s*${desk_address}\\s*$\n", vars);
+
+	if (r != NULL) {
+		g_assert_true(match(r, 0, "support@desk.example"));
+		g_assert_true(match(r, 0, "SUPPORT@DESK.EXAMPLE"));
+		/* the '.' of the address is no wildcard */
+		g_assert_false(match(r, 0, "support@deskXexample"));
+		g_assert_false(match(r, 0, "xsupport@desk.example"));
+		g_assert_true(match(r, 1, "  support@desk.example "));
+		g_assert_false(match(r, 1, "support@desk-example"));
+		g_assert_nonnull(strstr(rules_get(r, 0)->pattern, "\\Q"));
+	}
+	rules_free(r);
+	g_hash_table_unref(vars);
+}
+
+/*
+ * A value is quoted whatever it holds: "\E" inside it must not end the
+ * quoting and turn the rest of the value into pattern syntax.
+ */
+static void
+test_variable_quoted_backslash_e(struct tmp *t, gconstpointer data)
+{
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	struct rules *r;
+
+	g_hash_table_insert(vars, (gpointer)"v", (gpointer)"a\\E.b(");
+	r = load_ok(t, "x subject ^${v}$\n", vars);
+	if (r != NULL) {
+		g_assert_true(match(r, 0, "a\\E.b("));
+		g_assert_false(match(r, 0, "aXb("));
+	}
+	rules_free(r);
+	g_hash_table_unref(vars);
+}
+
+static void
+test_variable_unclosed(struct tmp *t, gconstpointer data)
+{
+	/* "${" without "}" is left as written */
+	struct rules *r = load_ok(t, "x subject a\\${5\n", NULL);
+
+	if (r != NULL)
+		g_assert_true(match(r, 0, "a${5"));
+	rules_free(r);
+}
+
+static void
+test_error_unknown_variable(struct tmp *t, gconstpointer data)
+{
+	GHashTable *vars = desk_vars("support@desk.example");
+
+	expect_error(t, "# c\nx subject ${nope}\n", vars, 2, ":", "nope");
+	/* without any variables, ${desk_address} is unknown too */
+	expect_error(t, "\nloop from ^${desk_address}$\n", NULL, 2, ":",
+	    "desk_address");
+	g_hash_table_unref(vars);
+}
+
+static void
+test_error_unknown_field(struct tmp *t, gconstpointer data)
+{
+	expect_error(t, "a subject x\nb body x\n", NULL, 2, ":", "body");
+	expect_error(t, "a header: x\n", NULL, 1, ":", NULL);
+}
+
+static void
+test_error_short_line(struct tmp *t, gconstpointer data)
+{
+	expect_error(t, "\n\nlabel subject\n", NULL, 3, ":", NULL);
+	expect_error(t, "onlylabel\n", NULL, 1, ":", NULL);
+}
+
+static void
+test_error_bad_pattern(struct tmp *t, gconstpointer data)
+{
+	GError *error = NULL;
+	struct rules *r;
+	char *prefix;
+
+	expect_error(t, "a subject ok\nb subject (unclosed\n", NULL, 2, ":",
+	    NULL);
+	/* the message names the column: FILE:LINE:COL */
+	r = load_text(t, "b subject abc(def\n", NULL, &error);
+	g_assert_null(r);
+	rules_free(r);
+	prefix = g_strdup_printf("%s:1:", t->path);
+	if (error != NULL) {
+		const char *col = error->message + strlen(prefix);
+
+		g_assert_true(g_str_has_prefix(error->message, prefix));
+		g_assert_true(g_ascii_isdigit(*col));
+	}
+	g_clear_error(&error);
+	g_free(prefix);
+	expect_error(t, "b subject [z-a]\n", NULL, 1, ":", NULL);
+	expect_error(t, "b subject \\\n", NULL, 1, ":", NULL);
+}
+
+static void
+test_error_missing_file(struct tmp *t, gconstpointer data)
+{
+	GError *error = NULL;
+	struct rules *r = rules_load(t->path, NULL, &error);
+
+	g_assert_null(r);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
+	g_clear_error(&error);
+	rules_free(r);
+}
+
+static void
+test_match_offsets(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "a subject wor+ld\nb subject ^\nc subject (?<=x)y*\n", NULL);
+	size_t start = 99, end = 99;
+	const char *s = "hello world!";
+
+	if (r == NULL)
+		return;
+	g_assert_true(rules_match(r, rules_get(r, 0), s, strlen(s), &start,
+	    &end));
+	g_assert_cmpuint(start, ==, 6);
+	g_assert_cmpuint(end, ==, 11);
+	/* an empty match at the start */
+	g_assert_true(rules_match(r, rules_get(r, 1), s, strlen(s), &start,
+	    &end));
+	g_assert_cmpuint(start, ==, 0);
+	g_assert_cmpuint(end, ==, 0);
+	g_assert_true(rules_match(r, rules_get(r, 2), "axyyb", 5, &start,
+	    &end));
+	g_assert_cmpuint(start, ==, 2);
+	g_assert_cmpuint(end, ==, 4);
+	/* the offsets may be NULL */
+	g_assert_true(rules_match(r, rules_get(r, 0), s, strlen(s), NULL,
+	    NULL));
+	/* the subject need not be NUL-terminated: LEN bounds it */
+	g_assert_false(rules_match(r, rules_get(r, 0), s, 8, NULL, NULL));
+	g_assert_true(rules_match(r, rules_get(r, 0), s, 11, NULL, NULL));
+	rules_free(r);
+}
+
+static void
+test_match_utf8(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "a subject (?i)^автоответ\nb subject ^.$\nc subject hello\n",
+	    NULL);
+
+	if (r == NULL)
+		return;
+	g_assert_true(match(r, 0, "АВТООТВЕТ: в отпуске"));
+	g_assert_true(match(r, 0, "Автоответ"));
+	/* one character, two bytes */
+	g_assert_true(match(r, 1, "Ж"));
+	/* invalid UTF-8 is no error: the valid parts still match */
+	g_assert_false(match(r, 1, "\xff"));
+	g_assert_false(match(r, 1, "\xd0"));
+	g_assert_true(match(r, 2, "\xff\xfe hello \xc3"));
+	g_assert_false(match(r, 0, "\xd0\xd0\xd0\xd0"));
+	rules_free(r);
+}
+
+static void
+test_match_backtracking(struct tmp *t, gconstpointer data)
+{
+	struct rules *r = load_ok(t,
+	    "a subject ^(a+)+$\nb subject ^(\\w+\\s?)*$\n"
+	    "c subject (x+x+)+y\n", NULL);
+	GString *s = g_string_new(NULL);
+	gint64 start;
+	double took;
+	int i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < 50000; i++)
+		g_string_append_c(s, 'a');
+	g_string_append_c(s, '!');
+	start = g_get_monotonic_time();
+	g_assert_false(rules_match(r, rules_get(r, 0), s->str, s->len, NULL,
+	    NULL));
+	g_assert_false(rules_match(r, rules_get(r, 1), s->str, s->len, NULL,
+	    NULL));
+	g_string_truncate(s, 0);
+	for (i = 0; i < 5000; i++)
+		g_string_append_c(s, 'x');
+	g_assert_false(rules_match(r, rules_get(r, 2), s->str, s->len, NULL,
+	    NULL));
+	took = (g_get_monotonic_time() - start) / 1e6;
+	g_test_message("three hopeless matches in %.3f s", took);
+	g_assert_cmpfloat(took, <, 10.0);
+	/* the same rules still work on an ordinary subject */
+	g_assert_true(match(r, 0, "aaaa"));
+	g_assert_true(match(r, 1, "two words"));
+	g_string_free(s, TRUE);
+	rules_free(r);
+}
+
+static void
+test_real_robots(void)
+{
+	char *path = srcdir_path("filters/robots.rules");
+	GHashTable *vars = desk_vars("support@desk.example");
+	GError *error = NULL;
+	struct rules *r = rules_load(path, vars, &error);
+	guint i;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	if (r == NULL)
+		goto out;
+	g_assert_cmpuint(rules_count(r), >=, 10);
+	for (i = 0; i < rules_count(r); i++) {
+		const struct rule *rule = rules_get(r, i);
+
+		if (strcmp(rule->label, "loop") != 0 &&
+		    strcmp(rule->label, "bounce") != 0 &&
+		    strcmp(rule->label, "autoreply") != 0 &&
+		    strcmp(rule->label, "list") != 0)
+			g_test_fail_printf("%s: label %s", rule->where,
+			    rule->label);
+		g_assert_true(g_str_has_prefix(rule->where, path));
+	}
+	/* the first rule is the X-Loop check with the address quoted */
+	g_assert_cmpstr(rules_get(r, 0)->field, ==, "header:X-Loop");
+	g_assert_true(match(r, 0, "support@desk.example"));
+	g_assert_false(match(r, 0, "support@deskXexample"));
+out:
+	rules_free(r);
+	g_clear_error(&error);
+	/* without the variable the file does not load */
+	r = rules_load(path, NULL, &error);
+	g_assert_null(r);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
+	rules_free(r);
+	g_clear_error(&error);
+	g_hash_table_unref(vars);
+	g_free(path);
+}
+
+static void
+test_real_assessment(void)
+{
+	char *path = srcdir_path("filters/assessment.rules");
+	GHashTable *vars = desk_vars("support@desk.example");
+	GError *error = NULL;
+	struct rules *r = rules_load(path, vars, &error);
+	static const char *const agree[] = {
+		"Assessment: agree", "assessment:agreed", "  ASSESSMENT : I agree",
+		"Assessment: yes", "Оценка: согласен", "оценка: я согласна",
+		"ОЦЕНКА: ДА",
+	};
+	static const char *const other[] = {
+		"I do not agree with the assessment", "Assessment: disagree",
+		"Assessment: agreeable", "Оценка: не согласен",
+	};
+	size_t i, j;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	if (r == NULL)
+		goto out;
+	g_assert_cmpuint(rules_count(r), >=, 2);
+	for (i = 0; i < rules_count(r); i++) {
+		g_assert_cmpstr(rules_get(r, i)->label, ==, "agree");
+		g_assert_cmpstr(rules_get(r, i)->field, ==, "line");
+	}
+	for (i = 0; i < G_N_ELEMENTS(agree); i++) {
+		bool any = false;
+
+		for (j = 0; j < rules_count(r); j++)
+			any = any || match(r, (guint)j, agree[i]);
+		if (!any)
+			g_test_fail_printf("\"%s\" is no agreement",
+			    agree[i]);
+	}
+	for (i = 0; i < G_N_ELEMENTS(other); i++)
+		for (j = 0; j < rules_count(r); j++)
+			if (match(r, (guint)j, other[i]))
+				g_test_fail_printf("\"%s\" taken as agreement",
+				    other[i]);
+out:
+	rules_free(r);
+	g_clear_error(&error);
+	g_hash_table_unref(vars);
+	g_free(path);
+}
+
+#define ADD(path, fn) \
+	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	ADD("/rules/load/parse", test_parse);
+	ADD("/rules/load/comments", test_comments);
+	ADD("/rules/load/fields", test_fields);
+	ADD("/rules/variable/quoted", test_variable_quoted);
+	ADD("/rules/variable/quoted-backslash-e",
+	    test_variable_quoted_backslash_e);
+	ADD("/rules/variable/unclosed", test_variable_unclosed);
+	ADD("/rules/error/unknown-variable", test_error_unknown_variable);
+	ADD("/rules/error/unknown-field", test_error_unknown_field);
+	ADD("/rules/error/short-line", test_error_short_line);
+	ADD("/rules/error/bad-pattern", test_error_bad_pattern);
+	ADD("/rules/error/missing-file", test_error_missing_file);
+	ADD("/rules/match/offsets", test_match_offsets);
+	ADD("/rules/match/utf8", test_match_utf8);
+	ADD("/rules/match/backtracking", test_match_backtracking);
+	g_test_add_func("/rules/real/robots", test_real_robots);
+	g_test_add_func("/rules/real/assessment", test_real_assessment);
+	return g_test_run();
+}
