@@ -327,6 +327,10 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 		*(char **)field = g_strdup(value);
 		return true;
 	case CONF_ADDRESS:
+		if (*value == '\0' && k->fallback == NULL) {
+			*why = g_strdup("must not be empty");
+			return false;
+		}
 		if (*value != '\0' && !conf_is_valid_address(value)) {
 			*why = g_strdup_printf("\"%s\" is not a mail address",
 			    value);
@@ -410,14 +414,21 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 		return true;
 	}
 	case CONF_TIMEZONE: {
-		GTimeZone *tz = g_time_zone_new_identifier(value);
+		/* an offset, as customers read it: +HH:MM, -HH:MM or UTC */
+		int h, m;
+		char sign, tail;
 
-		if (tz == NULL) {
+		if (g_ascii_strcasecmp(value, "UTC") == 0) {
+			*(char **)field = g_strdup("UTC");
+			return true;
+		}
+		if (sscanf(value, "%c%2d:%2d%c", &sign, &h, &m, &tail) != 3 ||
+		    (sign != '+' && sign != '-') || strlen(value) != 6 ||
+		    h > 14 || m > 59) {
 			*why = g_strdup_printf("\"%s\" is not a time zone "
-			    "(write +HH:MM or UTC)", value);
+			    "offset (write +HH:MM, -HH:MM or UTC)", value);
 			return false;
 		}
-		g_time_zone_unref(tz);
 		*(char **)field = g_strdup(value);
 		return true;
 	}

@@ -224,6 +224,9 @@ ctl_check_config(struct ctl *ctl, GError **error)
 static int
 ctl_config_defaults(struct ctl *ctl, GError **error)
 {
+	if (ctl_opt(ctl, "defaults") == NULL)
+		return ctl_fail(error, DESK_ERROR_PERM,
+		    "usage: deskctl config --defaults");
 	conf_print_keys(stdout);
 	return 0;
 }
@@ -384,10 +387,12 @@ ctl_credits_buy(struct ctl *ctl, GError **error)
 {
 	struct customer c = { 0 };
 	const char *package = ctl_opt(ctl, "package");
-	int credits = package ? atoi(package) : 0, cents, rc = -1;
-	char *reason;
+	char *end = NULL, *reason;
+	int credits = package ? (int)g_ascii_strtoll(package, &end, 10) : 0;
+	int cents, rc = -1;
 
-	if ((cents = policy_package_price(credits)) < 0)
+	if (end == NULL || *end != '\0' ||
+	    (cents = policy_package_price(credits)) < 0)
 		return ctl_fail(error, DESK_ERROR_PERM,
 		    "--package must be 25, 50, 100 or 200 credits");
 	if (store_begin(ctl->store, error) < 0)
@@ -770,6 +775,33 @@ ctl_outbox_list(struct ctl *ctl, GError **error)
 	return 0;
 }
 
+/* A failed notice (or one waiting for its next try) is tried again now. */
+static int
+ctl_outbox_retry(struct ctl *ctl, GError **error)
+{
+	const char *arg = ctl_arg(ctl, 0);
+	char *end;
+	int64_t id = g_ascii_strtoll(arg, &end, 10);
+	int rc;
+
+	if (*end != '\0' || id <= 0)
+		return ctl_fail(error, DESK_ERROR_PERM,
+		    "\"%s\" is not an outbox item number", arg);
+	if (store_begin(ctl->store, error) < 0)
+		return -1;
+	rc = store_outbox_requeue(ctl->store, id, (int64_t)time(NULL), error);
+	if (rc == 1) {
+		store_rollback(ctl->store);
+		return ctl_fail(error, DESK_ERROR_NOTFOUND, "outbox item %"
+		    G_GINT64_FORMAT " does not exist or is already sent",
+		    (gint64)id);
+	}
+	if (ctl_tx_end(ctl, rc, error) < 0)
+		return -1;
+	printf("outbox item %" G_GINT64_FORMAT " queued again\n", (gint64)id);
+	return 0;
+}
+
 static int
 ctl_outbox_run(struct ctl *ctl, GError **error)
 {
@@ -876,6 +908,7 @@ out:
 
 static const struct ctl_command ctl_commands[] = {
 	{ "init", 0, 0, "", "", ctl_init, false },
+	{ "migrate", 0, 0, "", "", ctl_init, false },
 	{ "secret", 0, 0, "", "", ctl_secret, false },
 	{ "check-config", 0, 0, "", "", ctl_check_config, false },
 	{ "config", 0, 0, "defaults", "--defaults", ctl_config_defaults,
@@ -900,7 +933,8 @@ static const struct ctl_command ctl_commands[] = {
 	  true },
 	{ "outbox list", 0, 0, "json", "[--json]", ctl_outbox_list, true },
 	{ "outbox run", 0, 0, "", "", ctl_outbox_run, true },
-	{ "inspect", 0, 1, "", "[FILE]", ctl_inspect, false },
+	{ "outbox retry", 1, 1, "", "ID", ctl_outbox_retry, true },
+	{ "inspect", 0, 1, "json", "[FILE]", ctl_inspect, false },
 };
 
 static void
@@ -942,7 +976,12 @@ ctl_parse(struct ctl *ctl, const struct ctl_command *cmd, int argc,
 		const char *a = argv[i];
 		bool found = false;
 
-		if (!g_str_has_prefix(a, "--") || a[2] == '\0') {
+		if (strcmp(a, "--") == 0) {	/* the rest are arguments */
+			for (i++; i < argc; i++)
+				g_ptr_array_add(ctl->args, argv[i]);
+			break;
+		}
+		if (!g_str_has_prefix(a, "--")) {
 			g_ptr_array_add(ctl->args, (char *)a);
 			continue;
 		}
@@ -1039,6 +1078,11 @@ main(int argc, char **argv)
 	    strcmp(cmd->words, "config") != 0 &&
 	    (ctl.conf = conf_load(ctl.conf_path, &error)) == NULL)
 		goto fail;
+	/* at a terminal the operator reads the log; from cron, [log] target */
+	if (ctl.conf != NULL && !isatty(STDERR_FILENO)) {
+		log_close();
+		log_open("deskctl", ctl.conf->log_target);
+	}
 	if (cmd->needs_store) {
 		ctl.store = store_open(ctl.conf->store_path,
 		    ctl.conf->busy_timeout, false, &error);

@@ -142,9 +142,12 @@ main(int argc, char **argv)
 		    "(limit %" G_GINT64_FORMAT " bytes); please send large "
 		    "files as a link", (gint64)conf->max_message_size);
 
+		char *from = log_field(sender);
+
 		log_info("queue_id=%s from=<%s> action=refused "
-		    "reason=too-big limit=%" G_GINT64_FORMAT, queue_id, sender,
+		    "reason=too-big limit=%" G_GINT64_FORMAT, queue_id, from,
 		    (gint64)conf->max_message_size);
+		g_free(from);
 		status = deskgate_status(DESK_EXIT_TOOBIG, "5.3.4", why);
 		g_free(why);
 		goto out;
@@ -172,7 +175,7 @@ main(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		struct intake_mail m = { sender, argv[i], spool, mail, &class };
 		struct intake_result res;
-		char *msgid, *from, *rcpt;
+		char *msgid, *from, *rcpt, *detail;
 
 		if (intake_deliver(&in, &m, &res, &error) < 0) {
 			status = deskgate_error(error);
@@ -181,13 +184,15 @@ main(int argc, char **argv)
 		msgid = log_field(mail->message_id);
 		from = log_field(sender);
 		rcpt = log_field(argv[i]);
+		detail = log_field(res.detail);
 		log_info("queue_id=%s msgid=<%s> from=<%s> rcpt=<%s> "
 		    "ticket=%" G_GINT64_FORMAT " action=%s class=%s "
 		    "notices=%d delay=%.3f%s%s", queue_id, msgid, from, rcpt,
 		    (gint64)res.ticket, intake_action_name(res.action),
 		    mail_class_name(class.class), res.notices,
 		    (g_get_monotonic_time() - started) / 1e6,
-		    res.detail ? " detail=" : "", res.detail ? res.detail : "");
+		    res.detail ? " detail=" : "", detail);
+		g_free(detail);
 		g_free(msgid);
 		g_free(from);
 		g_free(rcpt);

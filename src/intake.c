@@ -189,6 +189,8 @@ intake_store_message(struct intake *in, const struct intake_mail *m,
 static char *
 intake_hours_text(const struct desk_conf *conf)
 {
+	if (strcmp(conf->timezone, "UTC") == 0)
+		return g_strdup_printf("%s (UTC)", conf->hours);
 	return g_strdup_printf("%s (UTC%s)", conf->hours, conf->timezone);
 }
 
@@ -365,26 +367,26 @@ intake_stranger(struct intake *in, const struct intake_mail *m,
     struct intake_result *res, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
-	const char *to = intake_author_address(m);
+	char *to = g_ascii_strdown(intake_author_address(m), -1);
 	int64_t since = (int64_t)time(NULL) -
 	    (int64_t)conf->stranger_notice_hours * 3600;
-	int recent;
+	int recent = 0, rc = -1;
 
 	if (intake_store_message(in, m, 0, "stranger", "", dedup_key,
 	    error) < 0)
-		return -1;
+		goto out;
 	res->action = INTAKE_STRANGER;
 	/* the null sender and our own address never get a notice */
 	if (*m->sender == '\0' || *to == '\0' ||
-	    g_ascii_strcasecmp(to, conf->address) == 0)
-		return 0;
-	recent = store_outbox_recent(in->store, "stranger", to, since, error);
-	if (recent < 0)
-		return -1;
+	    g_ascii_strcasecmp(to, conf->address) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (conf->stranger_notice_hours > 0 && (recent = store_outbox_recent(
+	    in->store, "stranger", to, since, error)) < 0)
+		goto out;
 	if (recent == 0) {
 		GHashTable *vars = intake_vars_new(conf);
-		int rc;
-
 		intake_var(vars, "subject", g_strdup(
 		    *m->mail->subject ? m->mail->subject : "(no subject)"));
 		intake_var(vars, "known_customer",
@@ -394,12 +396,15 @@ intake_stranger(struct intake *in, const struct intake_mail *m,
 		    error);
 		g_hash_table_destroy(vars);
 		if (rc < 0)
-			return -1;
+			goto out;
 		res->notices = 1;
 	} else {
 		res->detail = g_strdup("notice already sent recently");
 	}
-	return 0;
+	rc = 0;
+out:
+	g_free(to);
+	return rc;
 }
 
 /* A reply through a valid reply address: file it in its ticket. */
@@ -422,6 +427,15 @@ intake_reply(struct intake *in, const struct intake_mail *m,
 	if (intake_store_message(in, m, t->id, author, "", dedup_key,
 	    error) < 0)
 		return -1;
+	/* "Assessment: agree" in a reply, as the acknowledgment suggests */
+	if (strcmp(author, "customer") == 0 && !t->preapproved &&
+	    classify_first_match(in->assessment, m->mail, m->sender, "agree",
+	    NULL) != NULL) {
+		if (store_ticket_set_preapproved(in->store, t->id, error) < 0 ||
+		    store_audit(in->store, "deskgate", "preapproved", t->id,
+		    "by the customer's reply", error) < 0)
+			return -1;
+	}
 	if (strcmp(t->status, "answered") == 0 ||
 	    strcmp(t->status, "closed") == 0)
 		status = "open";
@@ -467,7 +481,12 @@ intake_route(struct intake *in, const struct intake_mail *m,
 		res->detail = g_strdup(m->class->reason);
 		return 0;
 	}
-	if (addr->kind == ADDRESS_REPLY && addr->role == TOKEN_ROLE_CUSTOMER) {
+	/*
+	 * Any valid token names its ticket. The role (customer, staff,
+	 * confirmation, bounce) will matter to the engineers' workflow; for
+	 * now every reply is filed in its ticket rather than opening another.
+	 */
+	if (addr->kind == ADDRESS_REPLY) {
 		struct ticket *t = NULL;
 
 		found = store_ticket_get(in->store, addr->ticket, &t, error);

@@ -516,9 +516,11 @@ mail_walk_object(struct mail_walk *w, GMimeObject *obj, int depth, bool body)
 		mail_add_attachment(w, obj);
 		return;
 	}
-	if (body && mail_is_body_text(obj)) {
-		mail_add_text(w, (GMimePart *)obj,
-		    mail_is_type(obj, "text", "html"));
+	/* !body: an alternative not chosen, whose text we already have */
+	if (mail_is_body_text(obj)) {
+		if (body)
+			mail_add_text(w, (GMimePart *)obj,
+			    mail_is_type(obj, "text", "html"));
 		return;
 	}
 	if (GMIME_IS_PART(obj))

@@ -95,7 +95,7 @@ outbox_run(const struct desk_conf *conf, struct store *store, int64_t now,
 	struct smtp_client *smtp = NULL;
 	GError *down = NULL;	/* the relay could not be reached */
 	GPtrArray *due;
-	int lock, rc = -1;
+	int lock, claimed, rc = -1;
 	guint i;
 
 	memset(report, 0, sizeof(*report));
@@ -114,9 +114,12 @@ outbox_run(const struct desk_conf *conf, struct store *store, int64_t now,
 		gsize len;
 		gconstpointer data = g_bytes_get_data(o->raw, &len);
 
-		if (OUTBOX_TX(store, error, store_outbox_claim(store, o->id,
-		    now, error)) < 0)
+		claimed = 0;
+		if (OUTBOX_TX(store, error, (claimed = store_outbox_claim(
+		    store, o->id, now, error))) < 0)
 			goto out;
+		if (claimed != 0)	/* another runner changed it meanwhile */
+			continue;
 		if (down != NULL)
 			why = g_error_copy(down);
 		else if (smtp == NULL && (smtp = smtp_open(conf->relay_host,

@@ -23,7 +23,11 @@ struct smtp_client {
 static void
 smtp_fail(struct smtp_client *c, int r, const char *step, GError **error)
 {
-	int code = c->session->response_code;
+	/* after a stream error the last code is that of an earlier reply */
+	int code = (r == MAILSMTP_ERROR_STREAM ||
+	    r == MAILSMTP_ERROR_CONNECTION_REFUSED ||
+	    r == MAILSMTP_ERROR_HOSTNAME || r == MAILSMTP_ERROR_MEMORY) ? 0 :
+	    c->session->response_code;
 	const char *text = c->session->response;
 	enum desk_status status = DESK_ERROR_TEMP;
 
@@ -66,7 +70,7 @@ smtp_open(const char *host, int port, int timeout, GError **error)
 		g_free(step);
 		c->broken = true;
 		smtp_close(c);
-		return NULL;
+		goto temporary;
 	}
 	r = mailesmtp_ehlo(c->session);
 	if (r == MAILSMTP_NO_ERROR)
@@ -76,9 +80,14 @@ smtp_open(const char *host, int port, int timeout, GError **error)
 	if (r != MAILSMTP_NO_ERROR) {
 		smtp_fail(c, r, "EHLO", error);
 		smtp_close(c);
-		return NULL;
+		goto temporary;
 	}
 	return c;
+temporary:
+	/* a relay that refuses us says nothing about the messages */
+	if (error != NULL && *error != NULL)
+		(*error)->code = DESK_ERROR_TEMP;
+	return NULL;
 }
 
 int

@@ -18,7 +18,9 @@ struct smtp_client;
 
 /*
  * smtp_open - connect to HOST:PORT and greet it (EHLO, else HELO).
- * NULL with ERROR (DESK_ERROR_TEMP) when it cannot. (transfer full)
+ * NULL with ERROR when it cannot; always DESK_ERROR_TEMP, even for a 5xx
+ * greeting: a relay that refuses us says nothing about the messages.
+ * (transfer full)
  */
 struct smtp_client *smtp_open(const char *host, int port, int timeout,
     GError **error);

@@ -170,6 +170,14 @@ store_outbox_failed(struct store *store, int64_t id, const char *why,
 }
 
 int
+store_outbox_requeue(struct store *store, int64_t id, int64_t now,
+    GError **error)
+{
+	return store_outbox_update(store, SQL_OUTBOX_REQUEUE, id, now, NULL,
+	    error);
+}
+
+int
 store_outbox_recent(struct store *store, const char *kind, const char *rcpt,
     int64_t since, GError **error)
 {

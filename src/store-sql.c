@@ -70,6 +70,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " ORDER BY t.id",
 	[SQL_TICKET_SET_STATUS] =
 	    "UPDATE tickets SET status = ?2, updated = " NOW " WHERE id = ?1",
+	[SQL_TICKET_SET_PREAPPROVED] =
+	    "UPDATE tickets SET preapproved = 1, updated = " NOW
+	    " WHERE id = ?1",
 	[SQL_MESSAGE_INSERT] =
 	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
 	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
@@ -122,6 +125,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_OUTBOX_FAILED] =
 	    "UPDATE outbox SET status = 'failed', last_error = ?2"
 	    " WHERE id = ?1",
+	[SQL_OUTBOX_REQUEUE] =
+	    "UPDATE outbox SET status = 'queued', next_attempt = ?2"
+	    " WHERE id = ?1 AND status IN ('queued', 'failed')",
 	[SQL_OUTBOX_RECENT_TO] =
 	    "SELECT count(*) FROM outbox WHERE rcpt = ?1 AND kind = ?2"
 	    " AND created >= ?3",

@@ -61,6 +61,17 @@ store_ticket_set_status(struct store *store, int64_t id, const char *status,
 	    error);
 }
 
+int
+store_ticket_set_preapproved(struct store *store, int64_t id, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_TICKET_SET_PREAPPROVED, error);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return store_step_done(store, st, "pre-approving a ticket", error);
+}
+
 static struct ticket *
 store_ticket_row(sqlite3_stmt *st)
 {

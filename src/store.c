@@ -218,9 +218,9 @@ store_check_version(struct store *store, GError **error)
 	if (store_user_version(store, &version, error) < 0)
 		return -1;
 	if (version != STORE_SCHEMA_VERSION) {
-		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 		    "schema version %d of %s, expected %d: run \"deskctl "
-		    "init\"", version, store->path, STORE_SCHEMA_VERSION);
+		    "migrate\"", version, store->path, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;

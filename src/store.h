@@ -33,8 +33,9 @@ void store_close(struct store *store);
 int store_migrate(struct store *store, GError **error);
 
 /*
- * store_check_version - fail (DESK_ERROR_TEMP, so mail waits) unless the
- * schema is the one this binary was built for.
+ * store_check_version - fail (DESK_ERROR_CONFIG: the operator's to fix;
+ * deskgate defers the mail meanwhile) unless the schema is the one this
+ * binary was built for.
  */
 int store_check_version(struct store *store, GError **error);
 
@@ -140,6 +141,9 @@ int store_ticket_get(struct store *store, int64_t id, struct ticket **t_r,
 /* Set the status of ticket ID (and its time of change). */
 int store_ticket_set_status(struct store *store, int64_t id,
     const char *status, GError **error);
+/* The customer agreed to the assessment of ticket ID in advance. */
+int store_ticket_set_preapproved(struct store *store, int64_t id,
+    GError **error);
 /* An array of struct ticket *, by id. (transfer full) */
 GPtrArray *store_ticket_list(struct store *store, GError **error);
 
@@ -259,6 +263,9 @@ int store_outbox_sent(struct store *store, int64_t id, int64_t now,
 int store_outbox_retry(struct store *store, int64_t id, int64_t when,
     const char *why, GError **error);
 int store_outbox_failed(struct store *store, int64_t id, const char *why,
+    GError **error);
+/* Queue a failed or waiting item again, due at NOW; 1 if not there. */
+int store_outbox_requeue(struct store *store, int64_t id, int64_t now,
     GError **error);
 /* Notices of KIND to RCPT queued since SINCE: a count, or -1. */
 int store_outbox_recent(struct store *store, const char *kind,

@@ -9,6 +9,7 @@ set -eu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 desk_setup "$tmp/desk"
+main_dir=$DESK_DIR main_conf=$DESK_CONF
 desk_customer bob@customer.example --name "Bob Smith"
 desk_customer ivan@magazin.example --lang ru
 desk_customer petrov@magazin.example --lang ru
@@ -166,7 +167,7 @@ rm "$tmp/fresh/desk.db"*
 sqlite3 "$tmp/fresh/desk.db" "CREATE TABLE x(y)"
 desk_gate bob@customer.example support@desk.test < "$(desk_sample 01-question.eml)"
 is "$DESK_RC" 75 "store without the schema: EX_TEMPFAIL"
-like "$DESK_OUT" '^4\.3\.0 ' "store without the schema: a 4.3.0 line"
+like "$DESK_OUT" '^4\.3\.5 ' "store without the schema: a 4.3.5 line (the operator's to fix)"
 like "$(cat "$tmp/fresh/deskgate.log")" 'schema version 0 .* expected 1' "the log says why"
 set +e
 out=$("$DESKGATE" -c "$DESK_CONF" < /dev/null)
@@ -174,5 +175,28 @@ rc=$?
 set -e
 is "$rc" 75 "no arguments: EX_TEMPFAIL, not a bounce"
 
+# --- a reply through the ticket's reply address files into the ticket
+DESK_DIR=$main_dir DESK_CONF=$main_conf
+reply=$(desk_sql "SELECT reply_to FROM outbox WHERE ticket_id = 1")
+sed "s/@REPLY@/$reply/" "$(desk_fixture reply-to-ticket.eml)" > "$tmp/reply.eml"
+tickets=$(desk_sql "SELECT count(*) FROM tickets")
+desk_gate bob@customer.example "$reply" < "$tmp/reply.eml"
+is "$DESK_RC" 0 "reply: exit 0"
+is "$(desk_sql "SELECT count(*) FROM tickets")" "$tickets" "reply: no new ticket"
+is "$(desk_sql "SELECT author || '|' || ticket_id FROM messages WHERE message_id = 'reply-1@customer.example'")" \
+    "customer|1" "reply: filed in ticket 1 as the customer's"
+is "$(desk_sql "SELECT preapproved FROM tickets WHERE id = 1")" 0 "ticket 1 is not pre-approved yet"
+sed "s/@REPLY@/$reply/; s/reply-1@/reply-2@/; s/^Here is.*/Assessment: agree/" \
+    "$(desk_fixture reply-to-ticket.eml)" > "$tmp/agree.eml"
+desk_gate bob@customer.example "$reply" < "$tmp/agree.eml"
+is "$(desk_sql "SELECT preapproved FROM tickets WHERE id = 1")" 1 \
+    "a reply with 'Assessment: agree' pre-approves the ticket, as the acknowledgment says"
+forged=$(echo "$reply" | sed 's/-[0-9a-f]\{16\}@/-0000000000000000@/')
+sed "s/@REPLY@/$forged/; s/reply-1@/forged-1@/" "$(desk_fixture reply-to-ticket.eml)" > "$tmp/forged.eml"
+desk_gate bob@customer.example "$forged" < "$tmp/forged.eml"
+is "$DESK_RC/$(desk_sql "SELECT ticket_id FROM messages WHERE message_id = 'forged-1@customer.example'")" \
+    "0/$((tickets + 1))" "a wrong token never threads: handled as a new request"
+like "$(desk_sql "SELECT action || ' ' || detail FROM audit WHERE action = 'bad-reply-address'")" \
+    "bad-reply-address recipient=${forged/+/\\+}" "the attempt is in the audit log"
 done_testing
 tap_status

@@ -106,6 +106,14 @@ like "$err" "c3\.conf:2: \[desk\] address: \"support at desk\" is not a mail add
 printf '[desk]\naddress = support@desk.test\n' > "$tmp/c4.conf"
 set +e; err=$("$DESKCTL" -c "$tmp/c4.conf" ticket list 2>&1); set -e
 like "$err" "c4\.conf:1: \[desk\] secret: the secret is missing" "missing secret named"
+printf '[desk]\naddress =\nsecret = %s\n' "$desk_secret" > "$tmp/c5.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c5.conf" ticket list 2>&1); set -e
+like "$err" "c5\.conf:2: \[desk\] address: must not be empty" "an empty intake address is named, not a crash"
+printf '[desk]\naddress = support@desk.test\nsecret = %s\ntimezone = Europe/Moscow\n' "$desk_secret" > "$tmp/c6.conf"
+set +e; err=$("$DESKCTL" -c "$tmp/c6.conf" ticket list 2>&1); set -e
+like "$err" "c6\.conf:4: \[desk\] timezone: .* offset" "time zones are offsets, as customers read them"
+run_ctl credits buy alice@shop.example --package 25abc
+is "$CTL_RC" 1 "a package number with trailing junk is refused"
 run_ctl check-config
 like "$CTL_OUT" ': ok$' "check-config accepts the test configuration"
 

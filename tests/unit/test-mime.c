@@ -1,0 +1,1240 @@
+/*
+ * test-mime.c - unit tests of mime-message.c (what deskgate reads out of
+ * a mail: decoded headers, the body text, attachments, charset
+ * decisions, robustness on bad mail) and of classify.c with the shipped
+ * filters/robots.rules.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "classify.h"
+#include "error.h"
+#include "mime-message.h"
+#include "rules.h"
+
+#define HDR \
+	"From: Ivan Petrov <ivan@example.com>\n" \
+	"To: support@desk.example\n" \
+	"Date: Mon, 1 Jan 2024 10:00:00 +0000\n" \
+	"Message-ID: <m1@example.com>\n"
+
+/* "Привет, мир! Это тестовое письмо." */
+#define RU_UTF8 \
+	"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82, \xd0\xbc\xd0\xb8" \
+	"\xd1\x80! \xd0\xad\xd1\x82\xd0\xbe \xd1\x82\xd0\xb5\xd1\x81\xd1\x82" \
+	"\xd0\xbe\xd0\xb2\xd0\xbe\xd0\xb5 \xd0\xbf\xd0\xb8\xd1\x81\xd1\x8c" \
+	"\xd0\xbc\xd0\xbe."
+#define RU_CP1251 \
+	"\xcf\xf0\xe8\xe2\xe5\xf2, \xec\xe8\xf0! \xdd\xf2\xee \xf2\xe5\xf1" \
+	"\xf2\xee\xe2\xee\xe5 \xef\xe8\xf1\xfc\xec\xee."
+#define RU_KOI8R \
+	"\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2! \xfc\xd4\xcf \xd4\xc5\xd3" \
+	"\xd4\xcf\xd7\xcf\xc5 \xd0\xc9\xd3\xd8\xcd\xcf."
+/* "Привет" */
+#define PRIVET "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"
+
+/* The decoded bytes of the PDF attachment below. */
+static const char pdf_bytes[] = "%PDF-1.4 fake pdf\0\1\2 end";
+#define PDF_B64 "JVBERi0xLjQgZmFrZSBwZGYAAQIgZW5k"
+#define PDF_LEN 24
+
+/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
+static char *
+srcdir_path(const char *rel)
+{
+	const char *top = g_getenv("top_srcdir");
+	const char *tests = g_getenv("G_TEST_SRCDIR");
+	char *dir, *path;
+
+	if (top != NULL)
+		return g_build_filename(top, rel, NULL);
+	if (tests != NULL)
+		return g_build_filename(tests, "..", rel, NULL);
+	dir = g_path_get_dirname(__FILE__);
+	path = g_build_filename(dir, "..", "..", rel, NULL);
+	g_free(dir);
+	return path;
+}
+
+static struct mail *
+parse(const char *text)
+{
+	struct mail *m = mail_parse_bytes(text, strlen(text));
+
+	g_assert_nonnull(m);
+	return m;
+}
+
+static void
+check_contains(const char *s, const char *needle)
+{
+	if (s == NULL || strstr(s, needle) == NULL)
+		g_test_fail_printf("\"%s\" lacks \"%s\"", s ? s : "(null)",
+		    needle);
+}
+
+static void
+check_lacks(const char *s, const char *needle)
+{
+	if (s != NULL && strstr(s, needle) != NULL)
+		g_test_fail_printf("\"%s\" has \"%s\"", s, needle);
+}
+
+/* Every struct mail, however bad the input, keeps these promises. */
+static void
+check_invariants(const struct mail *m)
+{
+	guint i;
+
+	g_assert_nonnull(m);
+	if (m == NULL)
+		return;
+	g_assert_nonnull(m->from_addr);
+	g_assert_nonnull(m->from_name);
+	g_assert_nonnull(m->subject);
+	g_assert_nonnull(m->text);
+	g_assert_nonnull(m->text_type);
+	/* charset is set whenever GMime found a message */
+	if (m->message != NULL)
+		g_assert_nonnull(m->charset);
+	g_assert_nonnull(m->references);
+	g_assert_nonnull(m->attachments);
+	if (m->from_addr != NULL)
+		g_assert_true(g_utf8_validate(m->from_addr, -1, NULL));
+	if (m->from_name != NULL)
+		g_assert_true(g_utf8_validate(m->from_name, -1, NULL));
+	if (m->subject != NULL)
+		g_assert_true(g_utf8_validate(m->subject, -1, NULL));
+	if (m->text != NULL)
+		g_assert_true(g_utf8_validate(m->text, -1, NULL));
+	g_assert_true(m->malformed == (m->malformed_why != NULL));
+	for (i = 0; m->attachments != NULL && i < m->attachments->len; i++) {
+		const struct mail_attachment *a =
+		    g_ptr_array_index(m->attachments, i);
+
+		g_assert_nonnull(a->content_type);
+		g_assert_cmpint(a->size, >=, 0);
+		if (a->filename != NULL)
+			g_assert_true(g_utf8_validate(a->filename, -1, NULL));
+	}
+}
+
+static const struct mail_attachment *
+attachment(const struct mail *m, guint i)
+{
+	if (m == NULL || i >= m->attachments->len) {
+		g_test_fail_printf("no attachment %u", i);
+		return NULL;
+	}
+	return g_ptr_array_index(m->attachments, i);
+}
+
+/* ---- headers ---- */
+
+static void
+test_subject_rfc2047(void)
+{
+	static const struct {
+		const char *header;
+		const char *want;
+	} cases[] = {
+		{ "=?UTF-8?B?0J/RgNC40LLQtdGC?=", PRIVET },
+		{ "=?utf-8?b?0J/RgNC40LLQtdGC?=", PRIVET },
+		{ "=?KOI8-R?Q?=F0=D2=C9=D7=C5=D4?=", PRIVET },
+		{ "=?windows-1251?Q?=CF=F0=E8=E2=E5=F2?=", PRIVET },
+		{ "=?windows-1251?B?z/Do4uXy?=", PRIVET },
+		{ "Re: =?UTF-8?B?0J/RgNC40LLQtdGC?= =?UTF-8?Q?_=D0=BC=D0=B8=D1=80?=",
+		  "Re: " PRIVET " \xd0\xbc\xd0\xb8\xd1\x80" },
+		{ "plain ascii subject", "plain ascii subject" },
+		/* undeclared 8-bit: the fallback charsets */
+		{ "\xcf\xf0\xe8\xe2\xe5\xf2", PRIVET },
+		{ PRIVET " raw utf-8", PRIVET " raw utf-8" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *text = g_strdup_printf(HDR "Subject: %s\n\nbody\n",
+		    cases[i].header);
+		struct mail *m = parse(text);
+
+		check_invariants(m);
+		if (m != NULL)
+			g_assert_cmpstr(m->subject, ==, cases[i].want);
+		mail_free(m);
+		g_free(text);
+	}
+}
+
+/*
+ * Subject folded over lines comes back unfolded; a decoded subject is one
+ * line of text: an encoded word that decodes to line breaks must not
+ * bring them into the subject (it ends up in notice subjects, templates
+ * and log lines).
+ */
+static void
+test_subject_folding(void)
+{
+	struct mail *m = parse(HDR "Subject: a long subject\n"
+	    "\tfolded over two lines\n\nbody\n");
+
+	/* unfolding removes the line break, not the white space */
+	if (m != NULL)
+		g_assert_cmpstr(m->subject, ==,
+		    "a long subject\tfolded over two lines");
+	mail_free(m);
+	m = parse(HDR "Subject: =?UTF-8?B?bGluZQoKSW5qZWN0ZWQ=?=\n\nbody\n");
+	check_invariants(m);
+	if (m != NULL) {
+		check_lacks(m->subject, "\n");
+		check_lacks(m->subject, "\r");
+		check_contains(m->subject, "Injected");
+	}
+	mail_free(m);
+}
+
+static void
+test_from(void)
+{
+	struct mail *m = parse("From: \"Ivan Petrov\" <Ivan.Petrov@Example.COM>\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\nSubject: x\n\nbody\n");
+
+	if (m != NULL) {
+		g_assert_cmpstr(m->from_addr, ==, "ivan.petrov@example.com");
+		g_assert_cmpstr(m->from_name, ==, "Ivan Petrov");
+		g_assert_false(m->malformed);
+	}
+	mail_free(m);
+	m = parse("From: =?UTF-8?B?0JjQstCw0L0g0J/QtdGC0YDQvtCy?= "
+	    "<IVAN@EXAMPLE.COM>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nx\n");
+	if (m != NULL) {
+		g_assert_cmpstr(m->from_addr, ==, "ivan@example.com");
+		g_assert_cmpstr(m->from_name, ==, "\xd0\x98\xd0\xb2\xd0\xb0"
+		    "\xd0\xbd \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2");
+	}
+	mail_free(m);
+	/* a bare address, and a group before the first mailbox */
+	m = parse("From: bare@example.org\nDate: Mon, 1 Jan 2024 10:00:00 "
+	    "+0000\n\nx\n");
+	if (m != NULL) {
+		g_assert_cmpstr(m->from_addr, ==, "bare@example.org");
+		g_assert_cmpstr(m->from_name, ==, "");
+	}
+	mail_free(m);
+	m = parse("From: Team: ; Real <real@example.org>\nDate: Mon, 1 Jan "
+	    "2024 10:00:00 +0000\n\nx\n");
+	if (m != NULL)
+		g_assert_cmpstr(m->from_addr, ==, "real@example.org");
+	mail_free(m);
+}
+
+static void
+test_no_from(void)
+{
+	struct mail *m = parse("Subject: x\nDate: Mon, 1 Jan 2024 10:00:00 "
+	    "+0000\n\nbody\n");
+
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpstr(m->from_addr, ==, "");
+		g_assert_cmpstr(m->from_name, ==, "");
+		g_assert_false(m->malformed);
+	}
+	mail_free(m);
+	/* neither From: nor Date: */
+	m = parse("Subject: x\n\nbody\n");
+	check_invariants(m);
+	if (m != NULL)
+		g_assert_true(m->malformed);
+	mail_free(m);
+}
+
+static void
+test_threading_ids(void)
+{
+	struct mail *m = parse("From: a@b.example\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+	    "Message-ID: <abc.123@mail.example>\n"
+	    "In-Reply-To: <parent@desk.example>\n"
+	    "References: <root@x.example> <r2@x.example>\n"
+	    "\t<parent@desk.example>\n"
+	    "Subject: Re: x\n\nbody\n");
+
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->message_id, ==, "abc.123@mail.example");
+	g_assert_cmpstr(m->in_reply_to, ==, "parent@desk.example");
+	g_assert_cmpuint(m->references->len, ==, 3);
+	if (m->references->len == 3) {
+		g_assert_cmpstr(g_ptr_array_index(m->references, 0), ==,
+		    "root@x.example");
+		g_assert_cmpstr(g_ptr_array_index(m->references, 1), ==,
+		    "r2@x.example");
+		g_assert_cmpstr(g_ptr_array_index(m->references, 2), ==,
+		    "parent@desk.example");
+	}
+	mail_free(m);
+
+	m = parse("From: a@b.example\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
+	    "\nno ids\n");
+	if (m != NULL) {
+		g_assert_null(m->message_id);
+		g_assert_null(m->in_reply_to);
+		g_assert_cmpuint(m->references->len, ==, 0);
+	}
+	mail_free(m);
+	/* In-Reply-To with a comment and two ids: the first id counts */
+	m = parse("From: a@b.example\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
+	    "In-Reply-To: (comment) <one@x.example> <two@x.example>\n\nx\n");
+	if (m != NULL)
+		g_assert_cmpstr(m->in_reply_to, ==, "one@x.example");
+	mail_free(m);
+}
+
+static void
+test_mail_header(void)
+{
+	struct mail *m = parse(HDR "X-Custom: value one\n"
+	    "X-Custom: value two\nSubject: s\n\nbody\n");
+
+	if (m != NULL) {
+		g_assert_cmpstr(mail_header(m, "X-Custom"), ==, "value one");
+		g_assert_cmpstr(mail_header(m, "x-custom"), ==, "value one");
+		g_assert_null(mail_header(m, "X-Missing"));
+	}
+	mail_free(m);
+}
+
+/* ---- the body ---- */
+
+static void
+test_plain(void)
+{
+	struct mail *m = parse(HDR "Subject: s\n"
+	    "Content-Type: text/plain; charset=us-ascii\n\n"
+	    "Hello,\n\nthe shop is down.\n");
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "Hello,\n\nthe shop is down.\n");
+	g_assert_cmpstr(m->text_type, ==, "text/plain");
+	g_assert_null(m->html);
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	g_assert_false(m->malformed);
+	mail_free(m);
+}
+
+static void
+test_alternative(void)
+{
+	static const char text[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"b1\"\n\n"
+	    "--b1\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>the <b>HTML</b> version</p>\n"
+	    "--b1\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "the plain version\n"
+	    "--b1--\n";
+	struct mail *m = parse(text);
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "the plain version");
+	g_assert_cmpstr(m->text_type, ==, "text/plain");
+	check_lacks(m->text, "HTML");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	mail_free(m);
+}
+
+static void
+test_html_only(void)
+{
+	struct mail *m = parse(HDR "Subject: s\n"
+	    "Content-Type: text/html; charset=utf-8\n\n"
+	    "<html><body><p>Hello <b>world</b></p><p>Second &amp; last</p>"
+	    "</body></html>\n");
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "Hello world\n\nSecond & last");
+	g_assert_cmpstr(m->text_type, ==, "text/html");
+	check_contains(m->html, "<b>world</b>");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	mail_free(m);
+}
+
+static void
+test_alternative_html_only(void)
+{
+	struct mail *m = parse(HDR "Subject: s\n"
+	    "Content-Type: multipart/alternative; boundary=b\n\n"
+	    "--b\nContent-Type: text/html\n\n<div>only html</div>\n"
+	    "--b--\n");
+
+	if (m != NULL) {
+		g_assert_cmpstr(m->text, ==, "only html");
+		g_assert_cmpstr(m->text_type, ==, "text/html");
+	}
+	mail_free(m);
+}
+
+static void
+test_mixed_attachments(void)
+{
+	static const char text[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"mix\"\n\n"
+	    "--mix\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "see the files\n"
+	    "--mix\nContent-Type: application/pdf; name=\"report.pdf\"\n"
+	    "Content-Disposition: attachment; filename=\"report.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n"
+	    "--mix\nContent-Type: text/plain; charset=utf-8\n"
+	    "Content-Disposition: attachment;\n"
+	    " filename*=UTF-8''%D0%BE%D1%82%D1%87%D1%91%D1%82.txt\n\n"
+	    "file text\n"
+	    "--mix\nContent-Type: application/pdf;\n"
+	    " name=\"=?UTF-8?B?0L7RgtGH0ZHRgi5wZGY=?=\"\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n"
+	    "--mix\nContent-Type: Application/X-Unknown\n"
+	    "Content-Disposition: attachment\n\nraw\n"
+	    "--mix--\n";
+	struct mail *m = parse(text);
+	const struct mail_attachment *a;
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "see the files");
+	g_assert_cmpuint(m->attachments->len, ==, 4);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpstr(a->filename, ==, "report.pdf");
+		g_assert_cmpstr(a->content_type, ==, "application/pdf");
+		g_assert_cmpint(a->size, ==, PDF_LEN);
+		g_assert_cmpint(a->fd, ==, -1);
+	}
+	if ((a = attachment(m, 1)) != NULL) {
+		/* RFC 2231 */
+		g_assert_cmpstr(a->filename, ==, "\xd0\xbe\xd1\x82\xd1\x87"
+		    "\xd1\x91\xd1\x82.txt");
+		g_assert_cmpstr(a->content_type, ==, "text/plain");
+		/* "file text": the newline before a boundary is the
+		 * boundary's (RFC 2046) */
+		g_assert_cmpint(a->size, ==, 9);
+	}
+	if ((a = attachment(m, 2)) != NULL) {
+		/* RFC 2047 in a parameter, as Outlook writes it */
+		g_assert_cmpstr(a->filename, ==, "\xd0\xbe\xd1\x82\xd1\x87"
+		    "\xd1\x91\xd1\x82.pdf");
+		g_assert_cmpint(a->size, ==, PDF_LEN);
+	}
+	if ((a = attachment(m, 3)) != NULL) {
+		g_assert_null(a->filename);
+		g_assert_cmpstr(a->content_type, ==, "application/x-unknown");
+		g_assert_cmpint(a->size, ==, 3);
+	}
+	mail_free(m);
+}
+
+static void
+test_inline_image(void)
+{
+	static const char text[] = HDR "Subject: s\n"
+	    "Content-Type: multipart/related; boundary=rel\n\n"
+	    "--rel\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>look: <img src=\"cid:img1\" alt=\"chart\"></p>\n"
+	    "--rel\nContent-Type: image/png\nContent-ID: <img1>\n"
+	    "Content-Disposition: inline\n"
+	    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n"
+	    "--rel--\n";
+	struct mail *m = parse(text);
+	const struct mail_attachment *a;
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "look: [chart]");
+	g_assert_cmpuint(m->attachments->len, ==, 1);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpstr(a->content_type, ==, "image/png");
+		g_assert_cmpint(a->size, ==, 8);
+	}
+	mail_free(m);
+}
+
+/*
+ * The usual shape of a mail with pictures in it (Apple Mail, Outlook):
+ * alternative { text/plain, related { text/html, image } }. The text is
+ * the plain part; the picture is a file; the HTML alternative is the
+ * same text again, not a file of the mail.
+ */
+static void
+test_alternative_related(void)
+{
+	static const char text[] = HDR "Subject: s\n"
+	    "Content-Type: multipart/alternative; boundary=alt\n\n"
+	    "--alt\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "plain with a picture\n"
+	    "--alt\nContent-Type: multipart/related; boundary=rel\n\n"
+	    "--rel\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>html with a picture <img src=\"cid:p\"></p>\n"
+	    "--rel\nContent-Type: image/png; name=\"p.png\"\n"
+	    "Content-ID: <p>\nContent-Transfer-Encoding: base64\n\n"
+	    "iVBORw0KGgo=\n"
+	    "--rel--\n"
+	    "--alt--\n";
+	struct mail *m = parse(text);
+	guint i;
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "plain with a picture");
+	g_assert_cmpstr(m->text_type, ==, "text/plain");
+	for (i = 0; i < m->attachments->len; i++) {
+		const struct mail_attachment *a = attachment(m, i);
+
+		g_test_message("attachment %u: %s %s", i, a->content_type,
+		    a->filename ? a->filename : "(no name)");
+	}
+	g_assert_cmpuint(m->attachments->len, ==, 1);
+	if (m->attachments->len > 0)
+		g_assert_cmpstr(attachment(m, 0)->content_type, ==,
+		    "image/png");
+	mail_free(m);
+}
+
+static void
+test_rfc822_attachment(void)
+{
+	static const char text[] = HDR "Subject: Fwd: order\n"
+	    "Content-Type: multipart/mixed; boundary=out\n\n"
+	    "--out\nContent-Type: text/plain\n\nforwarding this\n"
+	    "--out\nContent-Type: message/rfc822\n\n"
+	    "From: shop@vendor.example\nSubject: Your order\n"
+	    "Date: Sun, 31 Dec 2023 09:00:00 +0000\n\n"
+	    "inner body text\n"
+	    "--out--\n";
+	struct mail *m = parse(text);
+	const struct mail_attachment *a;
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->text, ==, "forwarding this");
+	check_lacks(m->text, "inner body");
+	g_assert_cmpuint(m->attachments->len, ==, 1);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpstr(a->content_type, ==, "message/rfc822");
+		g_assert_cmpstr(a->filename, ==, "message.eml");
+		g_assert_cmpint(a->size, >, 40);
+	}
+	mail_free(m);
+}
+
+static void
+test_only_attachment(void)
+{
+	struct mail *m = parse(HDR "Subject: s\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n");
+
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpstr(m->text, ==, "");
+		g_assert_cmpstr(m->text_type, ==, "none");
+		g_assert_cmpuint(m->attachments->len, ==, 1);
+	}
+	mail_free(m);
+}
+
+static void
+test_nul_in_text(void)
+{
+	static const char text[] = HDR "Subject: s\n"
+	    "Content-Type: text/plain; charset=utf-8\n\nab\0cd\n";
+	struct mail *m = mail_parse_bytes(text, sizeof(text) - 1);
+
+	check_invariants(m);
+	if (m != NULL)
+		g_assert_cmpstr(m->text, ==, "abcd\n");
+	mail_free(m);
+}
+
+/* mail_text_to_utf8 drops NUL bytes and keeps what follows them. */
+static void
+test_text_to_utf8_nul(void)
+{
+	static const char *const charsets[] = {
+		"utf-8", "windows-1251", NULL,
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(charsets); i++) {
+		char *how = NULL;
+		char *out = mail_text_to_utf8("ab\0cd", 5, charsets[i], &how);
+
+		g_test_message("%s: %s", charsets[i] ? charsets[i] : "none",
+		    how);
+		g_assert_cmpstr(out, ==, "abcd");
+		g_free(out);
+		g_free(how);
+	}
+}
+
+/* ---- charsets ---- */
+
+static void
+check_charset(const char *headers, const char *body, const char *want_text,
+    const char *want_charset)
+{
+	char *text = g_strdup_printf(HDR "Subject: s\n%s\n%s", headers, body);
+	struct mail *m = parse(text);
+
+	check_invariants(m);
+	if (m != NULL) {
+		g_test_message("charset %s", m->charset);
+		g_assert_cmpstr(m->text, ==, want_text);
+		g_assert_cmpstr(m->charset, ==, want_charset);
+	}
+	mail_free(m);
+	g_free(text);
+}
+
+static void
+test_charset_declared(void)
+{
+	check_charset("Content-Type: text/plain; charset=windows-1251\n"
+	    "Content-Transfer-Encoding: 8bit\n", RU_CP1251 "\n",
+	    RU_UTF8 "\n", "declared:windows-1251");
+	check_charset("Content-Type: text/plain; charset=\"KOI8-R\"\n"
+	    "Content-Transfer-Encoding: 8bit\n", RU_KOI8R "\n",
+	    RU_UTF8 "\n", "declared:koi8-r");
+	check_charset("Content-Type: text/plain; charset=koi8-r\n"
+	    "Content-Transfer-Encoding: quoted-printable\n",
+	    "=F0=D2=C9=D7=C5=D4\n", PRIVET "\n", "declared:koi8-r");
+	check_charset("Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: base64\n", "0J/RgNC40LLQtdGC\n",
+	    PRIVET, "declared:utf-8");
+}
+
+/* A Cyrillic ISO charset, and a label in another case. */
+static void
+test_charset_declared_iso(void)
+{
+	check_charset("Content-Type: text/plain; charset=ISO-8859-5\n"
+	    "Content-Transfer-Encoding: 8bit\n",
+	    "\xbf\xe0\xd8\xd2\xd5\xe2\n", PRIVET "\n", "declared:iso-8859-5");
+}
+
+static void
+test_charset_guessed(void)
+{
+	check_charset("Content-Transfer-Encoding: 8bit\n", RU_CP1251 "\n",
+	    RU_UTF8 "\n", "guessed:windows-1251");
+	check_charset("Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: 8bit\n", RU_KOI8R "\n",
+	    RU_UTF8 "\n", "guessed:koi8-r");
+	/* undeclared valid UTF-8 is taken as UTF-8 */
+	check_charset("Content-Transfer-Encoding: 8bit\n", RU_UTF8 "\n",
+	    RU_UTF8 "\n", "assumed:utf-8");
+}
+
+/*
+ * Text declared UTF-8 with one bad byte is repaired: the bad byte is
+ * replaced, the rest (valid UTF-8 Cyrillic) stays as written, not
+ * re-read as a single-byte charset.
+ */
+static void
+test_charset_repaired(void)
+{
+	char *text = g_strdup_printf(HDR "Subject: s\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n\n%s\n",
+	    RU_UTF8 " \xff " PRIVET);
+	struct mail *m = parse(text);
+
+	check_invariants(m);
+	if (m != NULL) {
+		g_test_message("charset %s text %s", m->charset, m->text);
+		check_contains(m->text, RU_UTF8);
+		check_contains(m->text, PRIVET);
+		g_assert_cmpstr(m->charset, ==, "repaired");
+	}
+	mail_free(m);
+	g_free(text);
+}
+
+static void
+test_text_to_utf8(void)
+{
+	char *how = NULL, *out;
+
+	out = mail_text_to_utf8(RU_CP1251, strlen(RU_CP1251), "cp1251", &how);
+	g_assert_cmpstr(out, ==, RU_UTF8);
+	g_assert_true(g_str_has_prefix(how, "declared:"));
+	g_free(out);
+	g_free(how);
+	out = mail_text_to_utf8("plain", 5, NULL, &how);
+	g_assert_cmpstr(out, ==, "plain");
+	g_assert_cmpstr(how, ==, "assumed:utf-8");
+	g_free(out);
+	g_free(how);
+	out = mail_text_to_utf8("plain", 5, "us-ascii", &how);
+	g_assert_cmpstr(out, ==, "plain");
+	g_assert_cmpstr(how, ==, "declared:us-ascii");
+	g_free(out);
+	g_free(how);
+	/* an unknown charset does not stop valid text */
+	out = mail_text_to_utf8(RU_UTF8, strlen(RU_UTF8), "x-no-such-charset",
+	    &how);
+	g_assert_cmpstr(out, ==, RU_UTF8);
+	g_assert_true(g_utf8_validate(out, -1, NULL));
+	g_free(out);
+	g_free(how);
+	/* LEN bounds the input; bytes after it are not read */
+	out = mail_text_to_utf8("abcdef", 3, NULL, &how);
+	g_assert_cmpstr(out, ==, "abc");
+	g_free(out);
+	g_free(how);
+}
+
+/* ---- bad mail ---- */
+
+static void
+test_empty_input(void)
+{
+	struct mail *m = mail_parse_bytes("", 0);
+
+	check_invariants(m);
+	if (m != NULL)
+		g_assert_true(m->malformed || *m->text == '\0');
+	mail_free(m);
+}
+
+static void
+test_garbage(void)
+{
+	static const char *const inputs[] = {
+		"\x00\x01\x02\x03\x04\x05",
+		"no colon here at all\njust text\n",
+		":\n:\n:\n\n",
+		"From:\nDate:\nContent-Type:\n\n",
+		"Content-Type: multipart/mixed\n\nno boundary parameter\n",
+		"Content-Type: multipart/mixed; boundary=\"\"\n\n--\n\n--\n",
+		"Content-Type: multipart/mixed; boundary=x\n\n--x\n"
+		    "Content-Type: text/plain\n\nunterminated",
+		"Content-Type: text/plain; charset=\"\n\nbroken quote\n",
+		"Content-Transfer-Encoding: base64\n\n!!!not base64!!!\n",
+		"Content-Transfer-Encoding: quoted-printable\n\n=ZZ=\n=",
+		"Subject: =?utf-8?B?####?= =?bogus?Q?x?= =?utf-8?Q?=FF?=\n\nx",
+		"From: <<<@@@>>>\nTo: ,,,;;;\n\nx\n",
+		"\n\n\n\n",
+		"\r\n\r\n",
+		"Subject: \xff\xfe\xfd\n\n\xff\xfe\n",
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		size_t len = i == 0 ? 6 : strlen(inputs[i]);
+		struct mail *m = mail_parse_bytes(inputs[i], len);
+
+		check_invariants(m);
+		mail_free(m);
+	}
+}
+
+static void
+test_random_bytes(void)
+{
+	GRand *rand = g_rand_new_with_seed(7);
+	int round;
+
+	for (round = 0; round < 200; round++) {
+		gsize len = g_rand_int_range(rand, 0, 3000), i;
+		char *buf = g_malloc(len + 1);
+		struct mail *m;
+
+		for (i = 0; i < len; i++)
+			buf[i] = (char)g_rand_int_range(rand, 0, 256);
+		m = mail_parse_bytes(buf, len);
+		check_invariants(m);
+		mail_free(m);
+		g_free(buf);
+	}
+	g_rand_free(rand);
+}
+
+static void
+test_deep_nesting(void)
+{
+	GString *s = g_string_new(HDR "Subject: deep\n");
+	struct mail *m;
+	int i;
+
+	for (i = 0; i < 200; i++)
+		g_string_append_printf(s, "Content-Type: multipart/mixed; "
+		    "boundary=b%d\n\n--b%d\n", i, i);
+	g_string_append(s, "Content-Type: text/plain\n\ndeep text\n");
+	for (i = 199; i >= 0; i--)
+		g_string_append_printf(s, "--b%d--\n", i);
+	m = mail_parse_bytes(s->str, s->len);
+	check_invariants(m);
+	if (m != NULL)
+		g_assert_cmpint(m->warnings, >, 0);
+	mail_free(m);
+	g_string_free(s, TRUE);
+}
+
+static void
+test_many_parts(void)
+{
+	GString *s = g_string_new(HDR "Subject: many\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n");
+	struct mail *m;
+	int i;
+
+	for (i = 0; i < 1500; i++)
+		g_string_append_printf(s, "--m\nContent-Type: application/"
+		    "octet-stream; name=f%d.bin\n\nx\n", i);
+	g_string_append(s, "--m--\n");
+	m = mail_parse_bytes(s->str, s->len);
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpuint(m->attachments->len, <=, 1000);
+		g_assert_cmpint(m->warnings, >, 0);
+	}
+	mail_free(m);
+	g_string_free(s, TRUE);
+}
+
+/* ---- mail_parse on a file ---- */
+
+struct tmp {
+	char *dir;
+};
+
+static void
+tmp_setup(struct tmp *t, gconstpointer data)
+{
+	GError *error = NULL;
+
+	t->dir = g_dir_make_tmp("test-mime-XXXXXX", &error);
+	g_assert_no_error(error);
+}
+
+static void
+tmp_teardown(struct tmp *t, gconstpointer data)
+{
+	GDir *dir = g_dir_open(t->dir, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		char *path = g_build_filename(t->dir, name, NULL);
+
+		g_test_fail_printf("file left in the temporary directory: %s",
+		    name);
+		g_unlink(path);
+		g_free(path);
+	}
+	if (dir != NULL)
+		g_dir_close(dir);
+	g_rmdir(t->dir);
+	g_free(t->dir);
+}
+
+/* An unlinked file holding TEXT, at offset 0. */
+static int
+temp_file(const char *dir, const char *text, size_t len)
+{
+	char *path = g_build_filename(dir, "msg-XXXXXX", NULL);
+	int fd = g_mkstemp(path);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_unlink(path);
+	g_free(path);
+	g_assert_cmpint(write(fd, text, len), ==, (ssize_t)len);
+	return fd;
+}
+
+static void
+check_fd_content(int fd, const void *want, size_t len)
+{
+	char *buf = g_malloc(len + 16);
+	struct stat st;
+	ssize_t n;
+
+	g_assert_cmpint(fd, >=, 0);
+	if (fd < 0)
+		goto out;
+	g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, 0);
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	g_assert_cmpint(st.st_nlink, ==, 0);
+	n = read(fd, buf, len + 16);
+	g_assert_cmpint(n, ==, (ssize_t)len);
+	if (n == (ssize_t)len)
+		g_assert_cmpmem(buf, len, want, len);
+out:
+	g_free(buf);
+}
+
+static void
+test_parse_fd(struct tmp *t, gconstpointer data)
+{
+	static const char text[] = HDR "Subject: files\n"
+	    "Content-Type: multipart/mixed; boundary=mix\n\n"
+	    "--mix\nContent-Type: text/plain; charset=koi8-r\n"
+	    "Content-Transfer-Encoding: 8bit\n\n" RU_KOI8R "\n"
+	    "--mix\nContent-Type: application/pdf; name=report.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n"
+	    "--mix\nContent-Type: text/csv; name=data.csv\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "a,b=3Dc\n1,2\n"
+	    "--mix\nContent-Type: message/rfc822\n\n"
+	    "From: x@y.example\nSubject: inner\n\ninner text\n"
+	    "--mix--\n";
+	GError *error = NULL;
+	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	struct mail *m = mail_parse(fd, t->dir, &error);
+	const struct mail_attachment *a;
+
+	g_assert_no_error(error);
+	check_invariants(m);
+	if (m == NULL)
+		goto out;
+	g_assert_cmpstr(m->text, ==, RU_UTF8);
+	g_assert_cmpstr(m->charset, ==, "declared:koi8-r");
+	g_assert_cmpuint(m->attachments->len, ==, 3);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpint(a->size, ==, PDF_LEN);
+		check_fd_content(a->fd, pdf_bytes, PDF_LEN);
+	}
+	if ((a = attachment(m, 1)) != NULL) {
+		g_assert_cmpstr(a->filename, ==, "data.csv");
+		g_assert_cmpint(a->size, ==, 9);
+		check_fd_content(a->fd, "a,b=c\n1,2", 9);
+	}
+	if ((a = attachment(m, 2)) != NULL) {
+		char buf[64] = "";
+		ssize_t n;
+
+		g_assert_cmpstr(a->content_type, ==, "message/rfc822");
+		g_assert_cmpint(a->fd, >=, 0);
+		n = a->fd >= 0 ? read(a->fd, buf, sizeof(buf) - 1) : -1;
+		g_assert_cmpint(n, >, 0);
+		check_contains(buf, "Subject: inner");
+	}
+	/* the attachment files outlive the parse: read them again */
+	if ((a = attachment(m, 0)) != NULL && a->fd >= 0) {
+		g_assert_cmpint(lseek(a->fd, 0, SEEK_SET), ==, 0);
+		check_fd_content(a->fd, pdf_bytes, PDF_LEN);
+	}
+out:
+	mail_free(m);
+	close(fd);
+}
+
+static void
+test_parse_fd_offset(struct tmp *t, gconstpointer data)
+{
+	static const char text[] = HDR "Subject: offset\n\nbody\n";
+	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	struct mail *m;
+
+	/* the descriptor is at its end: mail_parse reads from offset 0 */
+	m = mail_parse(fd, NULL, NULL);
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpstr(m->subject, ==, "offset");
+		g_assert_cmpstr(m->text, ==, "body\n");
+	}
+	mail_free(m);
+	close(fd);
+}
+
+static void
+test_parse_fd_no_tmpdir(struct tmp *t, gconstpointer data)
+{
+	static const char text[] = HDR "Subject: s\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n";
+	char *missing = g_build_filename(t->dir, "missing", NULL);
+	GError *error = NULL;
+	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	struct mail *m = mail_parse(fd, missing, &error);
+
+	/* no room for the attachment: transient, the mail waits */
+	g_assert_null(m);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
+	g_clear_error(&error);
+	mail_free(m);
+	close(fd);
+	g_free(missing);
+}
+
+static void
+test_parse_bad_fd(void)
+{
+	GError *error = NULL;
+	struct mail *m = mail_parse(-1, NULL, &error);
+
+	g_assert_null(m);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
+	g_clear_error(&error);
+	mail_free(m);
+}
+
+/* ---- classify ---- */
+
+static struct rules *
+robots_rules(void)
+{
+	char *path = srcdir_path("filters/robots.rules");
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	GError *error = NULL;
+	struct rules *r;
+
+	g_hash_table_insert(vars, (gpointer)"desk_address",
+	    (gpointer)"support@desk.example");
+	r = rules_load(path, vars, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	g_clear_error(&error);
+	g_hash_table_unref(vars);
+	g_free(path);
+	return r;
+}
+
+static void
+expect_class(struct rules *robots, const char *text, const char *sender,
+    enum mail_class want)
+{
+	struct mail *m = parse(text);
+	struct classification c = { 0 };
+
+	if (robots == NULL || m == NULL) {
+		mail_free(m);
+		return;
+	}
+	classify_mail(robots, m, sender, &c);
+	g_test_message("%s <- %s", mail_class_name(c.class), c.reason);
+	if (c.class != want)
+		g_test_fail_printf("class %s (%s), want %s",
+		    mail_class_name(c.class), c.reason, mail_class_name(want));
+	g_assert_nonnull(c.reason);
+	if (want == MAIL_CLASS_HUMAN)
+		g_assert_cmpstr(c.reason, ==, "human");
+	else {
+		check_contains(c.reason, "robots.rules:");
+		check_contains(c.reason, mail_class_name(want));
+	}
+	classification_clear(&c);
+	g_assert_null(c.reason);
+	mail_free(m);
+}
+
+#define HUMAN HDR "Subject: My store is broken\n\nPlease help.\n"
+
+static void
+test_classify(void)
+{
+	struct rules *robots = robots_rules();
+
+	expect_class(robots, HUMAN, "ivan@example.com", MAIL_CLASS_HUMAN);
+	expect_class(robots, HDR "Auto-Submitted: auto-replied\n"
+	    "Subject: Re: x\n\nI am away.\n", "ivan@example.com",
+	    MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, HDR "Auto-Submitted: auto-generated\n"
+	    "Subject: x\n\ny\n", "ivan@example.com", MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, HDR "Auto-Submitted: no\nSubject: x\n\ny\n",
+	    "ivan@example.com", MAIL_CLASS_HUMAN);
+	expect_class(robots, HDR "Auto-Submitted: No (a person)\n"
+	    "Subject: x\n\ny\n", "ivan@example.com", MAIL_CLASS_HUMAN);
+	expect_class(robots, HUMAN, "", MAIL_CLASS_BOUNCE);
+	expect_class(robots, HDR "X-Autoreply: yes\nSubject: x\n\ny\n",
+	    "ivan@example.com", MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, HDR "Precedence: bulk\nSubject: x\n\ny\n",
+	    "ivan@example.com", MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, HDR "Precedence: list\nSubject: x\n\ny\n",
+	    "ivan@example.com", MAIL_CLASS_LIST);
+	expect_class(robots, HDR "List-Id: Developers <dev.lists.example>\n"
+	    "Subject: x\n\ny\n", "dev-bounces@lists.example",
+	    MAIL_CLASS_LIST);
+	expect_class(robots, HDR "X-Loop: support@desk.example\n"
+	    "Subject: x\n\ny\n", "ivan@example.com", MAIL_CLASS_LOOP);
+	expect_class(robots, HDR "X-Loop: SUPPORT@desk.example \n"
+	    "Subject: x\n\ny\n", "ivan@example.com", MAIL_CLASS_LOOP);
+	expect_class(robots, HDR "X-Loop: support@deskXexample\n"
+	    "Subject: x\n\ny\n", "ivan@example.com", MAIL_CLASS_HUMAN);
+	expect_class(robots, "From: Help Desk <support@desk.example>\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\nSubject: x\n\ny\n",
+	    "support@desk.example", MAIL_CLASS_LOOP);
+	expect_class(robots, HDR "Subject: Out of Office: Re: order 42\n\n"
+	    "I am away until Monday.\n", "ivan@example.com",
+	    MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, HDR "Subject: Automatic reply: question\n\nx\n",
+	    "ivan@example.com", MAIL_CLASS_AUTOREPLY);
+	/* "Автоответ: Re: вопрос" */
+	expect_class(robots, HDR "Subject: =?UTF-8?B?0JDQstGC0L7QvtGC0LLQtd"
+	    "GCOiBSZTog0LLQvtC/0YDQvtGB?=\n\nx\n", "ivan@example.com",
+	    MAIL_CLASS_AUTOREPLY);
+	expect_class(robots, "From: Mail Delivery System "
+	    "<MAILER-DAEMON@mx.example>\nDate: Mon, 1 Jan 2024 10:00:00 "
+	    "+0000\nSubject: Undelivered Mail\n\nx\n", "",
+	    MAIL_CLASS_BOUNCE);
+	rules_free(robots);
+}
+
+/* A delivery report from a sender no other rule knows. */
+static void
+test_classify_dsn(void)
+{
+	static const char text[] =
+	    "From: Delivery Subsystem <delivery@relay.example>\n"
+	    "To: support@desk.example\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+	    "Subject: Delivery Status Notification (Failure)\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    "\tboundary=\"dsn\"\n\n"
+	    "--dsn\nContent-Type: text/plain\n\nDelivery failed.\n"
+	    "--dsn\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; relay.example\n\n"
+	    "Final-Recipient: rfc822; nobody@customer.example\n"
+	    "Action: failed\nStatus: 5.1.1\n"
+	    "--dsn--\n";
+	struct rules *robots = robots_rules();
+
+	expect_class(robots, text, "bounce-handler@relay.example",
+	    MAIL_CLASS_BOUNCE);
+	expect_class(robots, "From: Delivery <delivery@relay.example>\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+	    "Subject: Delivery Status Notification\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; "
+	    "boundary=dsn\n\n--dsn\n\nDelivery failed.\n--dsn--\n",
+	    "bounce-handler@relay.example", MAIL_CLASS_BOUNCE);
+	rules_free(robots);
+}
+
+/* NULL sender: not known; rules on the envelope sender do not fire. */
+static void
+test_classify_unknown_sender(void)
+{
+	struct rules *robots = robots_rules();
+
+	expect_class(robots, HUMAN, NULL, MAIL_CLASS_HUMAN);
+	expect_class(robots, HDR "Auto-Submitted: auto-replied\n"
+	    "Subject: x\n\ny\n", NULL, MAIL_CLASS_AUTOREPLY);
+	rules_free(robots);
+}
+
+static void
+test_classify_first_match(void)
+{
+	char *path = srcdir_path("filters/assessment.rules");
+	struct rules *r = rules_load(path, NULL, NULL);
+	struct mail *m = parse(HDR "Subject: s\n\nPlease fix the cart.\n"
+	    "Assessment: agree\nThanks\n");
+	struct mail *none = parse(HUMAN);
+	char *matched = NULL;
+	const struct rule *rule;
+
+	g_assert_nonnull(r);
+	if (r == NULL || m == NULL || none == NULL)
+		goto out;
+	rule = classify_first_match(r, m, "ivan@example.com", "agree",
+	    &matched);
+	g_assert_nonnull(rule);
+	g_assert_cmpstr(matched, ==, "Assessment: agree");
+	g_free(matched);
+	matched = NULL;
+	g_assert_null(classify_first_match(r, m, NULL, "other-label",
+	    &matched));
+	g_assert_null(classify_first_match(r, none, NULL, "agree", NULL));
+out:
+	g_free(matched);
+	mail_free(m);
+	mail_free(none);
+	rules_free(r);
+	g_free(path);
+}
+
+static void
+test_class_names(void)
+{
+	g_assert_cmpstr(mail_class_name(MAIL_CLASS_HUMAN), ==, "human");
+	g_assert_cmpstr(mail_class_name(MAIL_CLASS_AUTOREPLY), ==,
+	    "autoreply");
+	g_assert_cmpstr(mail_class_name(MAIL_CLASS_BOUNCE), ==, "bounce");
+	g_assert_cmpstr(mail_class_name(MAIL_CLASS_LIST), ==, "list");
+	g_assert_cmpstr(mail_class_name(MAIL_CLASS_LOOP), ==, "loop");
+}
+
+#define ADD(path, fn) \
+	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	mail_init();
+	g_test_add_func("/mime/headers/subject-rfc2047",
+	    test_subject_rfc2047);
+	g_test_add_func("/mime/headers/subject-one-line",
+	    test_subject_folding);
+	g_test_add_func("/mime/headers/from", test_from);
+	g_test_add_func("/mime/headers/no-from", test_no_from);
+	g_test_add_func("/mime/headers/threading-ids", test_threading_ids);
+	g_test_add_func("/mime/headers/mail-header", test_mail_header);
+	g_test_add_func("/mime/body/plain", test_plain);
+	g_test_add_func("/mime/body/alternative", test_alternative);
+	g_test_add_func("/mime/body/html-only", test_html_only);
+	g_test_add_func("/mime/body/alternative-html-only",
+	    test_alternative_html_only);
+	g_test_add_func("/mime/body/mixed-attachments",
+	    test_mixed_attachments);
+	g_test_add_func("/mime/body/inline-image", test_inline_image);
+	g_test_add_func("/mime/body/alternative-related",
+	    test_alternative_related);
+	g_test_add_func("/mime/body/rfc822-attachment",
+	    test_rfc822_attachment);
+	g_test_add_func("/mime/body/only-attachment", test_only_attachment);
+	g_test_add_func("/mime/body/nul", test_nul_in_text);
+	g_test_add_func("/mime/charset/declared", test_charset_declared);
+	g_test_add_func("/mime/charset/declared-iso",
+	    test_charset_declared_iso);
+	g_test_add_func("/mime/charset/guessed", test_charset_guessed);
+	g_test_add_func("/mime/charset/repaired", test_charset_repaired);
+	g_test_add_func("/mime/charset/text-to-utf8", test_text_to_utf8);
+	g_test_add_func("/mime/charset/text-to-utf8-nul",
+	    test_text_to_utf8_nul);
+	g_test_add_func("/mime/bad/empty", test_empty_input);
+	g_test_add_func("/mime/bad/garbage", test_garbage);
+	g_test_add_func("/mime/bad/random-bytes", test_random_bytes);
+	g_test_add_func("/mime/bad/deep-nesting", test_deep_nesting);
+	g_test_add_func("/mime/bad/many-parts", test_many_parts);
+	ADD("/mime/fd/attachments", test_parse_fd);
+	ADD("/mime/fd/offset", test_parse_fd_offset);
+	ADD("/mime/fd/no-tmpdir", test_parse_fd_no_tmpdir);
+	g_test_add_func("/mime/fd/bad-fd", test_parse_bad_fd);
+	g_test_add_func("/classify/robots", test_classify);
+	g_test_add_func("/classify/dsn", test_classify_dsn);
+	g_test_add_func("/classify/unknown-sender",
+	    test_classify_unknown_sender);
+	g_test_add_func("/classify/first-match", test_classify_first_match);
+	g_test_add_func("/classify/class-names", test_class_names);
+	rc = g_test_run();
+	mail_shutdown();
+	return rc;
+}

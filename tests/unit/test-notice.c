@@ -1,0 +1,615 @@
+/*
+ * test-notice.c - unit tests of notice.c: the notices deskgate writes
+ * are complete, 7-bit, CRLF messages with the headers that mark them as
+ * automatic, and GMime reads back exactly the subject and text given.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gmime/gmime.h>
+
+#include "classify.h"
+#include "conf.h"
+#include "error.h"
+#include "mime-message.h"
+#include "notice.h"
+#include "rules.h"
+
+#define SECRET_HEX \
+	"000102030405060708090a0b0c0d0e0f" \
+	"101112131415161718191a1b1c1d1e1f"
+
+/* "[#42] Вопрос о доставке" */
+#define RU_SUBJECT "[#42] \xd0\x92\xd0\xbe\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81 " \
+	"\xd0\xbe \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xba\xd0\xb5"
+/* "Здравствуйте!\nВаш запрос #42 принят.\n" */
+#define RU_BODY "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82" \
+	"\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5!\n\xd0\x92\xd0\xb0\xd1\x88 " \
+	"\xd0\xb7\xd0\xb0\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81 #42 \xd0\xbf\xd1\x80" \
+	"\xd0\xb8\xd0\xbd\xd1\x8f\xd1\x82.\n"
+/* "Иван Петров" */
+#define RU_NAME "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd \xd0\x9f\xd0\xb5\xd1\x82" \
+	"\xd1\x80\xd0\xbe\xd0\xb2"
+
+struct fx {
+	char *dir;
+	struct desk_conf *conf;
+};
+
+static struct desk_conf *
+conf_from_text(const char *dir, const char *text)
+{
+	char *path = g_build_filename(dir, "deskgate.conf", NULL);
+	GError *error = NULL;
+	struct desk_conf *conf;
+
+	g_file_set_contents(path, text, -1, &error);
+	g_assert_no_error(error);
+	conf = conf_load(path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(conf);
+	g_unlink(path);
+	g_free(path);
+	return conf;
+}
+
+static void
+fx_setup(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+
+	f->dir = g_dir_make_tmp("test-notice-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->conf = conf_from_text(f->dir, "[desk]\n"
+	    "name = Acme Help Desk\n"
+	    "address = support@desk.example\n"
+	    "secret = " SECRET_HEX "\n");
+}
+
+static void
+fx_teardown(struct fx *f, gconstpointer data)
+{
+	conf_free(f->conf);
+	g_rmdir(f->dir);
+	g_free(f->dir);
+}
+
+/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
+static char *
+srcdir_path(const char *rel)
+{
+	const char *top = g_getenv("top_srcdir");
+	const char *tests = g_getenv("G_TEST_SRCDIR");
+	char *dir, *path;
+
+	if (top != NULL)
+		return g_build_filename(top, rel, NULL);
+	if (tests != NULL)
+		return g_build_filename(tests, "..", rel, NULL);
+	dir = g_path_get_dirname(__FILE__);
+	path = g_build_filename(dir, "..", "..", rel, NULL);
+	g_free(dir);
+	return path;
+}
+
+struct built {
+	char *id;
+	GBytes *raw;
+	char *text;		/* raw as a C string */
+	GHashTable *headers;	/* lower-case name -> unfolded value */
+	char *body;		/* the raw body */
+};
+
+static void
+built_free(struct built *b)
+{
+	g_free(b->id);
+	if (b->raw != NULL)
+		g_bytes_unref(b->raw);
+	g_free(b->text);
+	if (b->headers != NULL)
+		g_hash_table_unref(b->headers);
+	g_free(b->body);
+}
+
+/* Split the raw header into unfolded fields (the first of each name). */
+static GHashTable *
+split_headers(const char *header)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
+	char **lines = g_strsplit(header, "\r\n", -1);
+	GString *cur = NULL;
+	int i;
+
+	for (i = 0;; i++) {
+		const char *line = lines[i];
+
+		if (line != NULL && (*line == ' ' || *line == '\t') &&
+		    cur != NULL) {
+			g_string_append(cur, line);
+			continue;
+		}
+		if (cur != NULL) {
+			char *colon = strchr(cur->str, ':');
+
+			if (colon != NULL) {
+				char *name = g_ascii_strdown(cur->str,
+				    colon - cur->str);
+
+				if (g_hash_table_contains(h, name))
+					g_free(name);
+				else
+					g_hash_table_insert(h, name,
+					    g_strstrip(g_strdup(colon + 1)));
+			}
+			g_string_free(cur, TRUE);
+			cur = NULL;
+		}
+		if (line == NULL)
+			break;
+		if (*line != '\0')
+			cur = g_string_new(line);
+	}
+	g_strfreev(lines);
+	return h;
+}
+
+static bool
+build(const struct desk_conf *conf, const struct notice *n, struct built *b)
+{
+	GError *error = NULL;
+	const char *data, *sep;
+	gsize len;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	rc = notice_build(conf, n, &b->id, &b->raw, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(rc, ==, 0);
+	g_clear_error(&error);
+	if (rc != 0 || b->raw == NULL)
+		return false;
+	data = g_bytes_get_data(b->raw, &len);
+	b->text = g_strndup(data, len);
+	g_assert_cmpuint(strlen(b->text), ==, len);
+	sep = strstr(b->text, "\r\n\r\n");
+	g_assert_nonnull(sep);
+	if (sep == NULL)
+		return false;
+	{
+		char *header = g_strndup(b->text, sep - b->text + 2);
+
+		b->headers = split_headers(header);
+		g_free(header);
+	}
+	b->body = g_strdup(sep + 4);
+	return true;
+}
+
+static const char *
+header(const struct built *b, const char *name)
+{
+	return b->headers ? g_hash_table_lookup(b->headers, name) : NULL;
+}
+
+static void
+check_contains(const char *s, const char *needle)
+{
+	if (s == NULL || strstr(s, needle) == NULL)
+		g_test_fail_printf("\"%s\" lacks \"%s\"", s ? s : "(null)",
+		    needle);
+}
+
+/* CRLF only, 7-bit only, no over-long line. */
+static void
+check_wire_format(const struct built *b)
+{
+	gsize len, i, line = 0;
+	const unsigned char *p = g_bytes_get_data(b->raw, &len);
+	int bad_eol = 0, high = 0, nul = 0, long_lines = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			bad_eol++;
+		if (p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n'))
+			bad_eol++;
+		if (p[i] >= 0x80)
+			high++;
+		if (p[i] == 0)
+			nul++;
+		if (p[i] == '\n')
+			line = 0;
+		else if (++line > 998)
+			long_lines++;
+	}
+	g_assert_cmpint(bad_eol, ==, 0);
+	g_assert_cmpint(high, ==, 0);
+	g_assert_cmpint(nul, ==, 0);
+	g_assert_cmpint(long_lines, ==, 0);
+	g_assert_true(len >= 2 && p[len - 2] == '\r' && p[len - 1] == '\n');
+}
+
+static struct notice
+full_notice(GPtrArray *refs)
+{
+	struct notice n = { 0 };
+
+	n.to = "kunde@example.com";
+	n.to_name = RU_NAME;
+	n.subject = RU_SUBJECT;
+	n.body = RU_BODY;
+	n.reply_to = "support+42-0123456789abcdef@desk.example";
+	n.in_reply_to = "orig@example.com";
+	n.references = refs;
+	n.ticket = 42;
+	return n;
+}
+
+static GPtrArray *
+refs_new(int count)
+{
+	GPtrArray *refs = g_ptr_array_new_with_free_func(g_free);
+	int i;
+
+	for (i = 0; i < count; i++)
+		g_ptr_array_add(refs, g_strdup_printf("r%d@x.example", i));
+	return refs;
+}
+
+static void
+test_headers(struct fx *f, gconstpointer data)
+{
+	GPtrArray *refs = refs_new(2);
+	struct notice n = full_notice(refs);
+	struct built b;
+	char *want;
+	const char *v;
+
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	v = header(&b, "from");
+	check_contains(v, "Acme Help Desk");
+	check_contains(v, "<support@desk.example>");
+	v = header(&b, "to");
+	check_contains(v, "<kunde@example.com>");
+	check_contains(v, "=?");
+	v = header(&b, "reply-to");
+	check_contains(v, "<support+42-0123456789abcdef@desk.example>");
+	v = header(&b, "subject");
+	g_assert_nonnull(v);
+	if (v != NULL) {
+		char *lower = g_ascii_strdown(v, -1);
+
+		check_contains(lower, "=?utf-8?");
+		g_free(lower);
+	}
+	/* the Message-ID, returned without <>, at the desk's domain */
+	g_assert_nonnull(b.id);
+	if (b.id != NULL) {
+		g_assert_true(g_str_has_suffix(b.id, "@desk.example"));
+		g_assert_null(strchr(b.id, '<'));
+		g_assert_null(strchr(b.id, '>'));
+		want = g_strdup_printf("<%s>", b.id);
+		g_assert_cmpstr(header(&b, "message-id"), ==, want);
+		g_free(want);
+	}
+	v = header(&b, "date");
+	g_assert_nonnull(v);
+	if (v != NULL) {
+		GDateTime *date = g_mime_utils_header_decode_date(v);
+		gint64 now = (gint64)time(NULL);
+
+		g_assert_nonnull(date);
+		if (date != NULL) {
+			g_assert_cmpint(g_date_time_to_unix(date), >=,
+			    now - 60);
+			g_assert_cmpint(g_date_time_to_unix(date), <=,
+			    now + 60);
+			g_date_time_unref(date);
+		}
+	}
+	g_assert_cmpstr(header(&b, "in-reply-to"), ==, "<orig@example.com>");
+	v = header(&b, "references");
+	g_assert_nonnull(v);
+	if (v != NULL) {
+		g_assert_true(g_str_has_suffix(v, "<orig@example.com>"));
+		check_contains(v, "<r0@x.example>");
+		check_contains(v, "<r1@x.example>");
+		g_assert_true(strstr(v, "<r0@x.example>") <
+		    strstr(v, "<r1@x.example>"));
+	}
+	g_assert_cmpstr(header(&b, "auto-submitted"), ==, "auto-replied");
+	g_assert_cmpstr(header(&b, "x-auto-response-suppress"), ==, "All");
+	g_assert_cmpstr(header(&b, "x-loop"), ==, "support@desk.example");
+	g_assert_cmpstr(header(&b, "x-deskgate-ticket"), ==, "42");
+	g_assert_cmpstr(header(&b, "mime-version"), ==, "1.0");
+	v = header(&b, "content-type");
+	check_contains(v, "text/plain");
+	check_contains(v, "utf-8");
+out:
+	built_free(&b);
+	g_ptr_array_unref(refs);
+}
+
+/* Parse the notice back: subject, text and ids come back exactly. */
+static void
+test_round_trip(struct fx *f, gconstpointer data)
+{
+	GPtrArray *refs = refs_new(2);
+	struct notice n = full_notice(refs);
+	struct built b;
+	struct mail *m = NULL;
+
+	if (!build(f->conf, &n, &b))
+		goto out;
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	g_assert_nonnull(m);
+	if (m == NULL)
+		goto out;
+	g_assert_false(m->malformed);
+	g_assert_cmpstr(m->subject, ==, RU_SUBJECT);
+	g_assert_cmpstr(m->text, ==, RU_BODY);
+	g_assert_cmpstr(m->from_addr, ==, "support@desk.example");
+	g_assert_cmpstr(m->from_name, ==, "Acme Help Desk");
+	g_assert_cmpstr(m->message_id, ==, b.id);
+	g_assert_cmpstr(m->in_reply_to, ==, "orig@example.com");
+	g_assert_cmpuint(m->references->len, ==, 3);
+	if (m->references->len == 3)
+		g_assert_cmpstr(g_ptr_array_index(m->references, 2), ==,
+		    "orig@example.com");
+	g_assert_cmpstr(m->charset, ==, "declared:utf-8");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	{
+		InternetAddressList *to = g_mime_message_get_to(m->message);
+		InternetAddress *ia = to && internet_address_list_length(to) ?
+		    internet_address_list_get_address(to, 0) : NULL;
+
+		g_assert_nonnull(ia);
+		if (ia != NULL)
+			g_assert_cmpstr(internet_address_get_name(ia), ==,
+			    RU_NAME);
+	}
+out:
+	mail_free(m);
+	built_free(&b);
+	g_ptr_array_unref(refs);
+}
+
+/* Long Cyrillic subjects and long body lines survive the encoders. */
+static void
+test_round_trip_long(struct fx *f, gconstpointer data)
+{
+	GString *subject = g_string_new("Re: ");
+	GString *body = g_string_new(NULL);
+	struct notice n = { 0 };
+	struct built b;
+	struct mail *m = NULL;
+	int i;
+
+	for (i = 0; i < 12; i++)
+		g_string_append(subject, "\xd0\xb4\xd0\xbb\xd0\xb8\xd0\xbd"
+		    "\xd0\xbd\xd0\xb0\xd1\x8f \xd1\x82\xd0\xb5\xd0\xbc\xd0\xb0 ");
+	g_string_append(subject, "end");
+	for (i = 0; i < 300; i++)
+		g_string_append(body, "\xd1\x81\xd0\xbb\xd0\xbe\xd0\xb2\xd0"
+		    "\xbe ");
+	g_string_append(body, "\n.a line with a leading dot\nFrom here\n"
+	    "trailing spaces   \n\tand a tab\n");
+	n.to = "kunde@example.com";
+	n.subject = subject->str;
+	n.body = body->str;
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	if (m != NULL) {
+		g_assert_cmpstr(m->subject, ==, subject->str);
+		g_assert_cmpstr(m->text, ==, body->str);
+	}
+out:
+	mail_free(m);
+	built_free(&b);
+	g_string_free(subject, TRUE);
+	g_string_free(body, TRUE);
+}
+
+static void
+test_minimal(struct fx *f, gconstpointer data)
+{
+	struct notice n = { 0 };
+	struct built b;
+
+	n.to = "kunde@example.com";
+	n.subject = "Re: hello";
+	n.body = "plain ascii\n";
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	g_assert_null(header(&b, "reply-to"));
+	g_assert_null(header(&b, "in-reply-to"));
+	g_assert_null(header(&b, "references"));
+	g_assert_null(header(&b, "x-deskgate-ticket"));
+	g_assert_cmpstr(header(&b, "auto-submitted"), ==, "auto-replied");
+	g_assert_cmpstr(header(&b, "x-loop"), ==, "support@desk.example");
+	g_assert_cmpstr(header(&b, "subject"), ==, "Re: hello");
+	check_contains(header(&b, "to"), "kunde@example.com");
+out:
+	built_free(&b);
+}
+
+/* Root plus the last nine references, then the message answered. */
+static void
+test_references_cut(struct fx *f, gconstpointer data)
+{
+	GPtrArray *refs = refs_new(15);
+	struct notice n = full_notice(refs);
+	struct built b;
+	const char *v;
+	int i;
+
+	if (!build(f->conf, &n, &b))
+		goto out;
+	v = header(&b, "references");
+	g_assert_nonnull(v);
+	for (i = 0; v != NULL && i < 15; i++) {
+		char *id = g_strdup_printf("<r%d@x.example>", i);
+		bool want = i == 0 || i >= 6;
+
+		if ((strstr(v, id) != NULL) != want)
+			g_test_fail_printf("%s %s in %s", id,
+			    want ? "missing" : "present", v);
+		g_free(id);
+	}
+	if (v != NULL)
+		g_assert_true(g_str_has_suffix(v, "<orig@example.com>"));
+out:
+	built_free(&b);
+	g_ptr_array_unref(refs);
+}
+
+static void
+test_unique_ids(struct fx *f, gconstpointer data)
+{
+	struct notice n = { 0 };
+	struct built a, b;
+
+	n.to = "kunde@example.com";
+	n.subject = "s";
+	n.body = "b\n";
+	if (build(f->conf, &n, &a) && build(f->conf, &n, &b))
+		g_assert_cmpstr(a.id, !=, b.id);
+	built_free(&a);
+	built_free(&b);
+}
+
+/*
+ * Customer-controlled text (a subject, a display name) must not add
+ * header fields: line breaks in them are encoded or folded away.
+ */
+static void
+test_header_injection(struct fx *f, gconstpointer data)
+{
+	struct notice n = { 0 };
+	struct built b;
+	struct mail *m = NULL;
+
+	n.to = "kunde@example.com";
+	n.to_name = "Evil\r\nX-Injected-Name: 1";
+	n.subject = "Re: hi\r\nBcc: victim@example.org\nX-Injected: 1";
+	n.body = "body\n";
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	g_assert_null(header(&b, "bcc"));
+	g_assert_null(header(&b, "x-injected"));
+	g_assert_null(header(&b, "x-injected-name"));
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	if (m != NULL) {
+		g_assert_null(mail_header(m, "Bcc"));
+		g_assert_null(mail_header(m, "X-Injected"));
+	}
+out:
+	mail_free(m);
+	built_free(&b);
+}
+
+/* Our notice, delivered back to us, is recognised as a loop. */
+static void
+test_classified_as_loop(struct fx *f, gconstpointer data)
+{
+	char *path = srcdir_path("filters/robots.rules");
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	struct notice n = { 0 };
+	struct classification c = { 0 };
+	struct rules *robots;
+	struct built b;
+	struct mail *m = NULL;
+
+	g_hash_table_insert(vars, (gpointer)"desk_address",
+	    (gpointer)f->conf->address);
+	robots = rules_load(path, vars, NULL);
+	g_assert_nonnull(robots);
+	n.to = "kunde@example.com";
+	n.subject = "s";
+	n.body = "b\n";
+	if (robots == NULL || !build(f->conf, &n, &b))
+		goto out;
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	if (m != NULL) {
+		classify_mail(robots, m, "support@desk.example", &c);
+		g_assert_cmpint(c.class, ==, MAIL_CLASS_LOOP);
+		classification_clear(&c);
+	}
+out:
+	mail_free(m);
+	built_free(&b);
+	rules_free(robots);
+	g_hash_table_unref(vars);
+	g_free(path);
+}
+
+/* A desk name in Cyrillic is encoded in From and Reply-To. */
+static void
+test_cyrillic_desk_name(struct fx *f, gconstpointer data)
+{
+	struct desk_conf *conf = conf_from_text(f->dir, "[desk]\n"
+	    "name = \xd0\xa1\xd0\xbb\xd1\x83\xd0\xb6\xd0\xb1\xd0\xb0 "
+	    "\xd0\xbf\xd0\xbe\xd0\xb4\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0"
+	    "\xba\xd0\xb8\n"
+	    "address = support@desk.example\nsecret = " SECRET_HEX "\n");
+	struct notice n = { 0 };
+	struct built b;
+	struct mail *m = NULL;
+
+	n.to = "kunde@example.com";
+	n.subject = "s";
+	n.body = "b\n";
+	n.reply_to = "support+1-0123456789abcdef@desk.example";
+	if (conf == NULL || !build(conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	if (m != NULL)
+		g_assert_cmpstr(m->from_name, ==, conf->name);
+out:
+	mail_free(m);
+	built_free(&b);
+	conf_free(conf);
+}
+
+#define ADD(path, fn) \
+	g_test_add(path, struct fx, NULL, fx_setup, fn, fx_teardown)
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	mail_init();
+	ADD("/notice/headers", test_headers);
+	ADD("/notice/round-trip", test_round_trip);
+	ADD("/notice/round-trip-long", test_round_trip_long);
+	ADD("/notice/minimal", test_minimal);
+	ADD("/notice/references-cut", test_references_cut);
+	ADD("/notice/unique-ids", test_unique_ids);
+	ADD("/notice/header-injection", test_header_injection);
+	ADD("/notice/classified-as-loop", test_classified_as_loop);
+	ADD("/notice/cyrillic-desk-name", test_cyrillic_desk_name);
+	rc = g_test_run();
+	mail_shutdown();
+	return rc;
+}
