@@ -49,6 +49,29 @@ classify_try(struct rules *rules, const struct rule *r, const char *value,
 	return true;
 }
 
+/* Match R against every header NAME of OBJ. */
+static bool
+classify_headers(struct rules *rules, const struct rule *r, GMimeObject *obj,
+    const char *name, char **matched_r)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *value;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
+			continue;
+		value = g_mime_header_get_value(h);
+		if (value == NULL)
+			value = "";
+		if (classify_try(rules, r, value, strlen(value), matched_r))
+			return true;
+	}
+	return false;
+}
+
 static bool
 classify_rule(struct rules *rules, const struct rule *r,
     const struct mail *mail, const char *sender, char **matched_r)
@@ -81,25 +104,14 @@ classify_rule(struct rules *rules, const struct rule *r,
 		return false;
 	}
 	if (g_str_has_prefix(f, "header:") && mail->message != NULL) {
-		GMimeHeaderList *list = g_mime_object_get_header_list(
-		    (GMimeObject *)mail->message);
-		int i, n = g_mime_header_list_get_count(list);
+		GMimeObject *top = (GMimeObject *)mail->message;
+		GMimeObject *part = g_mime_message_get_mime_part(
+		    mail->message);
 
-		for (i = 0; i < n; i++) {
-			GMimeHeader *h = g_mime_header_list_get_header_at(list,
-			    i);
-			const char *value;
-
-			if (g_ascii_strcasecmp(g_mime_header_get_name(h),
-			    f + 7) != 0)
-				continue;
-			value = g_mime_header_get_value(h);
-			if (value == NULL)
-				value = "";
-			if (classify_try(rules, r, value, strlen(value),
-			    matched_r))
-				return true;
-		}
+		/* GMime keeps Content-* headers on the top-level part */
+		return classify_headers(rules, r, top, f + 7, matched_r) ||
+		    (part != NULL && classify_headers(rules, r, part, f + 7,
+		    matched_r));
 	}
 	return false;
 }

@@ -266,12 +266,16 @@ conf_parse_int(const char *s, gint64 *value_r, bool size)
 	if (errno != 0 || end == s)
 		return false;
 	if (size && *end != '\0') {
+		gint64 unit;
+
 		switch (g_ascii_toupper(*end)) {
-		case 'K': v *= 1024; break;
-		case 'M': v *= 1024 * 1024; break;
-		case 'G': v *= 1024 * 1024 * 1024; break;
+		case 'K': unit = 1024; break;
+		case 'M': unit = 1024 * 1024; break;
+		case 'G': unit = 1024 * 1024 * 1024; break;
 		default: return false;
 		}
+		if (__builtin_mul_overflow(v, unit, &v))
+			return false;
 		end++;
 		if (g_ascii_toupper(*end) == 'B')
 			end++;
@@ -523,7 +527,18 @@ conf_load(const char *path, GError **error)
 		const struct conf_key *k = &conf_keys[i];
 		char *value, *why = NULL;
 
-		value = g_key_file_get_string(kf, k->section, k->key, NULL);
+		value = g_key_file_get_string(kf, k->section, k->key, &local);
+		/* GLib returns a bad escape's value and an error both */
+		if (local != NULL &&
+		    local->code != G_KEY_FILE_ERROR_KEY_NOT_FOUND &&
+		    local->code != G_KEY_FILE_ERROR_GROUP_NOT_FOUND) {
+			conf_error(error, conf, &where, k->section, k->key,
+			    "bad value (a backslash starts an escape; write "
+			    "\\\\ for one)");
+			g_free(value);
+			goto fail;
+		}
+		g_clear_error(&local);
 		if (value == NULL && k->fallback == NULL) {
 			if (k->type == CONF_SECRET)
 				conf_error(error, conf, &where, k->section,

@@ -250,13 +250,16 @@ html_to_text(const char *html, size_t len, unsigned flags)
 		return g_strdup("");
 	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
 	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED);
+	    HTML_PARSE_NONET);
 	if (doc == NULL)
 		return g_strdup("");
 	out.text = g_string_new(NULL);
 	out.flags = flags;
-	html_walk(&out, xmlDocGetRootElement(doc) ?
-	    doc->children : NULL, 0);
+	/*
+	 * Let libxml2 imply <html><body>: without them (NOIMPLIED) it
+	 * nests every later top-level element of a fragment in the first.
+	 */
+	html_walk(&out, doc->children, 0);
 	xmlFreeDoc(doc);
 	text = html_tidy(out.text);
 	g_string_free(out.text, TRUE);

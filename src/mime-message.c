@@ -87,9 +87,17 @@ mail_free(struct mail *mail)
 const char *
 mail_header(const struct mail *mail, const char *name)
 {
+	GMimeObject *body;
+	const char *value;
+
 	if (mail->message == NULL)
 		return NULL;
-	return g_mime_object_get_header((GMimeObject *)mail->message, name);
+	value = g_mime_object_get_header((GMimeObject *)mail->message, name);
+	/* GMime keeps Content-* headers on the top-level part */
+	if (value == NULL && (body = g_mime_message_get_mime_part(
+	    mail->message)) != NULL)
+		value = g_mime_object_get_header(body, name);
+	return value;
 }
 
 /* Guess the charset of undeclared 8-bit text; see the file comment. */
@@ -115,22 +123,6 @@ mail_guess_charset(const unsigned char *s, size_t len)
 	return c0_df > e0_ff ? "koi8-r" : "windows-1251";
 }
 
-static char *
-mail_convert(const char *bytes, size_t len, const char *charset)
-{
-	const char *iconv_name = g_mime_charset_iconv_name(charset);
-	gsize read = 0, written = 0;
-	char *out;
-
-	out = g_convert(bytes, len, "UTF-8", iconv_name, &read, &written,
-	    NULL);
-	if (out != NULL && read != len) {
-		g_free(out);
-		out = NULL;
-	}
-	return out;
-}
-
 /* NULs would cut the text short in C strings and in SQLite TEXT. */
 static void
 mail_strip_nul(char *s, size_t *len)
@@ -144,82 +136,140 @@ mail_strip_nul(char *s, size_t *len)
 	*len = j;
 }
 
+/* LEN bytes of S, NULs and all, plus a terminating NUL. */
+static char *
+mail_memdup(const char *s, size_t len)
+{
+	char *copy = g_malloc(len + 1);
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* BYTES in CHARSET as UTF-8, or NULL when iconv cannot do all of it. */
+static char *
+mail_convert(const char *bytes, size_t len, const char *charset,
+    size_t *outlen_r)
+{
+	const char *iconv_name = g_mime_charset_iconv_name(charset);
+	gsize read = 0, written = 0;
+	char *out;
+
+	out = g_convert(bytes, len, "UTF-8", iconv_name, &read, &written,
+	    NULL);
+	if (out != NULL && read != len) {
+		g_free(out);
+		return NULL;
+	}
+	*outlen_r = written;
+	return out;
+}
+
+/*
+ * Mostly UTF-8 with a few broken bytes (a truncated paste, a relay that
+ * cut a line): repairing it keeps the text, guessing a single-byte
+ * charset would turn every Cyrillic letter into two wrong ones.
+ */
+static bool
+mail_looks_utf8(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	size_t good = 0, bad = 0;
+
+	while (p < end) {
+		gunichar c;
+
+		if ((unsigned char)*p < 0x80) {
+			p++;
+			continue;
+		}
+		c = g_utf8_get_char_validated(p, end - p);
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			bad++;
+			p++;
+		} else {
+			good++;
+			p = g_utf8_next_char(p);
+		}
+	}
+	return good > 0 && good >= bad * 4;
+}
+
+static bool
+mail_charset_is(const char *charset, const char *name)
+{
+	return g_ascii_strcasecmp(g_mime_charset_canon_name(charset),
+	    g_mime_charset_canon_name(name)) == 0;
+}
+
 char *
 mail_text_to_utf8(const char *bytes, size_t len, const char *charset,
     char **how_r)
 {
-	char *out = NULL, *copy;
-	size_t outlen;
+	bool declared = charset != NULL && *charset != '\0' &&
+	    !mail_charset_is(charset, "us-ascii");
+	size_t outlen = 0;
+	char *out, *valid;
 
 	if (len == 0) {
 		*how_r = g_strdup("none");
 		return g_strdup("");
 	}
+	if (declared && !mail_charset_is(charset, "utf-8")) {
+		const char *win = g_mime_charset_iso_to_windows(charset);
 
-	if (charset != NULL && *charset != '\0' &&
-	    g_ascii_strcasecmp(charset, "us-ascii") != 0 &&
-	    g_ascii_strcasecmp(charset, "ascii") != 0) {
-		if ((out = mail_convert(bytes, len, charset)) != NULL) {
-			*how_r = g_strdup_printf("declared:%s", charset);
+		if ((out = mail_convert(bytes, len, charset, &outlen)) != NULL) {
+			*how_r = g_ascii_strdown(charset, -1);
 			g_strstrip(*how_r);
-			{
-				char *lower = g_ascii_strdown(*how_r, -1);
-
-				g_free(*how_r);
-				*how_r = lower;
-			}
+			valid = g_strdup_printf("declared:%s", *how_r);
+			g_free(*how_r);
+			*how_r = valid;
 			goto done;
 		}
 		/* ISO-8859-x labels often carry Windows-125x bytes. */
-		const char *win = g_mime_charset_iso_to_windows(charset);
-
-		if (win != NULL && g_ascii_strcasecmp(win, charset) != 0 &&
-		    (out = mail_convert(bytes, len, win)) != NULL) {
+		if (win != NULL && !mail_charset_is(win, charset) &&
+		    (out = mail_convert(bytes, len, win, &outlen)) != NULL) {
 			*how_r = g_strdup_printf("guessed:%s", win);
 			goto done;
 		}
 	}
 	if (g_utf8_validate(bytes, len, NULL)) {
-		out = g_strndup(bytes, len);
-		*how_r = g_strdup(charset && *charset ?
-		    "declared:us-ascii" : "assumed:utf-8");
-		/* 8-bit text is not us-ascii; call it what it is */
-		if (charset && *charset) {
-			size_t i;
+		size_t i;
 
-			for (i = 0; i < len; i++)
-				if ((unsigned char)bytes[i] >= 0x80) {
-					g_free(*how_r);
-					*how_r = g_strdup("assumed:utf-8");
-					break;
-				}
-		}
+		out = mail_memdup(bytes, len);
+		outlen = len;
+		for (i = 0; i < len && (unsigned char)bytes[i] < 0x80; i++)
+			;
+		if (i == len && charset != NULL && !declared)
+			*how_r = g_strdup("declared:us-ascii");
+		else if (declared && mail_charset_is(charset, "utf-8"))
+			*how_r = g_strdup("declared:utf-8");
+		else
+			*how_r = g_strdup("assumed:utf-8");
 		goto done;
 	}
-	{
-		const char *guess = mail_guess_charset(
-		    (const unsigned char *)bytes, len);
+	if (!declared || !mail_charset_is(charset, "utf-8")) {
+		if (!mail_looks_utf8(bytes, len)) {
+			const char *guess = mail_guess_charset(
+			    (const unsigned char *)bytes, len);
 
-		if ((out = mail_convert(bytes, len, guess)) != NULL) {
-			*how_r = g_strdup_printf("guessed:%s", guess);
-			goto done;
+			if ((out = mail_convert(bytes, len, guess, &outlen)) !=
+			    NULL) {
+				*how_r = g_strdup_printf("guessed:%s", guess);
+				goto done;
+			}
 		}
 	}
-	copy = g_strndup(bytes, len);
+	out = mail_memdup(bytes, len);
 	outlen = len;
-	mail_strip_nul(copy, &outlen);
-	out = g_utf8_make_valid(copy, outlen);
-	g_free(copy);
 	*how_r = g_strdup("repaired");
-	return out;
 done:
-	outlen = strlen(out);
-	/* g_convert output may hold NULs from the input: look again */
 	mail_strip_nul(out, &outlen);
 	if (!g_utf8_validate(out, outlen, NULL)) {
-		copy = g_utf8_make_valid(out, outlen);
+		valid = g_utf8_make_valid(out, outlen);
 		g_free(out);
-		out = copy;
+		out = valid;
 	}
 	return out;
 }
@@ -536,16 +586,97 @@ mail_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 	mail->warnings++;
 }
 
+/*
+ * A header value fit to show and to put into a notice: valid UTF-8, one
+ * line (an encoded word can hide CR and LF; a subject with an empty line
+ * in it must not reach a template), no other control characters.
+ */
 static char *
 mail_clean_header(const char *value)
 {
-	char *copy;
+	char *copy, *p;
 
 	if (value == NULL)
 		return g_strdup("");
 	copy = g_utf8_make_valid(value, -1);
+	for (p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	g_strstrip(copy);
 	return copy;
+}
+
+/*
+ * Decode an unstructured header (RFC 2047) one encoded word at a time.
+ * GMime 3.2.13 joins adjacent base64 words of one charset before it
+ * decodes them, so a first word that ends in '=' padding swallows the
+ * rest: "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" reads "Hello".
+ * Real clients (and GMime itself, for long subjects) write such words.
+ * White space between two encoded words is dropped (RFC 2047, 6.2).
+ */
+static char *
+mail_decode_header(GMimeParserOptions *opts, const char *raw)
+{
+	GString *out = g_string_new(NULL);
+	GString *gap = g_string_new(NULL);	/* text since the last word */
+	const char *p = raw;
+	bool after_word = false;
+
+	while (*p != '\0') {
+		const char *q1, *q2, *end = NULL;
+
+		if (p[0] == '=' && p[1] == '?' &&
+		    (q1 = strchr(p + 2, '?')) != NULL &&
+		    (q1[1] == 'B' || q1[1] == 'b' || q1[1] == 'Q' ||
+		    q1[1] == 'q') && q1[2] == '?' &&
+		    (q2 = strstr(q1 + 3, "?=")) != NULL &&
+		    memchr(p, ' ', q2 - p) == NULL)
+			end = q2 + 2;
+		if (end != NULL) {
+			char *word = g_strndup(p, end - p);
+			char *text = g_mime_utils_header_decode_text(opts, word);
+
+			/* keep the gap unless it is blanks between two words */
+			if (!after_word || strspn(gap->str, " \t\r\n") !=
+			    gap->len) {
+				char *plain = g_mime_utils_header_decode_text(
+				    opts, gap->str);
+
+				g_string_append(out, plain);
+				g_free(plain);
+			}
+			g_string_truncate(gap, 0);
+			g_string_append(out, text);
+			g_free(text);
+			g_free(word);
+			after_word = true;
+			p = end;
+			continue;
+		}
+		if (*p == '\r' || *p == '\n')	/* unfold (RFC 5322, 2.2.3) */
+			p++;
+		else
+			g_string_append_c(gap, *p++);
+	}
+	if (gap->len > 0) {
+		char *plain = g_mime_utils_header_decode_text(opts, gap->str);
+
+		g_string_append(out, plain);
+		g_free(plain);
+	}
+	g_string_free(gap, TRUE);
+	return g_string_free(out, FALSE);
+}
+
+/* The raw value of the first header NAME of OBJ, or NULL. */
+static const char *
+mail_raw_header(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = list ? g_mime_header_list_get_header(list, name) :
+	    NULL;
+
+	return h ? g_mime_header_get_raw_value(h) : NULL;
 }
 
 static void
@@ -579,8 +710,14 @@ mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 			    internet_address_get_name(ia));
 		}
 	}
-	g_free(mail->subject);
-	mail->subject = mail_clean_header(g_mime_message_get_subject(msg));
+	value = mail_raw_header((GMimeObject *)msg, "Subject");
+	if (value != NULL) {
+		char *decoded = mail_decode_header(opts, value);
+
+		g_free(mail->subject);
+		mail->subject = mail_clean_header(decoded);
+		g_free(decoded);
+	}
 	value = g_mime_message_get_message_id(msg);
 	if (value != NULL && *value != '\0')
 		mail->message_id = mail_clean_header(value);

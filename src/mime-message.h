@@ -64,7 +64,8 @@ struct mail *mail_parse_bytes(const char *data, size_t len);
 void mail_free(struct mail *mail);
 
 /*
- * mail_header - the decoded value of the first header NAME, or NULL.
+ * mail_header - the decoded value of the first header NAME of the message
+ * (or of its top-level MIME part, where GMime keeps Content-*), or NULL.
  * (transfer none)
  */
 const char *mail_header(const struct mail *mail, const char *name);

@@ -47,8 +47,15 @@ outbox_lock(const char *store_path, GError **error)
 	}
 	g_free(path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = errno;
+
 		close(fd);
-		return errno == EWOULDBLOCK ? -2 : -1;
+		if (saved == EWOULDBLOCK)
+			return -2;
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "flock(%s.outbox-lock) failed: %s", store_path,
+		    g_strerror(saved));
+		return -1;
 	}
 	return fd;
 }

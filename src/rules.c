@@ -65,9 +65,13 @@ rules_substitute(const char *pattern, GHashTable *vars, const char *where,
 			g_string_free(out, TRUE);
 			return NULL;
 		}
-		g_string_append(out, "\\Q");
-		g_string_append(out, value);
-		g_string_append(out, "\\E");
+		/* \Q...\E would end early at a "\E" in the value */
+		for (; *value != '\0'; value++) {
+			if ((unsigned char)*value < 0x80 &&
+			    !g_ascii_isalnum(*value))
+				g_string_append_c(out, '\\');
+			g_string_append_c(out, *value);
+		}
 		g_free(name);
 		p = close + 1;
 	}

@@ -9,7 +9,8 @@
  * FIELD is what the pattern is matched against (header:NAME, subject,
  * from, sender, line, text), and PATTERN, the rest of the line, is a
  * PCRE2 pattern in UTF mode. "#" starts a comment line. ${desk_address}
- * in a pattern stands for the desk's address, quoted.
+ * in a pattern stands for the desk's address, every punctuation character
+ * of it escaped, so it matches only itself.
  *
  * Patterns are compiled once per process; those matched against the body
  * (text, line) are JIT-compiled when the JIT is available, the short

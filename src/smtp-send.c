@@ -75,7 +75,8 @@ smtp_open(const char *host, int port, int timeout, GError **error)
 	r = mailesmtp_ehlo(c->session);
 	if (r == MAILSMTP_NO_ERROR)
 		c->esmtp = true;
-	else if (r == MAILSMTP_ERROR_NOT_IMPLEMENTED)
+	else if (c->session->response_code >= 500 &&
+	    c->session->response_code <= 504)	/* EHLO unknown: RFC 5321 */
 		r = mailsmtp_helo(c->session);
 	if (r != MAILSMTP_NO_ERROR) {
 		smtp_fail(c, r, "EHLO", error);
@@ -118,6 +119,10 @@ smtp_send(struct smtp_client *c, const char *from, const char *rcpt,
 		smtp_fail(c, r, "DATA", error);
 		goto reset;
 	}
+	/* libetpan ends DATA with CRLF.CRLF: our own final CRLF would add
+	 * an empty line to every message */
+	if (len >= 2 && memcmp((const char *)data + len - 2, "\r\n", 2) == 0)
+		len -= 2;
 	r = mailsmtp_data_message(c->session, data, len);
 	if (r != MAILSMTP_NO_ERROR) {
 		smtp_fail(c, r, "end of DATA", error);

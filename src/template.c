@@ -41,13 +41,14 @@ template_line_bounds(const char *end, GString *out, const char **next_r)
 		*next_r = end;
 }
 
-char *
-template_expand(const char *text, const char *name, GHashTable *vars,
-    GError **error)
+/* template_expand for TEXT that starts on line FIRST_LINE of NAME. */
+static char *
+template_expand_at(const char *text, const char *name, int first_line,
+    GHashTable *vars, GError **error)
 {
 	GString *out = g_string_new(NULL);
 	const char *p = text;
-	int line = 1;
+	int line = first_line;
 	enum { TOP, IN_IF, IN_ELSE } state = TOP;
 	bool keep = true, cond = false;
 
@@ -141,13 +142,27 @@ fail:
 	return NULL;
 }
 
+/*
+ * The template is split into its Subject line and body before anything is
+ * expanded, so that no variable (a customer's subject, say) can move the
+ * split and write into the body; newlines in the expanded subject become
+ * spaces.
+ */
+char *
+template_expand(const char *text, const char *name, GHashTable *vars,
+    GError **error)
+{
+	return template_expand_at(text, name, 1, vars, error);
+}
+
 int
 template_render(const char *dir, const char *lang, const char *name,
     GHashTable *vars, char **subject_r, char **body_r, GError **error)
 {
 	char *file = g_strdup_printf("%s.txt", name);
 	char *path = g_build_filename(dir, lang, file, NULL);
-	char *text = NULL, *expanded = NULL, *body;
+	char *text = NULL, *head = NULL, *subject = NULL, *body = NULL, *p;
+	const char *split;
 	GError *local = NULL;
 	int rc = -1;
 
@@ -166,22 +181,31 @@ template_render(const char *dir, const char *lang, const char *name,
 		    "%s: not UTF-8", path);
 		goto out;
 	}
-	if ((expanded = template_expand(text, path, vars, error)) == NULL)
-		goto out;
-	if (!g_str_has_prefix(expanded, "Subject:") ||
-	    (body = strstr(expanded, "\n\n")) == NULL) {
+	if (!g_str_has_prefix(text, "Subject:") ||
+	    (split = strstr(text, "\n\n")) == NULL ||
+	    memchr(text, '\n', split - text) != NULL) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
-		    "%s: must start with a \"Subject:\" line and an empty "
+		    "%s: must start with one \"Subject:\" line and an empty "
 		    "line", path);
 		goto out;
 	}
-	*subject_r = g_strndup(expanded + 8, body - expanded - 8);
-	g_strstrip(*subject_r);
-	*body_r = g_strdup(body + 2);
+	head = g_strndup(text + 8, split - text - 8);
+	if ((subject = template_expand_at(head, path, 1, vars, error)) ==
+	    NULL || (body = template_expand_at(split + 2, path, 3, vars,
+	    error)) == NULL)
+		goto out;
+	for (p = subject; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	*subject_r = g_strdup(g_strstrip(subject));
+	*body_r = body;
+	body = NULL;
 	rc = 0;
 out:
 	g_clear_error(&local);
-	g_free(expanded);
+	g_free(subject);
+	g_free(body);
+	g_free(head);
 	g_free(text);
 	g_free(path);
 	g_free(file);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +87,9 @@ token_parse_address(GBytes *secret, const char *local, const char *domain,
 	ext = address + local_len + 1;
 	if (!g_ascii_isdigit(*ext))
 		return;
+	errno = 0;
 	ticket = g_ascii_strtoll(ext, &end, 10);
-	if (end == ext || *end != '-' || ticket <= 0)
+	if (end == ext || *end != '-' || ticket <= 0 || errno == ERANGE)
 		return;
 	info->ticket = ticket;
 	dash = end;

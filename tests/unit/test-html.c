@@ -27,19 +27,34 @@ expect_text(const char *html, unsigned flags, const char *want)
 	g_free(text);
 }
 
+/* Fail unless S contains NEEDLE; the message shows S escaped. */
 static void
 check_contains(const char *s, const char *needle)
 {
-	if (s == NULL || strstr(s, needle) == NULL)
-		g_test_fail_printf("\"%s\" lacks \"%s\"", s ? s : "(null)",
-		    needle);
+	char *es, *en;
+
+	if (s != NULL && strstr(s, needle) != NULL)
+		return;
+	es = g_strescape(s ? s : "(null)", NULL);
+	en = g_strescape(needle, NULL);
+	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
+	g_free(es);
+	g_free(en);
 }
 
+/* Fail if S contains NEEDLE; the message shows S escaped. */
 static void
 check_lacks(const char *s, const char *needle)
 {
-	if (s != NULL && strstr(s, needle) != NULL)
-		g_test_fail_printf("\"%s\" has \"%s\"", s, needle);
+	char *es, *en;
+
+	if (s == NULL || strstr(s, needle) == NULL)
+		return;
+	es = g_strescape(s, NULL);
+	en = g_strescape(needle, NULL);
+	g_test_fail_printf("\"%s\" has \"%s\"", es, en);
+	g_free(es);
+	g_free(en);
 }
 
 static void

@@ -25,13 +25,14 @@
 	"101112131415161718191a1b1c1d1e1f"
 
 /* "[#42] Вопрос о доставке" */
-#define RU_SUBJECT "[#42] \xd0\x92\xd0\xbe\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81 " \
-	"\xd0\xbe \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xba\xd0\xb5"
+#define RU_SUBJECT "[#42] \xd0\x92\xd0\xbe\xd0\xbf\xd1\x80\xd0\xbe" \
+	"\xd1\x81 \xd0\xbe \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2" \
+	"\xd0\xba\xd0\xb5"
 /* "Здравствуйте!\nВаш запрос #42 принят.\n" */
 #define RU_BODY "\xd0\x97\xd0\xb4\xd1\x80\xd0\xb0\xd0\xb2\xd1\x81\xd1\x82" \
 	"\xd0\xb2\xd1\x83\xd0\xb9\xd1\x82\xd0\xb5!\n\xd0\x92\xd0\xb0\xd1\x88 " \
-	"\xd0\xb7\xd0\xb0\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81 #42 \xd0\xbf\xd1\x80" \
-	"\xd0\xb8\xd0\xbd\xd1\x8f\xd1\x82.\n"
+	"\xd0\xb7\xd0\xb0\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81 #42 \xd0\xbf" \
+	"\xd1\x80\xd0\xb8\xd0\xbd\xd1\x8f\xd1\x82.\n"
 /* "Иван Петров" */
 #define RU_NAME "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd \xd0\x9f\xd0\xb5\xd1\x82" \
 	"\xd1\x80\xd0\xbe\xd0\xb2"
@@ -198,12 +199,19 @@ header(const struct built *b, const char *name)
 	return b->headers ? g_hash_table_lookup(b->headers, name) : NULL;
 }
 
+/* Fail unless S contains NEEDLE; the message shows S escaped. */
 static void
 check_contains(const char *s, const char *needle)
 {
-	if (s == NULL || strstr(s, needle) == NULL)
-		g_test_fail_printf("\"%s\" lacks \"%s\"", s ? s : "(null)",
-		    needle);
+	char *es, *en;
+
+	if (s != NULL && strstr(s, needle) != NULL)
+		return;
+	es = g_strescape(s ? s : "(null)", NULL);
+	en = g_strescape(needle, NULL);
+	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
+	g_free(es);
+	g_free(en);
 }
 
 /* CRLF only, 7-bit only, no over-long line. */
@@ -396,7 +404,8 @@ test_round_trip_long(struct fx *f, gconstpointer data)
 
 	for (i = 0; i < 12; i++)
 		g_string_append(subject, "\xd0\xb4\xd0\xbb\xd0\xb8\xd0\xbd"
-		    "\xd0\xbd\xd0\xb0\xd1\x8f \xd1\x82\xd0\xb5\xd0\xbc\xd0\xb0 ");
+		    "\xd0\xbd\xd0\xb0\xd1\x8f \xd1\x82\xd0\xb5\xd0\xbc"
+		    "\xd0\xb0 ");
 	g_string_append(subject, "end");
 	for (i = 0; i < 300; i++)
 		g_string_append(body, "\xd1\x81\xd0\xbb\xd0\xbe\xd0\xb2\xd0"

@@ -207,7 +207,6 @@ test_variable_quoted(struct tmp *t, gconstpointer data)
 		g_assert_false(match(r, 0, "xsupport@desk.example"));
 		g_assert_true(match(r, 1, "  support@desk.example "));
 		g_assert_false(match(r, 1, "support@desk-example"));
-		g_assert_nonnull(strstr(rules_get(r, 0)->pattern, "\\Q"));
 	}
 	rules_free(r);
 	g_hash_table_unref(vars);
@@ -447,7 +446,8 @@ test_real_assessment(void)
 	GError *error = NULL;
 	struct rules *r = rules_load(path, vars, &error);
 	static const char *const agree[] = {
-		"Assessment: agree", "assessment:agreed", "  ASSESSMENT : I agree",
+		"Assessment: agree", "assessment:agreed",
+		"  ASSESSMENT : I agree",
 		"Assessment: yes", "Оценка: согласен", "оценка: я согласна",
 		"ОЦЕНКА: ДА",
 	};

@@ -203,6 +203,10 @@ test_migrate_twice(struct fx *f, gconstpointer data)
 	g_assert_no_error(error);
 }
 
+/*
+ * A schema of another version is the operator's to fix (store.h:
+ * DESK_ERROR_CONFIG; deskgate defers the mail meanwhile).
+ */
 static void
 test_check_version(struct fx *f, gconstpointer data)
 {
@@ -215,7 +219,7 @@ test_check_version(struct fx *f, gconstpointer data)
 	g_assert_nonnull(s);
 	if (s != NULL) {
 		g_assert_cmpint(store_check_version(s, &error), ==, -1);
-		g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
+		g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
 		g_clear_error(&error);
 	}
 	store_close(s);
@@ -228,7 +232,7 @@ test_check_version(struct fx *f, gconstpointer data)
 	    NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	g_assert_cmpint(store_check_version(f->store, &error), ==, -1);
-	g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
 	g_clear_error(&error);
 	/* a newer schema is never "migrated" down */
 	g_assert_cmpint(store_migrate(f->store, &error), ==, -1);
@@ -1045,6 +1049,45 @@ test_outbox_recent(struct fx *f, gconstpointer data)
 }
 
 static void
+test_outbox_requeue(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int64_t failed = outbox_add(f, "a@example.com", "ack", "q1@desk",
+	    &error);
+	int64_t sent = outbox_add(f, "b@example.com", "ack", "q2@desk",
+	    &error);
+	struct outbox_item *o;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(store_outbox_failed(f->store, failed, "550 no",
+	    &error), ==, 0);
+	g_assert_cmpint(store_outbox_sent(f->store, sent, now, &error), ==, 0);
+	g_assert_false(due_has(f, now + 100, 600, failed));
+	/* a failed item is queued again, due at NOW */
+	g_assert_cmpint(store_outbox_requeue(f->store, failed, now + 100,
+	    &error), ==, 0);
+	o = outbox_get(f, failed);
+	if (o != NULL) {
+		g_assert_cmpstr(o->status, ==, "queued");
+		g_assert_cmpint(o->next_attempt, ==, now + 100);
+	}
+	outbox_item_free(o);
+	g_assert_false(due_has(f, now + 99, 600, failed));
+	g_assert_true(due_has(f, now + 100, 600, failed));
+	/* a sent item is not sent twice; an unknown one is not there */
+	g_assert_cmpint(store_outbox_requeue(f->store, sent, now, &error), ==,
+	    1);
+	o = outbox_get(f, sent);
+	if (o != NULL)
+		g_assert_cmpstr(o->status, ==, "sent");
+	outbox_item_free(o);
+	g_assert_cmpint(store_outbox_requeue(f->store, 9999, now, &error), ==,
+	    1);
+	g_assert_no_error(error);
+}
+
+static void
 test_outbox_duplicate_id(struct fx *f, gconstpointer data)
 {
 	GError *error = NULL;
@@ -1084,6 +1127,7 @@ main(int argc, char **argv)
 	ADD("/store/audit", test_audit);
 	ADD("/store/outbox/life", test_outbox);
 	ADD("/store/outbox/recent", test_outbox_recent);
+	ADD("/store/outbox/requeue", test_outbox_requeue);
 	ADD("/store/outbox/duplicate-id", test_outbox_duplicate_id);
 	return g_test_run();
 }

@@ -265,19 +265,34 @@ render(const char *lang, const char *name, GHashTable *vars,
 	g_free(dir);
 }
 
+/* Fail unless S contains NEEDLE; the message shows S escaped. */
 static void
 check_contains(const char *s, const char *needle)
 {
-	if (s == NULL || strstr(s, needle) == NULL)
-		g_test_fail_printf("text lacks \"%s\":\n%s", needle,
-		    s ? s : "(null)");
+	char *es, *en;
+
+	if (s != NULL && strstr(s, needle) != NULL)
+		return;
+	es = g_strescape(s ? s : "(null)", NULL);
+	en = g_strescape(needle, NULL);
+	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
+	g_free(es);
+	g_free(en);
 }
 
+/* Fail if S contains NEEDLE; the message shows S escaped. */
 static void
 check_lacks(const char *s, const char *needle)
 {
-	if (s != NULL && strstr(s, needle) != NULL)
-		g_test_fail_printf("text has \"%s\":\n%s", needle, s);
+	char *es, *en;
+
+	if (s == NULL || strstr(s, needle) == NULL)
+		return;
+	es = g_strescape(s, NULL);
+	en = g_strescape(needle, NULL);
+	g_test_fail_printf("\"%s\" has \"%s\"", es, en);
+	g_free(es);
+	g_free(en);
 }
 
 static void
