@@ -4,4 +4,5 @@
 G_SLICE=always-malloc G_DEBUG=gc-friendly
 export G_SLICE G_DEBUG
 exec valgrind -q --error-exitcode=99 --leak-check=full \
+    --suppressions="$(dirname "$0")/valgrind.supp" \
     --errors-for-leak-kinds=definite --track-fds=no "$@"

@@ -367,6 +367,7 @@ test_session(void)
 	static const struct peer_script script = { 0 };
 	struct peer *p = peer_start(&script);
 	struct smtp_client *c = open_ok(p);
+	static const char message2[] = "Subject: 2\r\n\r\nsecond\r\n";
 	GError *error = NULL;
 	char **lines;
 
@@ -378,8 +379,8 @@ test_session(void)
 	g_assert_no_error(error);
 	g_assert_false(smtp_is_broken(c));
 	/* a second message on the same connection, from the null sender */
-	g_assert_cmpint(smtp_send(c, "", "other@example.com", "Subject: 2\r\n"
-	    "\r\nsecond\r\n", 25, &error), ==, 0);
+	g_assert_cmpint(smtp_send(c, "", "other@example.com", message2,
+	    sizeof(message2) - 1, &error), ==, 0);
 	g_assert_no_error(error);
 	smtp_close(c);
 	peer_stop(p);
