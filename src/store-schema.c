@@ -65,9 +65,10 @@ static const char *const schema_steps[] = {
 	"  class TEXT NOT NULL DEFAULT 'human',"
 	"  flags TEXT NOT NULL DEFAULT '',"
 	"  text TEXT,"
-	"  raw BLOB,"
 	"  size INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL);"
+	"  created INTEGER NOT NULL,"
+	/* last, so that zeroblob() is not materialised (20 MB in RAM) */
+	"  raw BLOB);"
 	"CREATE INDEX messages_by_message_id ON messages(message_id);"
 	"CREATE INDEX messages_by_ticket ON messages(ticket_id);"
 	"CREATE TABLE attachments ("

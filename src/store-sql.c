@@ -76,9 +76,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_INSERT] =
 	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
 	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
-	    " flags, text, raw, size, created)"
+	    " flags, text, size, created, raw)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " zeroblob(?13), ?13, " NOW ")",
+	    " ?13, " NOW ", zeroblob(?13))",
 	[SQL_MESSAGE_BY_DEDUP] =
 	    "SELECT id FROM messages WHERE dedup_key = ?1",
 	[SQL_MESSAGE_BY_MESSAGE_ID] =
