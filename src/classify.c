@@ -161,3 +161,27 @@ classification_clear(struct classification *c)
 	g_free(c->reason);
 	c->reason = NULL;
 }
+
+bool
+classify_text_match(struct rules *rules, const char *label, const char *text)
+{
+	guint i, n = rules_count(rules);
+
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules_get(rules, i);
+		const char *line = text;
+
+		if (strcmp(r->label, label) != 0 ||
+		    strcmp(r->field, "line") != 0)
+			continue;
+		while (line != NULL && *line != '\0') {
+			const char *nl = strchr(line, '\n');
+			size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+			if (rules_match(rules, r, line, len, NULL, NULL))
+				return true;
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	return false;
+}

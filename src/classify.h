@@ -46,4 +46,11 @@ const struct rule *classify_first_match(struct rules *rules,
     const struct mail *mail, const char *sender, const char *label,
     char **matched_r);
 
+/*
+ * classify_text_match - does a "line" rule of RULES labelled LABEL match
+ * a line of TEXT?
+ */
+bool classify_text_match(struct rules *rules, const char *label,
+    const char *text);
+
 #endif

@@ -33,6 +33,7 @@ enum conf_type {
 	CONF_TIMEZONE,		/* +HH:MM / -HH:MM / UTC */
 	CONF_LANGUAGES,		/* ';'-separated from {en, ru} */
 	CONF_ACTION,		/* reject | reply */
+	CONF_CLOSED_REPLY,	/* reopen | new */
 };
 
 struct conf_key {
@@ -77,6 +78,12 @@ static const struct conf_key conf_keys[] = {
 	{ "desk", "stranger_notice_hours", CONF_INT,
 	  OFF(stranger_notice_hours), "24", 0, 24 * 365,
 	  "at most one non-owner notice per address in this many hours" },
+	{ "desk", "loop_limit", CONF_INT, OFF(loop_limit), "20", 1, 100000,
+	  "more messages than this from one sender in an hour are a loop: "
+	  "stored, not answered" },
+	{ "desk", "closed_reply", CONF_CLOSED_REPLY, OFF(closed_reply),
+	  "reopen", 0, 0, "a reply to a closed ticket reopens it, or opens "
+	  "a new one (new)" },
 	{ "store", "path", CONF_STRING, OFF(store_path),
 	  "/var/lib/deskgate/desk.db", 0, 0, "the SQLite database" },
 	{ "store", "busy_timeout", CONF_INT, OFF(busy_timeout), "20000", 0,
@@ -455,6 +462,14 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 		*(char ***)field = list;
 		return true;
 	}
+	case CONF_CLOSED_REPLY:
+		if (strcmp(value, "reopen") != 0 && strcmp(value, "new") != 0) {
+			*why = g_strdup_printf("\"%s\" is neither reopen nor "
+			    "new", value);
+			return false;
+		}
+		*(char **)field = g_strdup(value);
+		return true;
 	case CONF_ACTION:
 		if (strcmp(value, "reject") != 0 && strcmp(value, "reply") != 0) {
 			*why = g_strdup_printf("\"%s\" is neither reject nor "

@@ -35,6 +35,8 @@ struct desk_conf {
 	gint64 max_message_size; /* bytes */
 	int time_limit;		/* seconds, well under command_time_limit */
 	int stranger_notice_hours; /* one notice per stranger per this */
+	int loop_limit;		/* messages a sender an hour before a loop */
+	char *closed_reply;	/* "reopen" or "new" */
 
 	/* [store] */
 	char *store_path;

@@ -30,7 +30,9 @@
 #include "mime-message.h"
 #include "outbox.h"
 #include "policy.h"
+#include "quote.h"
 #include "spool.h"
+#include "thread.h"
 #include "store.h"
 
 struct ctl {
@@ -606,7 +608,11 @@ ctl_ticket_show(struct ctl *ctl, GError **error)
 			ctl_json_string(b, "from", m->from_addr);
 			ctl_json_string(b, "to", m->recipient);
 			ctl_json_string(b, "subject", m->subject);
-			ctl_json_string(b, "text", m->text);
+			/* the ticket shows the new text; all of it is kept */
+			ctl_json_string(b, "text", m->reply_text ?
+			    m->reply_text : m->text);
+			ctl_json_string(b, "full_text", m->text);
+			ctl_json_string(b, "language", m->language);
 			ctl_json_string(b, "message_id", m->message_id);
 			ctl_json_string(b, "class", m->class);
 			ctl_json_string(b, "flags", m->flags);
@@ -645,7 +651,8 @@ ctl_ticket_show(struct ctl *ctl, GError **error)
 			    m->from_addr : m->recipient,
 			    *m->flags ? m->flags : "");
 			g_free(when);
-			printf("%s\n", m->text ? m->text : "");
+			printf("%s\n", m->reply_text ? m->reply_text :
+			    m->text ? m->text : "");
 			for (j = 0; j < atts->len; j++) {
 				struct attachment *a = g_ptr_array_index(atts,
 				    j);
@@ -820,6 +827,60 @@ ctl_outbox_run(struct ctl *ctl, GError **error)
 
 /* ---- inspect ---- */
 
+/* Return-Path: the envelope sender's record, without the brackets. */
+static char *
+ctl_return_path(const struct mail *mail)
+{
+	const char *rp = mail_header(mail, "Return-Path");
+	char *sender;
+	size_t len;
+
+	if (rp == NULL)
+		return NULL;
+	sender = g_strstrip(g_strdup(rp));
+	len = strlen(sender);
+	if (len >= 2 && sender[0] == '<' && sender[len - 1] == '>') {
+		memmove(sender, sender + 1, len - 2);
+		sender[len - 2] = '\0';
+	}
+	return sender;
+}
+
+static void
+ctl_json_ticket_ref(JsonBuilder *b, struct ctl *ctl, struct intake *in,
+    const struct intake_mail *m)
+{
+	struct thread_ref ref = { 0 };
+	GError *error = NULL;
+
+	json_builder_set_member_name(b, "ticket_ref");
+	json_builder_begin_object(b);
+	in->store = store_open(ctl->conf->store_path, ctl->conf->busy_timeout,
+	    false, &error);
+	if (in->store == NULL || store_check_version(in->store, &error) < 0 ||
+	    thread_find(in, m, &ref, &error) < 0) {
+		ctl_json_int_or_null(b, "ticket", 0);
+		ctl_json_string(b, "rule", "unknown");
+		ctl_json_string(b, "note", error->message);
+		g_clear_error(&error);
+	} else {
+		ctl_json_int_or_null(b, "ticket", ref.ticket);
+		ctl_json_string(b, "rule", thread_rule_name(ref.rule));
+		ctl_json_string(b, "note", ref.note);
+		json_builder_set_member_name(b, "refused");
+		json_builder_add_boolean_value(b, ref.refused);
+	}
+	json_builder_end_object(b);
+	thread_ref_clear(&ref);
+	store_close(in->store);
+	in->store = NULL;
+}
+
+/*
+ * What deskgate would see and decide, as JSON; nothing is written. The
+ * envelope is gone from a saved mail: --from and --to give it, else the
+ * Return-Path and the desk's intake address stand in.
+ */
 static int
 ctl_inspect(struct ctl *ctl, GError **error)
 {
@@ -828,6 +889,8 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	struct spool *spool = NULL;
 	struct mail *mail = NULL;
 	struct classification class = { 0 };
+	struct intake_mail m = { 0 };
+	char *sender = NULL, *reply_text = NULL;
 	JsonBuilder *b;
 	int fd = STDIN_FILENO, rc = -1;
 	guint i;
@@ -846,34 +909,31 @@ ctl_inspect(struct ctl *ctl, GError **error)
 		goto out;
 	if ((mail = mail_parse(spool->fd, NULL, error)) == NULL)
 		goto out;
-	/* the envelope is gone; Return-Path is the best record of it */
-	{
-		const char *rp = mail_header(mail, "Return-Path");
-		char *sender = NULL;
-
-		if (rp != NULL) {
-			sender = g_strstrip(g_strdup(rp));
-			if (*sender == '<') {
-				size_t len = strlen(sender);
-
-				memmove(sender, sender + 1, len);
-				if (len > 1 && sender[len - 2] == '>')
-					sender[len - 2] = '\0';
-			}
-		}
-		classify_mail(in.robots, mail, sender, &class);
-		g_free(sender);
-	}
+	sender = ctl_opt(ctl, "from") ? g_strdup(ctl_opt(ctl, "from")) :
+	    ctl_return_path(mail);
+	classify_mail(in.robots, mail, sender, &class);
+	reply_text = quote_reply_text(in.quotes, mail);
+	m.sender = sender ? sender : "";
+	m.recipient = ctl_opt(ctl, "to") ? ctl_opt(ctl, "to") :
+	    ctl->conf->address;
+	m.spool = spool;
+	m.mail = mail;
+	m.class = &class;
+	m.reply_text = reply_text;
+	m.language = mail->malformed ? "unknown" :
+	    language_detect(in.languages, reply_text);
 
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	ctl_json_string(b, "class", mail_class_name(class.class));
 	ctl_json_string(b, "reason", class.reason);
+	ctl_json_string(b, "language", m.language);
 	ctl_json_string(b, "from", mail->from_addr);
 	ctl_json_string(b, "subject", mail->subject);
 	ctl_json_string(b, "message_id", mail->message_id);
 	ctl_json_string(b, "in_reply_to", mail->in_reply_to);
 	ctl_json_string(b, "text", mail->text);
+	ctl_json_string(b, "reply_text", reply_text);
 	ctl_json_string(b, "text_type", mail->text_type);
 	ctl_json_string(b, "charset", mail->charset);
 	json_builder_set_member_name(b, "malformed");
@@ -894,11 +954,14 @@ ctl_inspect(struct ctl *ctl, GError **error)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	ctl_json_ticket_ref(b, ctl, &in, &m);
 	json_builder_end_object(b);
 	ctl_print_json(b);
 	g_object_unref(b);
 	rc = 0;
 out:
+	g_free(reply_text);
+	g_free(sender);
 	classification_clear(&class);
 	mail_free(mail);
 	intake_free_rules(&in);
@@ -934,7 +997,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "outbox list", 0, 0, "json", "[--json]", ctl_outbox_list, true },
 	{ "outbox run", 0, 0, "", "", ctl_outbox_run, true },
 	{ "outbox retry", 1, 1, "", "ID", ctl_outbox_retry, true },
-	{ "inspect", 0, 1, "json", "[FILE]", ctl_inspect, false },
+	{ "inspect", 0, 1, "json from= to=",
+	  "[FILE] [--from SENDER] [--to RECIPIENT]", ctl_inspect, false },
 };
 
 static void

@@ -28,6 +28,7 @@
 #include "intake.h"
 #include "log.h"
 #include "mime-message.h"
+#include "quote.h"
 #include "spool.h"
 #include "store.h"
 
@@ -89,6 +90,8 @@ main(int argc, char **argv)
 	struct mail *mail = NULL;
 	struct classification class = { 0 };
 	struct intake in = { 0 };
+	char *reply_text = NULL;
+	const char *language = NULL;
 	GError *error = NULL;
 	gint64 started = g_get_monotonic_time();
 	int ch, status = DESK_EXIT_OK, i, nouser = 0;
@@ -165,6 +168,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	classify_mail(in.robots, mail, sender, &class);
+	/* the new text and its language, before the store is locked */
+	reply_text = quote_reply_text(in.quotes, mail);
+	language = mail->malformed ? "unknown" :
+	    language_detect(in.languages, reply_text);
 	in.store = store_open(conf->store_path, conf->busy_timeout, false,
 	    &error);
 	if (in.store == NULL || store_check_version(in.store, &error) < 0) {
@@ -173,7 +180,8 @@ main(int argc, char **argv)
 	}
 
 	for (i = optind; i < argc; i++) {
-		struct intake_mail m = { sender, argv[i], spool, mail, &class };
+		struct intake_mail m = { sender, argv[i], spool, mail, &class,
+		    reply_text, language };
 		struct intake_result res;
 		char *msgid, *from, *rcpt, *detail;
 
@@ -186,10 +194,10 @@ main(int argc, char **argv)
 		rcpt = log_field(argv[i]);
 		detail = log_field(res.detail);
 		log_info("queue_id=%s msgid=<%s> from=<%s> rcpt=<%s> "
-		    "ticket=%" G_GINT64_FORMAT " action=%s class=%s "
+		    "ticket=%" G_GINT64_FORMAT " action=%s class=%s lang=%s "
 		    "notices=%d delay=%.3f%s%s", queue_id, msgid, from, rcpt,
 		    (gint64)res.ticket, intake_action_name(res.action),
-		    mail_class_name(class.class), res.notices,
+		    mail_class_name(class.class), language, res.notices,
 		    (g_get_monotonic_time() - started) / 1e6,
 		    res.detail ? " detail=" : "", detail);
 		g_free(detail);
@@ -207,6 +215,7 @@ out:
 	store_close(in.store);
 	intake_free_rules(&in);
 	classification_clear(&class);
+	g_free(reply_text);
 	mail_free(mail);
 	spool_free(spool);
 	conf_free(conf);

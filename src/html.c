@@ -21,6 +21,7 @@
 struct html_out {
 	GString *text;
 	unsigned flags;
+	bool stopped;		/* the history began: write nothing more */
 	int pre;		/* inside <pre> */
 	bool space;		/* a space is pending */
 	int newlines;		/* newlines at the end of text */
@@ -120,10 +121,40 @@ html_is_quote(xmlNode *node)
 	if (html_name_is(node, "blockquote"))
 		return true;
 	return html_attr_has_class(node, "class", "gmail_quote") ||
+	    html_attr_has_class(node, "class", "gmail_extra") ||
 	    html_attr_has_class(node, "class", "yahoo_quoted") ||
 	    html_attr_has_class(node, "class", "moz-cite-prefix") ||
-	    html_attr_has_class(node, "id", "divRplyFwdMsg") ||
-	    html_attr_has_class(node, "id", "appendonsend");
+	    html_attr_has_class(node, "id", "mail-editor-reference-message-container");
+}
+
+/*
+ * Outlook does not wrap the history: it puts a header block (divRplyFwdMsg
+ * in Outlook on the web, a div with a thin top border in the desktop
+ * program) before the old message, which follows as plain siblings.
+ * Everything from that block on is history.
+ */
+static bool
+html_starts_history(xmlNode *node)
+{
+	xmlChar *style;
+	bool border = false;
+
+	if (html_attr_has_class(node, "id", "divRplyFwdMsg") ||
+	    html_attr_has_class(node, "id", "appendonsend"))
+		return true;
+	if (!html_name_is(node, "div"))
+		return false;
+	style = xmlGetProp(node, (const xmlChar *)"style");
+	if (style != NULL) {
+		char *lower = g_ascii_strdown((const char *)style, -1);
+
+		border = strstr(lower, "border-top:solid #e1e1e1") != NULL ||
+		    strstr(lower, "border-top:solid #b5c4df") != NULL ||
+		    strstr(lower, "border-top: solid #e1e1e1") != NULL;
+		g_free(lower);
+		xmlFree(style);
+	}
+	return border;
 }
 
 static void html_walk(struct html_out *out, xmlNode *node, int depth);
@@ -138,8 +169,12 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 	if (html_name_is(node, "script") || html_name_is(node, "style") ||
 	    html_name_is(node, "head") || html_name_is(node, "noscript"))
 		return;
-	if ((out->flags & HTML_DROP_QUOTES) && html_is_quote(node))
-		return;
+	if (out->flags & HTML_DROP_QUOTES) {
+		if (html_starts_history(node))
+			out->stopped = true;
+		if (out->stopped || html_is_quote(node))
+			return;
+	}
 	if (html_name_is(node, "br")) {
 		g_string_append_c(out->text, '\n');
 		out->newlines++;
@@ -200,7 +235,7 @@ html_walk(struct html_out *out, xmlNode *node, int depth)
 {
 	if (depth > HTML_MAX_DEPTH)
 		return;
-	for (; node != NULL; node = node->next) {
+	for (; node != NULL && !out->stopped; node = node->next) {
 		switch (node->type) {
 		case XML_ELEMENT_NODE:
 			html_element(out, node, depth);

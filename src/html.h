@@ -5,7 +5,9 @@
  * target when it differs from their text, scripts and styles vanish,
  * white space is folded outside <pre>. With HTML_DROP_QUOTES the quoted
  * history that mail clients wrap in known elements (blockquote,
- * gmail_quote, divRplyFwdMsg, yahoo_quoted, moz-cite-prefix) is dropped.
+ * gmail_quote, yahoo_quoted, moz-cite-prefix) is dropped, and the text
+ * ends where Outlook's reply header block (divRplyFwdMsg, or the desktop
+ * program's bordered div) begins the history.
  */
 #ifndef DESK_HTML_H
 #define DESK_HTML_H

@@ -24,6 +24,7 @@
 #include "notice.h"
 #include "policy.h"
 #include "template.h"
+#include "thread.h"
 #include "token.h"
 
 static const char *const action_names[] = {
@@ -88,6 +89,16 @@ intake_load_rules(struct intake *in, GError **error)
 	g_free(path);
 	if (in->assessment == NULL)
 		goto fail;
+	path = g_build_filename(in->conf->filters, "quotes.rules", NULL);
+	in->quotes = rules_load(path, vars, error);
+	g_free(path);
+	if (in->quotes == NULL)
+		goto fail;
+	path = g_build_filename(in->conf->filters, "languages.words", NULL);
+	in->languages = language_load(path, error);
+	g_free(path);
+	if (in->languages == NULL)
+		goto fail;
 	g_hash_table_destroy(vars);
 	return 0;
 fail:
@@ -101,7 +112,10 @@ intake_free_rules(struct intake *in)
 {
 	rules_free(in->robots);
 	rules_free(in->assessment);
-	in->robots = in->assessment = NULL;
+	rules_free(in->quotes);
+	language_free(in->languages);
+	in->robots = in->assessment = in->quotes = NULL;
+	in->languages = NULL;
 }
 
 char *
@@ -127,19 +141,10 @@ intake_dedup_key(const struct intake_mail *m)
 	return key;
 }
 
-/* The address that speaks for the author: From, else the envelope. */
-static const char *
-intake_author_address(const struct intake_mail *m)
-{
-	if (*m->mail->from_addr != '\0')
-		return m->mail->from_addr;
-	return m->sender;
-}
-
 /* Store the message, its raw bytes and its attachments. */
 static int64_t
 intake_store_message(struct intake *in, const struct intake_mail *m,
-    int64_t ticket, const char *author, const char *flags,
+    int64_t ticket, const char *author, const char *class, const char *flags,
     const char *dedup_key, GError **error)
 {
 	struct message_new row = { 0 };
@@ -155,9 +160,11 @@ intake_store_message(struct intake *in, const struct intake_mail *m,
 	row.recipient = m->recipient;
 	row.from_addr = m->mail->from_addr;
 	row.subject = m->mail->subject;
-	row.class = mail_class_name(m->class->class);
+	row.class = class ? class : mail_class_name(m->class->class);
 	row.flags = flags;
 	row.text = m->mail->text;
+	row.reply_text = m->reply_text;
+	row.language = m->language;
 	row.raw_fd = m->spool->fd;
 	row.raw_size = m->spool->size;
 	if (lseek(m->spool->fd, 0, SEEK_SET) < 0) {
@@ -291,14 +298,20 @@ out:
 	return rc;
 }
 
+/* "Assessment: agree" on a line of the new text (never in a quote). */
 static bool
-intake_is_preapproved(struct intake *in, const struct intake_mail *m,
-    const struct customer *c)
+intake_agrees(struct intake *in, const struct intake_mail *m)
 {
-	if (c->preapprove)
-		return true;
-	return classify_first_match(in->assessment, m->mail, m->sender,
-	    "agree", NULL) != NULL;
+	return classify_text_match(in->assessment, "agree", m->reply_text);
+}
+
+/* Notices in the language of the message, else the customer's. */
+static const char *
+intake_lang(const struct intake_mail *m, const struct customer *c)
+{
+	if (strcmp(m->language, "en") == 0 || strcmp(m->language, "ru") == 0)
+		return m->language;
+	return c != NULL && c->lang != NULL ? c->lang : "en";
 }
 
 /* A license owner's new request: a ticket and its acknowledgment. */
@@ -308,22 +321,25 @@ intake_open_ticket(struct intake *in, const struct intake_mail *m,
     struct intake_result *res, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
-	bool preapproved = intake_is_preapproved(in, m, c);
+	bool preapproved = c->preapprove || intake_agrees(in, m);
+	/* support is in English and Russian: say so to anyone else */
+	const char *kind = strcmp(m->language, "other") == 0 ? "language" :
+	    "ack";
 	const char *subject = *m->mail->subject ? m->mail->subject :
 	    "(no subject)";
-	const char *to = intake_author_address(m);
+	const char *to = thread_author(m);
 	GHashTable *vars;
 	char *reply_to, *detail;
 	int64_t ticket, balance = 0;
 	int rc;
 
 	ticket = store_ticket_add(in->store, c->id, subject, "new",
-	    preapproved, c->lang, flags, error);
+	    preapproved, intake_lang(m, c), flags, error);
 	if (ticket < 0)
 		return -1;
 	store_fault_point("after-ticket");
-	if (intake_store_message(in, m, ticket, "customer", flags, dedup_key,
-	    error) < 0)
+	if (intake_store_message(in, m, ticket, "customer", NULL, flags,
+	    dedup_key, error) < 0)
 		return -1;
 	if (store_ledger_balance(in->store, c->id, &balance, error) < 0)
 		return -1;
@@ -341,14 +357,14 @@ intake_open_ticket(struct intake *in, const struct intake_mail *m,
 	    g_strdup(preapproved ? "1" : ""));
 	intake_var(vars, "balance",
 	    g_strdup_printf("%" G_GINT64_FORMAT, (gint64)balance));
-	rc = intake_queue_notice(in, "ack", c->lang, vars, m, to,
+	rc = intake_queue_notice(in, kind, intake_lang(m, c), vars, m, to,
 	    m->mail->from_name, ticket, reply_to, error);
 	g_hash_table_destroy(vars);
 	g_free(reply_to);
 	if (rc < 0)
 		return -1;
-	detail = g_strdup_printf("customer=%s preapproved=%s", c->email,
-	    preapproved ? "yes" : "no");
+	detail = g_strdup_printf("customer=%s preapproved=%s language=%s",
+	    c->email, preapproved ? "yes" : "no", m->language);
 	rc = store_audit(in->store, "deskgate", "ticket-opened", ticket,
 	    detail, error);
 	g_free(detail);
@@ -367,13 +383,13 @@ intake_stranger(struct intake *in, const struct intake_mail *m,
     struct intake_result *res, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
-	char *to = g_ascii_strdown(intake_author_address(m), -1);
+	char *to = g_ascii_strdown(thread_author(m), -1);
 	int64_t since = (int64_t)time(NULL) -
 	    (int64_t)conf->stranger_notice_hours * 3600;
 	int recent = 0, rc = -1;
 
-	if (intake_store_message(in, m, 0, "stranger", "", dedup_key,
-	    error) < 0)
+	if (intake_store_message(in, m, 0, "stranger", NULL, "",
+	    dedup_key, error) < 0)
 		goto out;
 	res->action = INTAKE_STRANGER;
 	/* the null sender and our own address never get a notice */
@@ -391,9 +407,8 @@ intake_stranger(struct intake *in, const struct intake_mail *m,
 		    *m->mail->subject ? m->mail->subject : "(no subject)"));
 		intake_var(vars, "known_customer",
 		    g_strdup(c != NULL ? "1" : ""));
-		rc = intake_queue_notice(in, "stranger", c && c->lang ?
-		    c->lang : "en", vars, m, to, m->mail->from_name, 0, NULL,
-		    error);
+		rc = intake_queue_notice(in, "stranger", intake_lang(m, c),
+		    vars, m, to, m->mail->from_name, 0, NULL, error);
 		g_hash_table_destroy(vars);
 		if (rc < 0)
 			goto out;
@@ -407,7 +422,7 @@ out:
 	return rc;
 }
 
-/* A reply through a valid reply address: file it in its ticket. */
+/* A reply threaded into ticket T: file it, reopen what was done. */
 static int
 intake_reply(struct intake *in, const struct intake_mail *m,
     struct ticket *t, const char *dedup_key, struct intake_result *res,
@@ -417,27 +432,34 @@ intake_reply(struct intake *in, const struct intake_mail *m,
 	const char *author = "other", *status = t->status;
 	int found;
 
-	found = store_customer_find(in->store, intake_author_address(m), &c,
+	found = store_customer_find(in->store, thread_author(m), &c,
 	    error);
 	if (found < 0)
 		return -1;
 	if (found && c.id == t->customer_id)
 		author = "customer";
 	customer_clear(&c);
-	if (intake_store_message(in, m, t->id, author, "", dedup_key,
-	    error) < 0)
+	if (strcmp(author, "other") == 0) {
+		found = store_staff_find(in->store, thread_author(m), error);
+		if (found < 0)
+			return -1;
+		if (found)
+			author = "staff";
+	}
+	if (intake_store_message(in, m, t->id, author, NULL, "",
+	    dedup_key, error) < 0)
 		return -1;
 	/* "Assessment: agree" in a reply, as the acknowledgment suggests */
 	if (strcmp(author, "customer") == 0 && !t->preapproved &&
-	    classify_first_match(in->assessment, m->mail, m->sender, "agree",
-	    NULL) != NULL) {
+	    intake_agrees(in, m)) {
 		if (store_ticket_set_preapproved(in->store, t->id, error) < 0 ||
 		    store_audit(in->store, "deskgate", "preapproved", t->id,
 		    "by the customer's reply", error) < 0)
 			return -1;
 	}
-	if (strcmp(t->status, "answered") == 0 ||
-	    strcmp(t->status, "closed") == 0)
+	/* the customer writes again: the engineers have work to do */
+	if (strcmp(author, "staff") != 0 && (strcmp(t->status, "answered") ==
+	    0 || strcmp(t->status, "closed") == 0))
 		status = "open";
 	if (strcmp(status, t->status) != 0) {
 		char *detail = g_strdup_printf("%s -> %s", t->status, status);
@@ -455,74 +477,122 @@ intake_reply(struct intake *in, const struct intake_mail *m,
 	return 0;
 }
 
+/* A robot's message: stored, filed where it belongs, never answered. */
+static int
+intake_robot(struct intake *in, const struct intake_mail *m,
+    const struct thread_ref *ref, const char *class, const char *why,
+    const char *dedup_key, struct intake_result *res, GError **error)
+{
+	if (intake_store_message(in, m, ref->ticket, "robot", class, "",
+	    dedup_key, error) < 0)
+		return -1;
+	if (ref->notice > 0) {
+		/* a report on one of our notices: it did not arrive */
+		if (store_outbox_failed(in->store, ref->notice, ref->note,
+		    error) < 0 || store_audit(in->store, "deskgate",
+		    "notice-bounced", ref->ticket, ref->note, error) < 0)
+			return -1;
+	}
+	res->action = INTAKE_ROBOT;
+	res->ticket = ref->ticket;
+	res->detail = g_strdup(why);
+	return 0;
+}
+
+/* More than loop_limit messages from one sender in the last hour? */
+static int
+intake_is_loop(struct intake *in, const struct intake_mail *m, int *count_r,
+    GError **error)
+{
+	int64_t since = (int64_t)time(NULL) - 3600;
+	const char *who = thread_author(m);
+
+	if (*who == '\0')
+		return 0;
+	*count_r = store_message_count_from(in->store, who, since, error);
+	if (*count_r < 0)
+		return -1;
+	return *count_r >= in->conf->loop_limit;
+}
+
 static int
 intake_route(struct intake *in, const struct intake_mail *m,
-    const struct address_info *addr, const char *dedup_key,
-    struct intake_result *res, GError **error)
+    const char *dedup_key, struct intake_result *res, GError **error)
 {
 	struct customer c = { 0 };
-	int found, licenses = 0, rc;
-	const char *who = intake_author_address(m);
+	struct thread_ref ref = { 0 };
+	struct ticket *t = NULL;
+	int found, licenses = 0, rc = -1, loop, count = 0;
+	const char *who = thread_author(m);
 
 	if (m->mail->malformed) {
-		if (intake_store_message(in, m, 0, "unknown", "malformed",
-		    dedup_key, error) < 0)
+		if (intake_store_message(in, m, 0, "unknown", NULL,
+		    "malformed", dedup_key, error) < 0)
 			return -1;
 		res->action = INTAKE_QUARANTINED;
 		res->detail = g_strdup(m->mail->malformed_why);
 		return store_audit(in->store, "deskgate", "quarantined", 0,
 		    m->mail->malformed_why, error);
 	}
+	if (thread_find(in, m, &ref, error) < 0)
+		return -1;
 	if (m->class->class != MAIL_CLASS_HUMAN) {
-		if (intake_store_message(in, m, 0, "robot", "", dedup_key,
-		    error) < 0)
-			return -1;
-		res->action = INTAKE_ROBOT;
-		res->detail = g_strdup(m->class->reason);
-		return 0;
+		rc = intake_robot(in, m, &ref, NULL, m->class->reason,
+		    dedup_key, res, error);
+		goto out;
 	}
-	/*
-	 * Any valid token names its ticket. The role (customer, staff,
-	 * confirmation, bounce) will matter to the engineers' workflow; for
-	 * now every reply is filed in its ticket rather than opening another.
-	 */
-	if (addr->kind == ADDRESS_REPLY) {
-		struct ticket *t = NULL;
+	if (ref.refused) {
+		char *detail = g_strdup_printf("from=%s: %s", who, ref.note);
 
-		found = store_ticket_get(in->store, addr->ticket, &t, error);
-		if (found < 0)
-			return -1;
-		if (found) {
-			rc = intake_reply(in, m, t, dedup_key, res, error);
-			ticket_free(t);
-			return rc;
-		}
-	}
-	if (addr->kind != ADDRESS_INTAKE) {
-		char *detail = g_strdup_printf("recipient=%s from=%s",
-		    m->recipient, who);
-
-		rc = store_audit(in->store, "deskgate", "bad-reply-address",
-		    addr->ticket, detail, error);
+		rc = store_audit(in->store, "deskgate", ref.bad_token ?
+		    "bad-reply-address" : "thread-refused", ref.ticket, detail,
+		    error);
 		g_free(detail);
 		if (rc < 0)
-			return -1;
+			goto out;
+		rc = -1;
+	}
+	/* a person, or an auto-responder that hides it, writing too often */
+	if ((loop = intake_is_loop(in, m, &count, error)) < 0)
+		goto out;
+	if (loop) {
+		char *why = g_strdup_printf("loop: %d messages from %s in "
+		    "the last hour", count, who);
+
+		rc = intake_robot(in, m, &ref, "loop", why, dedup_key, res,
+		    error);
+		if (rc == 0 && count == in->conf->loop_limit)
+			rc = store_audit(in->store, "deskgate", "loop", 0, why,
+			    error);
+		g_free(why);
+		goto out;
+	}
+	if (ref.ticket > 0) {
+		if ((found = store_ticket_get(in->store, ref.ticket, &t,
+		    error)) < 0)
+			goto out;
+		if (found && !(strcmp(t->status, "closed") == 0 &&
+		    strcmp(in->conf->closed_reply, "new") == 0)) {
+			rc = intake_reply(in, m, t, dedup_key, res, error);
+			goto out;
+		}
 	}
 
 	found = store_customer_find(in->store, who, &c, error);
 	if (found < 0)
-		return -1;
+		goto out;
 	if (found && (licenses = store_license_count(in->store, c.id, NULL,
-	    error)) < 0) {
-		customer_clear(&c);
-		return -1;
-	}
+	    error)) < 0)
+		goto out;
 	if (found && licenses > 0)
 		rc = intake_open_ticket(in, m, &c, dedup_key, "", res, error);
 	else
 		rc = intake_stranger(in, m, found ? &c : NULL, dedup_key, res,
 		    error);
+out:
+	ticket_free(t);
 	customer_clear(&c);
+	thread_ref_clear(&ref);
 	return rc;
 }
 
@@ -557,7 +627,7 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 		g_free(dedup_key);
 		return 0;
 	}
-	if (intake_route(in, m, &addr, dedup_key, res, error) < 0)
+	if (intake_route(in, m, dedup_key, res, error) < 0)
 		goto fail;
 	if (store_commit(in->store, error) < 0)
 		goto fail;

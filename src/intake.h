@@ -17,6 +17,7 @@
 
 #include "classify.h"
 #include "conf.h"
+#include "language.h"
 #include "mime-message.h"
 #include "rules.h"
 #include "spool.h"
@@ -27,6 +28,8 @@ struct intake {
 	struct store *store;
 	struct rules *robots;		/* filters/robots.rules */
 	struct rules *assessment;	/* filters/assessment.rules */
+	struct rules *quotes;		/* filters/quotes.rules */
+	struct language_model *languages; /* filters/languages.words */
 };
 
 enum intake_action {
@@ -54,13 +57,16 @@ struct intake_mail {
 	const struct spool *spool;
 	const struct mail *mail;
 	const struct classification *class;
+	const char *reply_text;	/* the new text (quote_reply_text) */
+	const char *language;	/* of the new text: en, ru, other, unknown */
 };
+
 
 const char *intake_action_name(enum intake_action action);
 
 /*
  * intake_load_rules - compile the rule files IN needs from the conf's
- * filters directory.
+ * filters directory (robots, assessment, quotes, languages).
  */
 int intake_load_rules(struct intake *in, GError **error);
 void intake_free_rules(struct intake *in);

@@ -12,10 +12,8 @@
  * in a pattern stands for the desk's address, every punctuation character
  * of it escaped, so it matches only itself.
  *
- * Patterns are compiled once per process; those matched against the body
- * (text, line) are JIT-compiled when the JIT is available, the short
- * header ones are not (JIT would cost more at start-up than it saves);
- * matching is bounded by match and depth limits, and a subject that hits
+ * Patterns are compiled once per process, without JIT (it would cost more
+ * at each start than it saves on short subjects); matching is bounded by match and depth limits, and a subject that hits
  * a limit counts as no match (with a warning), never as an error: the
  * sender controls the subject.
  */

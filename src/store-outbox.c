@@ -178,6 +178,30 @@ store_outbox_requeue(struct store *store, int64_t id, int64_t now,
 }
 
 int
+store_outbox_find(struct store *store, const char *message_id, int64_t *id_r,
+    int64_t *ticket_r, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_OUTBOX_BY_MESSAGE_ID, error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, message_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(st, 0);
+		*ticket_r = sqlite3_column_int64(st, 1);
+	}
+	store_stmt_done(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(store, error, "looking up a notice");
+	return -1;
+}
+
+int
 store_outbox_recent(struct store *store, const char *kind, const char *rcpt,
     int64_t since, GError **error)
 {

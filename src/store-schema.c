@@ -120,6 +120,14 @@ static const char *const schema_steps[] = {
 	"  action TEXT NOT NULL,"
 	"  ticket_id INTEGER,"
 	"  detail TEXT);",
+
+	/* 2: replies (the new text, the language) and robot hygiene */
+	"ALTER TABLE messages ADD COLUMN reply_text TEXT;"
+	"ALTER TABLE messages ADD COLUMN language TEXT;"
+	/* the engineers' announcement of this message is still to be sent */
+	"ALTER TABLE messages ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX messages_by_sender ON messages(from_addr, created);"
+	"CREATE INDEX outbox_by_message_id ON outbox(message_id);",
 };
 
 int

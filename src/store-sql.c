@@ -76,21 +76,26 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_INSERT] =
 	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
 	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
-	    " flags, text, size, created, raw)"
+	    " flags, text, reply_text, language, size, created, raw)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, " NOW ", zeroblob(?13))",
+	    " ?14, ?15, ?13, " NOW ", zeroblob(?13))",
 	[SQL_MESSAGE_BY_DEDUP] =
 	    "SELECT id FROM messages WHERE dedup_key = ?1",
 	[SQL_MESSAGE_BY_MESSAGE_ID] =
 	    "SELECT ticket_id FROM messages WHERE message_id = ?1"
 	    " AND ticket_id IS NOT NULL ORDER BY id LIMIT 1",
+	[SQL_MESSAGE_COUNT_FROM] =
+	    "SELECT count(*) FROM messages WHERE from_addr = ?1"
+	    " AND created >= ?2 AND direction = 'in'",
 	[SQL_MESSAGE_LIST_BY_TICKET] =
 	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
-	    " recipient, subject, class, flags, text, size, created"
+	    " recipient, subject, class, flags, text, size, created,"
+	    " reply_text, language"
 	    " FROM messages WHERE ticket_id = ?1 ORDER BY id",
 	[SQL_MESSAGE_LIST_UNFILED] =
 	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
-	    " recipient, subject, class, flags, text, size, created"
+	    " recipient, subject, class, flags, text, size, created,"
+	    " reply_text, language"
 	    " FROM messages WHERE ticket_id IS NULL ORDER BY id",
 	[SQL_ATTACHMENT_INSERT] =
 	    "INSERT INTO attachments (message_row, filename, content_type,"
@@ -131,6 +136,8 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_OUTBOX_RECENT_TO] =
 	    "SELECT count(*) FROM outbox WHERE rcpt = ?1 AND kind = ?2"
 	    " AND created >= ?3",
+	[SQL_OUTBOX_BY_MESSAGE_ID] =
+	    "SELECT id, ticket_id FROM outbox WHERE message_id = ?1",
 	[SQL_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, ticket_id, detail)"
 	    " VALUES (" NOW ", ?1, ?2, ?3, ?4)",

@@ -153,6 +153,8 @@ message_free(struct message *m)
 	g_free(m->class);
 	g_free(m->flags);
 	g_free(m->text);
+	g_free(m->reply_text);
+	g_free(m->language);
 	g_free(m);
 }
 
@@ -179,6 +181,8 @@ store_message_add(struct store *store, const struct message_new *m,
 	store_bind_text(st, 11, m->flags ? m->flags : "");
 	store_bind_text(st, 12, m->text);
 	sqlite3_bind_int64(st, 13, size);
+	store_bind_text(st, 14, m->reply_text);
+	store_bind_text(st, 15, m->language);
 	if (store_step_done(store, st, "storing a message", error) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(store->db);
@@ -231,6 +235,26 @@ store_message_ticket(struct store *store, const char *message_id,
 	return -1;
 }
 
+int
+store_message_count_from(struct store *store, const char *from_addr,
+    int64_t since, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_COUNT_FROM, error);
+	int rc, n = -1;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, from_addr);
+	sqlite3_bind_int64(st, 2, since);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else
+		store_fail(store, error, "counting a sender's messages");
+	store_stmt_done(st);
+	return n;
+}
+
 GPtrArray *
 store_message_list(struct store *store, int64_t ticket_id, GError **error)
 {
@@ -260,6 +284,8 @@ store_message_list(struct store *store, int64_t ticket_id, GError **error)
 		m->text = store_column_dup(st, 10);
 		m->size = sqlite3_column_int64(st, 11);
 		m->created = sqlite3_column_int64(st, 12);
+		m->reply_text = store_column_dup(st, 13);
+		m->language = store_column_dup(st, 14);
 		g_ptr_array_add(out, m);
 	}
 	if (rc != SQLITE_DONE) {

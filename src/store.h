@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -160,7 +160,9 @@ struct message_new {
 	const char *subject;
 	const char *class;	/* human, autoreply, bounce, list, loop */
 	const char *flags;	/* "" or e.g. "malformed" */
-	const char *text;	/* UTF-8 text shown to people */
+	const char *text;	/* UTF-8 text of the whole body */
+	const char *reply_text;	/* the new text only (quotes cut), or NULL */
+	const char *language;	/* en, ru, other, unknown; NULL */
 	int raw_fd;		/* -1: no raw copy */
 	int64_t raw_size;
 };
@@ -177,6 +179,8 @@ struct message {
 	char *class;
 	char *flags;
 	char *text;
+	char *reply_text;	/* NULL: the same as text */
+	char *language;
 	int64_t size;
 	int64_t created;
 };
@@ -191,6 +195,9 @@ int store_message_seen(struct store *store, const char *dedup_key,
 /* Ticket of a stored or sent Message-ID: 1 and *TICKET_R, 0, or -1. */
 int store_message_ticket(struct store *store, const char *message_id,
     int64_t *ticket_r, GError **error);
+/* Inbound messages from FROM_ADDR stored since SINCE; -1 on error. */
+int store_message_count_from(struct store *store, const char *from_addr,
+    int64_t since, GError **error);
 /* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */
 GPtrArray *store_message_list(struct store *store, int64_t ticket_id,
     GError **error);
@@ -267,6 +274,12 @@ int store_outbox_failed(struct store *store, int64_t id, const char *why,
 /* Queue a failed or waiting item again, due at NOW; 1 if not there. */
 int store_outbox_requeue(struct store *store, int64_t id, int64_t now,
     GError **error);
+/*
+ * store_outbox_find - the outbox item whose Message-ID is MESSAGE_ID:
+ * 1 with its id and ticket, 0 when none, -1 on error.
+ */
+int store_outbox_find(struct store *store, const char *message_id,
+    int64_t *id_r, int64_t *ticket_r, GError **error);
 /* Notices of KIND to RCPT queued since SINCE: a count, or -1. */
 int store_outbox_recent(struct store *store, const char *kind,
     const char *rcpt, int64_t since, GError **error);

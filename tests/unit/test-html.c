@@ -204,7 +204,6 @@ test_drop_quotes(void)
 		"<blockquote type=\"cite\"><p>OLD</p></blockquote>",
 		"<div class=\"gmail_quote\">On Mon, X wrote:<br>OLD</div>",
 		"<div class=\"gmail_extra gmail_quote\">OLD</div>",
-		"<div id=\"divRplyFwdMsg\"><b>From:</b> x<br>OLD</div>",
 		"<div class=\"yahoo_quoted\">OLD</div>",
 		"<div class=\"moz-cite-prefix\">On 1/1/2024 X wrote: OLD</div>",
 	};
@@ -226,6 +225,19 @@ test_drop_quotes(void)
 		g_free(dropped);
 		g_free(html);
 	}
+	/*
+	 * Outlook puts no container around the history: its header block
+	 * (divRplyFwdMsg, or a div with a thin top border) is followed by
+	 * the old message as siblings, so everything from it on goes.
+	 */
+	expect_text("<p>TOP reply</p><div id=\"appendonsend\"></div><hr>"
+	    "<div id=\"divRplyFwdMsg\"><b>From:</b> x<br><b>Sent:</b> y</div>"
+	    "<div>OLD message</div><p>OLD signature</p>", HTML_DROP_QUOTES,
+	    "TOP reply");
+	expect_text("<div class=\"WordSection1\"><p>TOP reply</p><div><div "
+	    "style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt "
+	    "0cm 0cm 0cm\"><p><b>From:</b> x</p></div></div><p>OLD</p></div>",
+	    HTML_DROP_QUOTES, "TOP reply");
 	/* a class that merely contains the marker as a substring stays */
 	expect_text("<div class=\"not_gmail_quote_really\">keep</div>",
 	    HTML_DROP_QUOTES, "keep");

@@ -1,0 +1,35 @@
+/*
+ * language.h - which language a message is written in.
+ *
+ * Word and letter evidence from filters/languages.words: each common word
+ * of a language scores a point for it, each letter only that language
+ * uses scores too. English and Russian are the Help Desk's languages;
+ * anything else is "other". Text with no evidence is "unknown".
+ * Measured on ../shared/corpus/labelled/lang (see tests/unit).
+ */
+#ifndef DESK_LANGUAGE_H
+#define DESK_LANGUAGE_H
+
+#include <glib.h>
+
+struct language_model;
+
+/* language_load - read a languages.words file. (transfer full) */
+struct language_model *language_load(const char *path, GError **error);
+void language_free(struct language_model *model);
+
+/*
+ * language_detect - "en", "ru", "other" or "unknown" for TEXT (UTF-8).
+ * (transfer none: a static string)
+ */
+const char *language_detect(const struct language_model *model,
+    const char *text);
+
+/*
+ * language_best - the language code that scored best ("de", "uk", ...),
+ * or NULL when nothing scored. (transfer none)
+ */
+const char *language_best(const struct language_model *model,
+    const char *text);
+
+#endif
