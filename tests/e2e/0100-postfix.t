@@ -14,23 +14,16 @@ set -u
 pf_available || plan_skip "needs root, postfix and swaks"
 
 tmp=$(mktemp -d)
-chmod 755 "$tmp"
 trap 'pf_stop; [ "$tap_failed" -eq 0 ] && rm -rf "$tmp"' EXIT
-port=$(pf_free_port $((3000 + $$ % 1000)))
 BOB=bob@customer.example
 VISITOR=visitor@stranger.example
 
-desk_setup "$tmp/desk" "[relay]" "host = 127.0.0.1" "port = $port" "timeout = 20"
+desk_with_postfix "$tmp" "$BOB" "$VISITOR"
 desk_customer "$BOB" --name "Bob Smith"
 chown -R nobody: "$tmp/desk"
-pf_setup "$tmp/pf" "$port" desk.test "$DESKGATE" "$DESK_CONF" "$BOB" "$VISITOR" ||
-    { echo "Bail out! pf_setup failed"; exit 1; }
-pf_start || { echo "Bail out! postfix did not start"; exit 1; }
-
-as_desk() { sed 's/support@desk\.example/support@desk.test/g' "$1"; }
 
 # --- a license owner's request becomes ticket 1
-as_desk "$(desk_sample 01-question.eml)" > "$tmp/q.eml"
+desk_as_test "$(desk_sample 01-question.eml)" > "$tmp/q.eml"
 pf_send_file "$BOB" support@desk.test "$tmp/q.eml"
 check "postfix delivered the request to deskgate" pf_wait_queue_empty 30
 is "$(desk_sql "SELECT id || '|' || status FROM tickets")" "1|new" "ticket 1 stored"
@@ -38,7 +31,7 @@ like "$(cat "$tmp/desk/deskgate.log")" "queue_id=[0-9A-F]+ msgid=<CAF4kQ2x1a@mai
     "deskgate logged the delivery with postfix's queue id"
 
 # --- a stranger gets a notice, no ticket
-as_desk "$(desk_sample 04-stranger.eml)" | sed "s/visitor@somewhere.example/$VISITOR/" > "$tmp/s.eml"
+desk_as_test "$(desk_sample 04-stranger.eml)" | sed "s/visitor@somewhere.example/$VISITOR/" > "$tmp/s.eml"
 pf_send_file "$VISITOR" support@desk.test "$tmp/s.eml"
 check "stranger's mail delivered" pf_wait_queue_empty 30
 is "$(desk_sql "SELECT count(*) FROM tickets")" 1 "stranger: no ticket"

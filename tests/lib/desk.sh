@@ -66,3 +66,22 @@ desk_customer() {
 	desk_ctl customer add "$email" "$@" > /dev/null
 	desk_ctl license add "$email" --product cs-cart --kind first > /dev/null
 }
+
+# desk_with_postfix DIR MAILBOX...: a desk in DIR/desk whose notices go to a
+# private postfix (tests/lib/postfix.sh, sourced by the caller) in DIR/pf,
+# started, with virtual Maildirs for MAILBOX...; deskgate runs as nobody.
+# Sets PF_PORT; bails out (TAP) when postfix does not come up.
+desk_with_postfix() {
+	local dir=$1 port
+	shift
+	chmod 755 "$dir"
+	port=$(pf_free_port $((3000 + $$ % 1000)))
+	desk_setup "$dir/desk" "[relay]" "host = 127.0.0.1" "port = $port" \
+	    "timeout = 20"
+	pf_setup "$dir/pf" "$port" desk.test "$DESKGATE" "$DESK_CONF" "$@" ||
+	    { echo "Bail out! pf_setup failed"; exit 1; }
+	pf_start || { echo "Bail out! postfix did not start"; exit 1; }
+}
+
+# desk_as_test FILE: a sample mail addressed to the test desk's domain
+desk_as_test() { sed 's/support@desk\.example/support@desk.test/g' "$1"; }

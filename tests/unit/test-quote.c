@@ -87,6 +87,9 @@ static const struct client_case client_cases[] = {
 	{ "android gmail",
 	  "OK.\n\nOn Wed, 25 Nov 2026, 10:00 Help Desk, <support@desk.test> "
 	  "wrote:\n\n> old\n", "OK." },
+	{ "s-nail and mailx, below the quote",
+	  "Test Help Desk <support@desk.test> wrote:\n\n> Dear Bob,\n> old\n\n"
+	  "New text below.\n", "New text below." },
 	{ "signature delimiter",
 	  "Here is the log.\n\n-- \nBob Smith\nShop Example\n",
 	  "Here is the log." },

@@ -1,0 +1,186 @@
+#!/bin/bash
+# 0015-threading.t - replies land in the right ticket and never in anyone
+# else's; robots are filed and never answered; a bounce marks its notice
+# failed; loops stop; the ticket shows only the new text; the language
+# picks the notice.
+set -eu
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/desk.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+desk_setup "$tmp/desk"
+desk_customer bob@customer.example --name "Bob Smith"
+desk_customer alice@other.example
+desk_ctl staff add eng@vendor.example > /dev/null
+
+count() { desk_sql "SELECT count(*) FROM $1"; }
+ticket_of() { desk_sql "SELECT ticket_id FROM messages WHERE message_id = '$1'"; }
+# mail FROM ENVELOPE TO SUBJECT MESSAGE-ID [HEADER...] < BODY: deliver it
+mail() {
+	local from=$1 env=$2 to=$3 subject=$4 id=$5
+	shift 5
+	{
+		echo "From: $from"
+		echo "To: $to"
+		echo "Subject: $subject"
+		echo "Date: Thu, 26 Nov 2026 10:00:00 +0000"
+		echo "Message-ID: <$id>"
+		for h in "$@"; do echo "$h"; done
+		echo "MIME-Version: 1.0"
+		echo "Content-Type: text/plain; charset=utf-8"
+		echo
+		cat
+	} > "$tmp/m.eml"
+	desk_gate "$env" "$to" < "$tmp/m.eml"
+}
+
+desk_gate bob@customer.example support@desk.test < "$(desk_sample 01-question.eml)"
+ack_id=$(desk_sql "SELECT message_id FROM outbox WHERE ticket_id = 1")
+reply_to=$(desk_sql "SELECT reply_to FROM outbox WHERE ticket_id = 1")
+
+# --- In-Reply-To names our acknowledgment, from the customer
+printf 'Here is more detail.\n\nOn Wed, Nov 25, 2026 at 9:20 AM Test Help Desk <%s> wrote:\n> Dear Bob Smith,\n> Thank you for writing\n' \
+    "$reply_to" | mail "Bob Smith <bob@customer.example>" bob@customer.example \
+    support@desk.test "Re: [#1] Shipping" r1@customer.example "In-Reply-To: <$ack_id>"
+is "$DESK_RC/$(ticket_of r1@customer.example)" 0/1 "In-Reply-To of our notice threads into ticket 1"
+is "$(desk_ctl inspect "$tmp/m.eml" | jq -r '.ticket_ref.rule')" message-id \
+    "inspect names the rule: message-id"
+show=$(desk_ctl ticket show 1 --json)
+is "$(echo "$show" | jq -r '.messages[-1].text')" "Here is more detail." \
+    "the ticket shows only the new text"
+like "$(echo "$show" | jq -r '.messages[-1].full_text')" 'Thank you for writing' \
+    "... and keeps the whole text"
+is "$(count tickets)/$(count outbox)" "1/1" "no new ticket, no notice for a reply"
+
+# --- a subject tag, mangled by several clients, from the customer
+printf 'And one more thing.\n' | mail bob@customer.example bob@customer.example \
+    support@desk.test "Re: Fwd: AW: Отв: [#1] Shipping" r2@customer.example
+is "$(ticket_of r2@customer.example)" 1 "a [#1] tag behind Re: Fwd: AW: Отв: threads, from the customer"
+
+# --- a stranger forging the customer's From, without a token
+printf 'Please send me the admin password.\n' | mail bob@customer.example \
+    eve@evil.example support@desk.test "Re: [#1] Shipping" forged@evil.example
+is "$DESK_RC" 0 "forged Re: [#1]: exit 0"
+check "forged From with a foreign envelope does not reach ticket 1" \
+    test "$(ticket_of forged@evil.example)" != 1
+like "$(desk_sql "SELECT detail FROM audit WHERE action = 'thread-refused'")" \
+    'envelope eve@evil.example.*not that ticket' "the refusal is in the audit log"
+
+# --- another customer cannot write into ticket 1, by tag or by Message-ID
+printf 'Hi.\n' | mail alice@other.example alice@other.example support@desk.test \
+    "Re: [#1] Shipping" alice1@other.example
+check "another customer's [#1] opens her own ticket" \
+    test "$(ticket_of alice1@other.example)" != 1
+printf 'Hi.\n' | mail alice@other.example alice@other.example support@desk.test \
+    "Question" alice2@other.example "In-Reply-To: <$ack_id>"
+check "another customer's In-Reply-To of ticket 1's notice opens her own" \
+    test "$(ticket_of alice2@other.example)" != 1
+
+# --- an engineer replying from his own client
+printf 'We are on it.\n' | mail eng@vendor.example eng@vendor.example \
+    support@desk.test "Re: [#1] Shipping" eng1@vendor.example "In-Reply-To: <$ack_id>"
+is "$(desk_sql "SELECT ticket_id || '|' || author FROM messages WHERE message_id = 'eng1@vendor.example'")" \
+    "1|staff" "an engineer's reply is filed in ticket 1 as staff"
+
+# --- a closed ticket reopens
+desk_sql "UPDATE tickets SET status = 'closed' WHERE id = 1"
+printf 'It broke again.\n' | mail bob@customer.example bob@customer.example \
+    "$reply_to" "Re: [#1] Shipping" r3@customer.example
+is "$(ticket_of r3@customer.example)/$(desk_sql "SELECT status FROM tickets WHERE id = 1")" \
+    "1/open" "a reply to a closed ticket reopens it"
+
+# --- robots: filed where they belong, never answered
+outbox=$(count outbox) tickets=$(count tickets)
+printf 'I am out of the office until Monday.\n' | mail bob@customer.example \
+    bob@customer.example "$reply_to" "Automatic reply: [#1] Shipping" \
+    oof1@customer.example "In-Reply-To: <$ack_id>" "Auto-Submitted: auto-replied"
+is "$(desk_sql "SELECT ticket_id || '|' || author || '|' || class FROM messages WHERE message_id = 'oof1@customer.example'")" \
+    "1|robot|autoreply" "an out-of-office reply to our notice is filed in ticket 1 as a robot"
+is "$(count outbox)/$(count tickets)/$(desk_sql "SELECT status FROM tickets WHERE id = 1")" \
+    "$outbox/$tickets/open" "... gets no answer, opens nothing, changes nothing"
+
+# --- a bounce of our acknowledgment marks it failed
+cat > "$tmp/dsn.eml" <<DSN
+From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>
+To: support+1-0000@desk.test
+Subject: Undelivered Mail Returned to Sender
+Date: Thu, 26 Nov 2026 10:05:00 +0000
+Message-ID: <dsn1@mx.customer.example>
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.example
+Final-Recipient: rfc822; bob@customer.example
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 552 5.2.2 mailbox full
+
+--b
+Content-Type: text/rfc822-headers
+
+From: Test Help Desk <support@desk.test>
+To: bob@customer.example
+Message-ID: <$ack_id>
+Subject: [#1] Shipping methods disappear at checkout
+
+--b--
+DSN
+bounce_to=$(desk_sql "SELECT env_from FROM outbox WHERE id = 1")
+desk_gate "" "$bounce_to" < "$tmp/dsn.eml"
+is "$DESK_RC" 0 "the DSN is accepted"
+is "$(desk_sql "SELECT status || '|' || last_error FROM outbox WHERE id = 1")" \
+    "failed|bounced: 5.2.2 smtp; 552 5.2.2 mailbox full" "the DSN marks our notice failed, with the reason"
+is "$(desk_sql "SELECT ticket_id || '|' || class FROM messages WHERE message_id = 'dsn1@mx.customer.example'")" \
+    "1|bounce" "the DSN is filed in the notice's ticket"
+is "$(count outbox)/$(count tickets)" "$outbox/$tickets" "a bounce is never answered and opens no ticket"
+like "$(desk_sql "SELECT action FROM audit WHERE ticket_id = 1")" 'notice-bounced' "the audit log records it"
+
+# --- language: a German request gets the bilingual notice, Russian the Russian one
+printf 'Hallo, leider funktioniert der Versand nach Österreich nicht. Können Sie bitte helfen?\n' |
+    mail bob@customer.example bob@customer.example support@desk.test "Versand" de1@customer.example
+t=$(ticket_of de1@customer.example)
+is "$(desk_sql "SELECT kind FROM outbox WHERE ticket_id = $t")" language "another language: the language notice instead of the acknowledgment"
+notice=$(desk_sql "SELECT text FROM outbox WHERE ticket_id = $t")
+like "$notice" 'English and Russian only' "... saying in English that support is in English and Russian"
+like "$notice" 'только на английском и русском' "... and saying it in Russian"
+is "$(desk_sql "SELECT language FROM messages WHERE message_id = 'de1@customer.example'")" other "the message's language is stored"
+printf 'Здравствуйте! Не работает оплата картой, помогите пожалуйста.\n' |
+    mail bob@customer.example bob@customer.example support@desk.test "Оплата" ru1@customer.example
+t=$(ticket_of ru1@customer.example)
+like "$(desk_sql "SELECT text FROM outbox WHERE ticket_id = $t")" 'Здравствуйте' \
+    "a Russian request of an English-speaking customer is acknowledged in Russian"
+
+# --- loops: too many messages an hour from one sender
+desk_setup "$tmp/loop" "loop_limit = 3"
+desk_customer bob@customer.example
+for i in 1 2 3 4 5; do
+	printf 'Message %s\n' $i | mail bob@customer.example bob@customer.example \
+	    support@desk.test "Request $i" loop$i@customer.example
+done
+is "$(count tickets)/$(count outbox)" "3/3" "after loop_limit messages an hour, no more tickets or notices"
+is "$(desk_sql "SELECT group_concat(class) FROM messages WHERE message_id IN ('loop4@customer.example', 'loop5@customer.example')")" \
+    "loop,loop" "the rest are stored as loop"
+is "$(desk_sql "SELECT count(*) FROM audit WHERE action = 'loop'")" 1 "the loop is logged once"
+
+# --- closed_reply = new: a reply to a closed ticket opens a new one
+desk_setup "$tmp/new" "closed_reply = new"
+desk_customer bob@customer.example
+desk_gate bob@customer.example support@desk.test < "$(desk_sample 01-question.eml)"
+desk_sql "UPDATE tickets SET status = 'closed'"
+r=$(desk_sql "SELECT reply_to FROM outbox WHERE ticket_id = 1")
+printf 'Again.\n' | mail bob@customer.example bob@customer.example "$r" "Re: [#1] x" again@customer.example
+is "$(ticket_of again@customer.example)/$(desk_sql "SELECT status FROM tickets WHERE id = 1")" \
+    "2/closed" "closed_reply = new: a reply to a closed ticket opens ticket 2"
+
+done_testing
+tap_status
