@@ -66,11 +66,17 @@ static const char *const schema_steps[] = {
 	"  flags TEXT NOT NULL DEFAULT '',"
 	"  text TEXT,"
 	"  size INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL,"
-	/* last, so that zeroblob() is not materialised (20 MB in RAM) */
-	"  raw BLOB);"
+	"  created INTEGER NOT NULL);"
 	"CREATE INDEX messages_by_message_id ON messages(message_id);"
 	"CREATE INDEX messages_by_ticket ON messages(ticket_id);"
+	/*
+	 * The raw bytes in a table of their own: SQLite leaves a zeroblob()
+	 * unexpanded only as the last field of a record, and a column added
+	 * to messages later would otherwise put 20 MB messages into RAM.
+	 */
+	"CREATE TABLE message_raw ("
+	"  message_row INTEGER PRIMARY KEY REFERENCES messages(id),"
+	"  raw BLOB NOT NULL);"
 	"CREATE TABLE attachments ("
 	"  id INTEGER PRIMARY KEY,"
 	"  message_row INTEGER NOT NULL REFERENCES messages(id),"

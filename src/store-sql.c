@@ -76,9 +76,11 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_INSERT] =
 	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
 	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
-	    " flags, text, reply_text, language, size, created, raw)"
+	    " flags, text, reply_text, language, size, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?14, ?15, ?13, " NOW ", zeroblob(?13))",
+	    " ?14, ?15, ?13, " NOW ")",
+	[SQL_MESSAGE_RAW_INSERT] =
+	    "INSERT INTO message_raw (message_row, raw) VALUES (?1, zeroblob(?2))",
 	[SQL_MESSAGE_BY_DEDUP] =
 	    "SELECT id FROM messages WHERE dedup_key = ?1",
 	[SQL_MESSAGE_BY_MESSAGE_ID] =

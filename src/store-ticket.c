@@ -187,7 +187,15 @@ store_message_add(struct store *store, const struct message_new *m,
 		return -1;
 	id = sqlite3_last_insert_rowid(store->db);
 	store_fault_point("after-message-row");
-	if (size > 0 && store_blob_fill(store, "messages", "raw", id,
+	if (m->raw_fd < 0)
+		return id;
+	if ((st = store_stmt(store, SQL_MESSAGE_RAW_INSERT, error)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, size);
+	if (store_step_done(store, st, "storing a raw message", error) < 0)
+		return -1;
+	if (size > 0 && store_blob_fill(store, "message_raw", "raw", id,
 	    m->raw_fd, size, error) < 0)
 		return -1;
 	return id;

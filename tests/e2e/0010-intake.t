@@ -26,7 +26,7 @@ is "$(desk_sql "SELECT id, status, subject FROM tickets")" \
     "1|new|Shipping methods disappear at checkout" "ticket 1 is new with the subject"
 is "$(desk_sql "SELECT direction, author, message_id FROM messages WHERE direction = 'in'")" \
     "in|customer|CAF4kQ2x1a@mail.customer.example" "the message is stored in the ticket"
-is "$(desk_sql "SELECT length(raw) = size AND size = $(wc -c < "$(desk_sample 01-question.eml)") FROM messages WHERE direction = 'in'")" \
+is "$(desk_sql "SELECT length(raw) = size AND size = $(wc -c < "$(desk_sample 01-question.eml)") FROM messages JOIN message_raw ON message_row = id WHERE direction = 'in'")" \
     1 "the raw message is stored whole"
 ack=$(desk_ctl outbox list --json)
 is "$(echo "$ack" | jq -r '.[0].to')" bob@customer.example "acknowledgment queued to the customer"
@@ -133,7 +133,7 @@ is "$(desk_sql "SELECT group_concat(class, ',') FROM messages WHERE author = 'ro
 desk_gate someone@example.net support@desk.test < "$(desk_sample 06-garbage.eml)"
 is "$DESK_RC" 0 "garbage: exit 0 (never bounced for being malformed)"
 is "$(desk_sql "SELECT flags FROM messages WHERE author = 'unknown'")" malformed "garbage: flagged malformed"
-is "$(desk_sql "SELECT hex(raw) FROM messages WHERE author = 'unknown'")" \
+is "$(desk_sql "SELECT hex(raw) FROM messages JOIN message_raw ON message_row = id WHERE author = 'unknown'")" \
     "$(od -An -v -tx1 "$(desk_sample 06-garbage.eml)" | tr -d ' \n' | tr a-f A-F)" "garbage: raw bytes kept exactly"
 like "$(desk_ctl message unfiled)" 'malformed' "deskctl message unfiled shows it"
 

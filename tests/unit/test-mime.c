@@ -19,6 +19,7 @@
 #include "error.h"
 #include "mime-message.h"
 #include "rules.h"
+#include "test-util.h"
 
 #define HDR \
 	"From: Ivan Petrov <ivan@example.com>\n" \
@@ -45,24 +46,6 @@
 static const char pdf_bytes[] = "%PDF-1.4 fake pdf\0\1\2 end";
 #define PDF_B64 "JVBERi0xLjQgZmFrZSBwZGYAAQIgZW5k"
 #define PDF_LEN 24
-
-/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
-static char *
-srcdir_path(const char *rel)
-{
-	const char *top = g_getenv("top_srcdir");
-	const char *tests = g_getenv("G_TEST_SRCDIR");
-	char *dir, *path;
-
-	if (top != NULL)
-		return g_build_filename(top, rel, NULL);
-	if (tests != NULL)
-		return g_build_filename(tests, "..", rel, NULL);
-	dir = g_path_get_dirname(__FILE__);
-	path = g_build_filename(dir, "..", "..", rel, NULL);
-	g_free(dir);
-	return path;
-}
 
 static struct mail *
 parse(const char *text)
@@ -1046,7 +1029,7 @@ test_parse_bad_fd(void)
 static struct rules *
 robots_rules(void)
 {
-	char *path = srcdir_path("filters/robots.rules");
+	char *path = test_srcdir_path("filters/robots.rules");
 	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
 	GError *error = NULL;
 	struct rules *r;
@@ -1188,7 +1171,7 @@ test_classify_unknown_sender(void)
 static void
 test_classify_first_match(void)
 {
-	char *path = srcdir_path("filters/assessment.rules");
+	char *path = test_srcdir_path("filters/assessment.rules");
 	struct rules *r = rules_load(path, NULL, NULL);
 	struct mail *m = parse(HDR "Subject: s\n\nPlease fix the cart.\n"
 	    "Assessment: agree\nThanks\n");

@@ -19,6 +19,7 @@
 #include "mime-message.h"
 #include "notice.h"
 #include "rules.h"
+#include "test-util.h"
 
 #define SECRET_HEX \
 	"000102030405060708090a0b0c0d0e0f" \
@@ -78,24 +79,6 @@ fx_teardown(struct fx *f, gconstpointer data)
 	conf_free(f->conf);
 	g_rmdir(f->dir);
 	g_free(f->dir);
-}
-
-/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
-static char *
-srcdir_path(const char *rel)
-{
-	const char *top = g_getenv("top_srcdir");
-	const char *tests = g_getenv("G_TEST_SRCDIR");
-	char *dir, *path;
-
-	if (top != NULL)
-		return g_build_filename(top, rel, NULL);
-	if (tests != NULL)
-		return g_build_filename(tests, "..", rel, NULL);
-	dir = g_path_get_dirname(__FILE__);
-	path = g_build_filename(dir, "..", "..", rel, NULL);
-	g_free(dir);
-	return path;
 }
 
 struct built {
@@ -536,7 +519,7 @@ out:
 static void
 test_classified_as_loop(struct fx *f, gconstpointer data)
 {
-	char *path = srcdir_path("filters/robots.rules");
+	char *path = test_srcdir_path("filters/robots.rules");
 	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
 	struct notice n = { 0 };
 	struct classification c = { 0 };

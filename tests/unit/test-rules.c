@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "rules.h"
+#include "test-util.h"
 
 struct tmp {
 	char *dir;
@@ -35,24 +36,6 @@ tmp_teardown(struct tmp *t, gconstpointer data)
 	g_rmdir(t->dir);
 	g_free(t->path);
 	g_free(t->dir);
-}
-
-/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
-static char *
-srcdir_path(const char *rel)
-{
-	const char *top = g_getenv("top_srcdir");
-	const char *tests = g_getenv("G_TEST_SRCDIR");
-	char *dir, *path;
-
-	if (top != NULL)
-		return g_build_filename(top, rel, NULL);
-	if (tests != NULL)
-		return g_build_filename(tests, "..", rel, NULL);
-	dir = g_path_get_dirname(__FILE__);
-	path = g_build_filename(dir, "..", "..", rel, NULL);
-	g_free(dir);
-	return path;
 }
 
 static GHashTable *
@@ -399,7 +382,7 @@ test_match_backtracking(struct tmp *t, gconstpointer data)
 static void
 test_real_robots(void)
 {
-	char *path = srcdir_path("filters/robots.rules");
+	char *path = test_srcdir_path("filters/robots.rules");
 	GHashTable *vars = desk_vars("support@desk.example");
 	GError *error = NULL;
 	struct rules *r = rules_load(path, vars, &error);
@@ -441,7 +424,7 @@ out:
 static void
 test_real_assessment(void)
 {
-	char *path = srcdir_path("filters/assessment.rules");
+	char *path = test_srcdir_path("filters/assessment.rules");
 	GHashTable *vars = desk_vars("support@desk.example");
 	GError *error = NULL;
 	struct rules *r = rules_load(path, vars, &error);

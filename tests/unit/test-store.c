@@ -659,7 +659,7 @@ test_messages(struct fx *f, gconstpointer data)
 	close(m.raw_fd);
 
 	db = raw_open(f);
-	sql = g_strdup_printf("SELECT raw FROM messages WHERE id = %"
+	sql = g_strdup_printf("SELECT raw FROM message_raw WHERE message_row = %"
 	    G_GINT64_FORMAT, (gint64)id);
 	got = raw_blob(db, sql);
 	check_bytes(got, raw);

@@ -13,24 +13,7 @@
 
 #include "error.h"
 #include "template.h"
-
-/* The source tree: $top_srcdir, else $G_TEST_SRCDIR/.., else __FILE__. */
-static char *
-srcdir_path(const char *rel)
-{
-	const char *top = g_getenv("top_srcdir");
-	const char *tests = g_getenv("G_TEST_SRCDIR");
-	char *dir, *path;
-
-	if (top != NULL)
-		return g_build_filename(top, rel, NULL);
-	if (tests != NULL)
-		return g_build_filename(tests, "..", rel, NULL);
-	dir = g_path_get_dirname(__FILE__);
-	path = g_build_filename(dir, "..", "..", rel, NULL);
-	g_free(dir);
-	return path;
-}
+#include "test-util.h"
 
 static GHashTable *
 vars_new(void)
@@ -252,7 +235,7 @@ static void
 render(const char *lang, const char *name, GHashTable *vars,
     char **subject_r, char **body_r)
 {
-	char *dir = srcdir_path("etc/templates");
+	char *dir = test_srcdir_path("etc/templates");
 	GError *error = NULL;
 	int rc;
 
@@ -409,7 +392,7 @@ static void
 test_render_missing(void)
 {
 	GHashTable *vars = intake_vars(false, false);
-	char *dir = srcdir_path("etc/templates");
+	char *dir = test_srcdir_path("etc/templates");
 	char *subject = NULL, *body = NULL;
 	GError *error = NULL;
 
