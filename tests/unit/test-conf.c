@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "conf.h"
 #include "error.h"
+#include "test-util.h"
 
 #define SECRET_HEX \
 	"000102030405060708090a0b0c0d0e0f" \
@@ -24,42 +24,21 @@
 	"address = support@desk.example\n" \
 	"secret = " SECRET_HEX "\n"
 
-struct tmp {
-	char *dir;
-	char *path;
-};
-
 static void
-tmp_setup(struct tmp *t, gconstpointer data)
+tmp_setup(struct test_tmp *t, gconstpointer data)
 {
-	GError *error = NULL;
-
-	t->dir = g_dir_make_tmp("test-conf-XXXXXX", &error);
-	g_assert_no_error(error);
-	t->path = g_build_filename(t->dir, "deskgate.conf", NULL);
-}
-
-static void
-tmp_teardown(struct tmp *t, gconstpointer data)
-{
-	g_unlink(t->path);
-	g_rmdir(t->dir);
-	g_free(t->path);
-	g_free(t->dir);
+	test_tmp_init(t, "test-conf-XXXXXX", "deskgate.conf", NULL);
 }
 
 static struct desk_conf *
-load_text(struct tmp *t, const char *text, GError **error)
+load_text(struct test_tmp *t, const char *text, GError **error)
 {
-	GError *local = NULL;
-
-	g_file_set_contents(t->path, text, -1, &local);
-	g_assert_no_error(local);
+	test_write_file(t->path, text, -1);
 	return conf_load(t->path, error);
 }
 
 static struct desk_conf *
-load_ok(struct tmp *t, const char *text)
+load_ok(struct test_tmp *t, const char *text)
 {
 	GError *error = NULL;
 	struct desk_conf *conf = load_text(t, text, &error);
@@ -74,7 +53,7 @@ load_ok(struct tmp *t, const char *text)
  * "PATH:LINE: " and contains every string of the NULL-terminated list.
  */
 static void
-expect_error(struct tmp *t, const char *text, int line, ...)
+expect_error(struct test_tmp *t, const char *text, int line, ...)
 {
 	GError *error = NULL;
 	struct desk_conf *conf = load_text(t, text, &error);
@@ -104,7 +83,7 @@ expect_error(struct tmp *t, const char *text, int line, ...)
 }
 
 static void
-test_full(struct tmp *t, gconstpointer data)
+test_full(struct test_tmp *t, gconstpointer data)
 {
 	static const char text[] =
 	    "# a full configuration\n"
@@ -193,7 +172,7 @@ test_full(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_defaults(struct tmp *t, gconstpointer data)
+test_defaults(struct test_tmp *t, gconstpointer data)
 {
 	struct desk_conf *c = load_ok(t, MINIMAL);
 
@@ -233,7 +212,7 @@ test_defaults(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_sizes(struct tmp *t, gconstpointer data)
+test_sizes(struct test_tmp *t, gconstpointer data)
 {
 	static const struct {
 		const char *value;
@@ -262,7 +241,7 @@ test_sizes(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_comments(struct tmp *t, gconstpointer data)
+test_comments(struct test_tmp *t, gconstpointer data)
 {
 	static const char text[] =
 	    "# leading comment\n"
@@ -286,7 +265,7 @@ test_comments(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_crlf(struct tmp *t, gconstpointer data)
+test_crlf(struct test_tmp *t, gconstpointer data)
 {
 	struct desk_conf *c = load_ok(t, "[desk]\r\n"
 	    "address = support@desk.example\r\n"
@@ -301,7 +280,7 @@ test_crlf(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_unreadable(struct tmp *t, gconstpointer data)
+test_error_unreadable(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	char *missing = g_build_filename(t->dir, "nope.conf", NULL);
@@ -317,14 +296,14 @@ test_error_unreadable(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_unknown_section(struct tmp *t, gconstpointer data)
+test_error_unknown_section(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "[relay]\nport = 25\n[nope]\nx = 1\n", 6,
 	    "[nope]", "unknown section", NULL);
 }
 
 static void
-test_error_unknown_key(struct tmp *t, gconstpointer data)
+test_error_unknown_key(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "# comment\n\nbogus = 1\n", 6,
 	    "[desk] bogus:", "unknown key", NULL);
@@ -334,7 +313,7 @@ test_error_unknown_key(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_bad_address(struct tmp *t, gconstpointer data)
+test_error_bad_address(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "[desk]\nsecret = " SECRET_HEX "\n"
 	    "address = not an address\n", 3, "[desk] address:", NULL);
@@ -347,7 +326,7 @@ test_error_bad_address(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_missing_address(struct tmp *t, gconstpointer data)
+test_error_missing_address(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "[desk]\nsecret = " SECRET_HEX "\n", 1,
 	    "[desk] address:", "missing", NULL);
@@ -359,7 +338,7 @@ test_error_missing_address(struct tmp *t, gconstpointer data)
  * so that a crash fails this case only.
  */
 static void
-test_error_empty_address(struct tmp *t, gconstpointer data)
+test_error_empty_address(struct test_tmp *t, gconstpointer data)
 {
 	if (g_test_subprocess()) {
 		expect_error(t, "[desk]\nsecret = " SECRET_HEX "\n"
@@ -371,7 +350,7 @@ test_error_empty_address(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_missing_secret(struct tmp *t, gconstpointer data)
+test_error_missing_secret(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "[desk]\naddress = support@desk.example\n", 1,
 	    "[desk] secret:", "missing", NULL);
@@ -380,7 +359,7 @@ test_error_missing_secret(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_bad_secret(struct tmp *t, gconstpointer data)
+test_error_bad_secret(struct test_tmp *t, gconstpointer data)
 {
 	/* 31 bytes */
 	expect_error(t, "[desk]\naddress = support@desk.example\n"
@@ -401,7 +380,7 @@ test_error_bad_secret(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_bad_hours(struct tmp *t, gconstpointer data)
+test_error_bad_hours(struct test_tmp *t, gconstpointer data)
 {
 	static const char *const bad[] = {
 		"25:00-26:00", "18:00-09:00", "09:00", "9-18", "09:00-09:00",
@@ -418,7 +397,7 @@ test_error_bad_hours(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_bad_timezone(struct tmp *t, gconstpointer data)
+test_error_bad_timezone(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "timezone = Mars/Olympus\n", 4,
 	    "[desk] timezone:", "Mars/Olympus", NULL);
@@ -427,7 +406,7 @@ test_error_bad_timezone(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_unknown_language(struct tmp *t, gconstpointer data)
+test_error_unknown_language(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "languages = en;de\n", 4,
 	    "[desk] languages:", "de", NULL);
@@ -436,7 +415,7 @@ test_error_unknown_language(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_int_range(struct tmp *t, gconstpointer data)
+test_error_int_range(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "time_limit = 3\n", 4, "[desk] time_limit:",
 	    "range", NULL);
@@ -455,7 +434,7 @@ test_error_int_range(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_not_a_number(struct tmp *t, gconstpointer data)
+test_error_not_a_number(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "time_limit = soon\n", 4,
 	    "[desk] time_limit:", NULL);
@@ -473,7 +452,7 @@ test_error_not_a_number(struct tmp *t, gconstpointer data)
  * 2^64 + 2^30 bytes, which wraps to exactly 1 GiB (the maximum).
  */
 static void
-test_error_size_overflow(struct tmp *t, gconstpointer data)
+test_error_size_overflow(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "max_message_size = 17179869185G\n", 4,
 	    "[desk] max_message_size:", NULL);
@@ -484,20 +463,20 @@ test_error_size_overflow(struct tmp *t, gconstpointer data)
  * error naming the key, never silently replaced by the default.
  */
 static void
-test_error_bad_escape(struct tmp *t, gconstpointer data)
+test_error_bad_escape(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "name = C:\\desk\n", 4, "[desk] name:", NULL);
 }
 
 static void
-test_error_bad_action(struct tmp *t, gconstpointer data)
+test_error_bad_action(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "[guard]\naction = bounce\n", 5,
 	    "[guard] action:", NULL);
 }
 
 static void
-test_error_plus_in_address(struct tmp *t, gconstpointer data)
+test_error_plus_in_address(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "[desk]\nsecret = " SECRET_HEX "\n"
 	    "address = support+x@desk.example\n", 3, "[desk] address:", "+",
@@ -505,7 +484,7 @@ test_error_plus_in_address(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_not_key_value(struct tmp *t, gconstpointer data)
+test_error_not_key_value(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, MINIMAL "just some words\n", 4, "key = value", NULL);
 	expect_error(t, MINIMAL "= value without key\n", 4, "key = value",
@@ -514,14 +493,14 @@ test_error_not_key_value(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_key_outside_section(struct tmp *t, gconstpointer data)
+test_error_key_outside_section(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "# comment\nname = Desk\n" MINIMAL, 2, "name",
 	    "outside", NULL);
 }
 
 static void
-test_error_not_utf8(struct tmp *t, gconstpointer data)
+test_error_not_utf8(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	struct desk_conf *c = load_text(t, MINIMAL "name = \xff\xfe\n",
@@ -579,7 +558,8 @@ test_print_keys(void)
 }
 
 #define ADD(path, fn) \
-	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
+	    test_tmp_teardown)
 
 int
 main(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "html.h"
+#include "test-util.h"
 
 static char *
 to_text(const char *html, unsigned flags)
@@ -25,36 +26,6 @@ expect_text(const char *html, unsigned flags, const char *want)
 	g_test_message("%s -> \"%s\"", html, text);
 	g_assert_cmpstr(text, ==, want);
 	g_free(text);
-}
-
-/* Fail unless S contains NEEDLE; the message shows S escaped. */
-static void
-check_contains(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s != NULL && strstr(s, needle) != NULL)
-		return;
-	es = g_strescape(s ? s : "(null)", NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
-/* Fail if S contains NEEDLE; the message shows S escaped. */
-static void
-check_lacks(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s == NULL || strstr(s, needle) == NULL)
-		return;
-	es = g_strescape(s, NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" has \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
 }
 
 static void
@@ -216,11 +187,11 @@ test_drop_quotes(void)
 		char *dropped = to_text(html, HTML_DROP_QUOTES);
 
 		g_test_message("%s -> \"%s\"", quoted[i], dropped);
-		check_contains(kept, "OLD");
-		check_contains(kept, "TOP reply");
-		check_lacks(dropped, "OLD");
-		check_contains(dropped, "TOP reply");
-		check_contains(dropped, "BOTTOM signature");
+		test_check_contains(kept, "OLD");
+		test_check_contains(kept, "TOP reply");
+		test_check_lacks(dropped, "OLD");
+		test_check_contains(dropped, "TOP reply");
+		test_check_contains(dropped, "BOTTOM signature");
 		g_free(kept);
 		g_free(dropped);
 		g_free(html);

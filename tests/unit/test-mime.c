@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "classify.h"
 #include "error.h"
@@ -54,36 +53,6 @@ parse(const char *text)
 
 	g_assert_nonnull(m);
 	return m;
-}
-
-/* Fail unless S contains NEEDLE; the message shows S escaped. */
-static void
-check_contains(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s != NULL && strstr(s, needle) != NULL)
-		return;
-	es = g_strescape(s ? s : "(null)", NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
-/* Fail if S contains NEEDLE; the message shows S escaped. */
-static void
-check_lacks(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s == NULL || strstr(s, needle) == NULL)
-		return;
-	es = g_strescape(s, NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" has \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
 }
 
 /* Every struct mail, however bad the input, keeps these promises. */
@@ -192,9 +161,9 @@ test_subject_folding(void)
 	m = parse(HDR "Subject: =?UTF-8?B?bGluZQoKSW5qZWN0ZWQ=?=\n\nbody\n");
 	check_invariants(m);
 	if (m != NULL) {
-		check_lacks(m->subject, "\n");
-		check_lacks(m->subject, "\r");
-		check_contains(m->subject, "Injected");
+		test_check_lacks(m->subject, "\n");
+		test_check_lacks(m->subject, "\r");
+		test_check_contains(m->subject, "Injected");
 	}
 	mail_free(m);
 }
@@ -381,7 +350,7 @@ test_alternative(void)
 		return;
 	g_assert_cmpstr(m->text, ==, "the plain version");
 	g_assert_cmpstr(m->text_type, ==, "text/plain");
-	check_lacks(m->text, "HTML");
+	test_check_lacks(m->text, "HTML");
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 }
@@ -399,7 +368,7 @@ test_html_only(void)
 		return;
 	g_assert_cmpstr(m->text, ==, "Hello world\n\nSecond & last");
 	g_assert_cmpstr(m->text_type, ==, "text/html");
-	check_contains(m->html, "<b>world</b>");
+	test_check_contains(m->html, "<b>world</b>");
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 }
@@ -562,7 +531,7 @@ test_rfc822_attachment(void)
 	if (m == NULL)
 		return;
 	g_assert_cmpstr(m->text, ==, "forwarding this");
-	check_lacks(m->text, "inner body");
+	test_check_lacks(m->text, "inner body");
 	g_assert_cmpuint(m->attachments->len, ==, 1);
 	if ((a = attachment(m, 0)) != NULL) {
 		g_assert_cmpstr(a->content_type, ==, "message/rfc822");
@@ -697,8 +666,8 @@ test_charset_repaired(void)
 	check_invariants(m);
 	if (m != NULL) {
 		g_test_message("charset %s text %s", m->charset, m->text);
-		check_contains(m->text, RU_UTF8);
-		check_contains(m->text, PRIVET);
+		test_check_contains(m->text, RU_UTF8);
+		test_check_contains(m->text, PRIVET);
 		g_assert_cmpstr(m->charset, ==, "repaired");
 	}
 	mail_free(m);
@@ -850,51 +819,11 @@ test_many_parts(void)
 
 /* ---- mail_parse on a file ---- */
 
-struct tmp {
-	char *dir;
-};
-
+/* No file may be left behind in the directory. */
 static void
-tmp_setup(struct tmp *t, gconstpointer data)
+tmp_setup(struct test_tmp *t, gconstpointer data)
 {
-	GError *error = NULL;
-
-	t->dir = g_dir_make_tmp("test-mime-XXXXXX", &error);
-	g_assert_no_error(error);
-}
-
-static void
-tmp_teardown(struct tmp *t, gconstpointer data)
-{
-	GDir *dir = g_dir_open(t->dir, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *path = g_build_filename(t->dir, name, NULL);
-
-		g_test_fail_printf("file left in the temporary directory: %s",
-		    name);
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(t->dir);
-	g_free(t->dir);
-}
-
-/* An unlinked file holding TEXT, at offset 0. */
-static int
-temp_file(const char *dir, const char *text, size_t len)
-{
-	char *path = g_build_filename(dir, "msg-XXXXXX", NULL);
-	int fd = g_mkstemp(path);
-
-	g_assert_cmpint(fd, >=, 0);
-	g_unlink(path);
-	g_free(path);
-	g_assert_cmpint(write(fd, text, len), ==, (ssize_t)len);
-	return fd;
+	test_tmp_init(t, "test-mime-XXXXXX", NULL, "temporary directory");
 }
 
 static void
@@ -919,7 +848,7 @@ out:
 }
 
 static void
-test_parse_fd(struct tmp *t, gconstpointer data)
+test_parse_fd(struct test_tmp *t, gconstpointer data)
 {
 	static const char text[] = HDR "Subject: files\n"
 	    "Content-Type: multipart/mixed; boundary=mix\n\n"
@@ -934,7 +863,7 @@ test_parse_fd(struct tmp *t, gconstpointer data)
 	    "From: x@y.example\nSubject: inner\n\ninner text\n"
 	    "--mix--\n";
 	GError *error = NULL;
-	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	int fd = test_unlinked_file(t->dir, text, sizeof(text) - 1);
 	struct mail *m = mail_parse(fd, t->dir, &error);
 	const struct mail_attachment *a;
 
@@ -962,7 +891,7 @@ test_parse_fd(struct tmp *t, gconstpointer data)
 		g_assert_cmpint(a->fd, >=, 0);
 		n = a->fd >= 0 ? read(a->fd, buf, sizeof(buf) - 1) : -1;
 		g_assert_cmpint(n, >, 0);
-		check_contains(buf, "Subject: inner");
+		test_check_contains(buf, "Subject: inner");
 	}
 	/* the attachment files outlive the parse: read them again */
 	if ((a = attachment(m, 0)) != NULL && a->fd >= 0) {
@@ -975,10 +904,10 @@ out:
 }
 
 static void
-test_parse_fd_offset(struct tmp *t, gconstpointer data)
+test_parse_fd_offset(struct test_tmp *t, gconstpointer data)
 {
 	static const char text[] = HDR "Subject: offset\n\nbody\n";
-	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	int fd = test_unlinked_file(t->dir, text, sizeof(text) - 1);
 	struct mail *m;
 
 	/* the descriptor is at its end: mail_parse reads from offset 0 */
@@ -993,14 +922,14 @@ test_parse_fd_offset(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_parse_fd_no_tmpdir(struct tmp *t, gconstpointer data)
+test_parse_fd_no_tmpdir(struct test_tmp *t, gconstpointer data)
 {
 	static const char text[] = HDR "Subject: s\n"
 	    "Content-Type: application/pdf; name=a.pdf\n"
 	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n";
 	char *missing = g_build_filename(t->dir, "missing", NULL);
 	GError *error = NULL;
-	int fd = temp_file(t->dir, text, sizeof(text) - 1);
+	int fd = test_unlinked_file(t->dir, text, sizeof(text) - 1);
 	struct mail *m = mail_parse(fd, missing, &error);
 
 	/* no room for the attachment: transient, the mail waits */
@@ -1065,8 +994,8 @@ expect_class(struct rules *robots, const char *text, const char *sender,
 	if (want == MAIL_CLASS_HUMAN)
 		g_assert_cmpstr(c.reason, ==, "human");
 	else {
-		check_contains(c.reason, "robots.rules:");
-		check_contains(c.reason, mail_class_name(want));
+		test_check_contains(c.reason, "robots.rules:");
+		test_check_contains(c.reason, mail_class_name(want));
 	}
 	classification_clear(&c);
 	g_assert_null(c.reason);
@@ -1211,7 +1140,8 @@ test_class_names(void)
 }
 
 #define ADD(path, fn) \
-	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
+	    test_tmp_teardown)
 
 int
 main(int argc, char **argv)

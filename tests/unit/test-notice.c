@@ -43,31 +43,11 @@ struct fx {
 	struct desk_conf *conf;
 };
 
-static struct desk_conf *
-conf_from_text(const char *dir, const char *text)
-{
-	char *path = g_build_filename(dir, "deskgate.conf", NULL);
-	GError *error = NULL;
-	struct desk_conf *conf;
-
-	g_file_set_contents(path, text, -1, &error);
-	g_assert_no_error(error);
-	conf = conf_load(path, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(conf);
-	g_unlink(path);
-	g_free(path);
-	return conf;
-}
-
 static void
 fx_setup(struct fx *f, gconstpointer data)
 {
-	GError *error = NULL;
-
-	f->dir = g_dir_make_tmp("test-notice-XXXXXX", &error);
-	g_assert_no_error(error);
-	f->conf = conf_from_text(f->dir, "[desk]\n"
+	f->dir = test_tmpdir_new("test-notice-XXXXXX");
+	f->conf = test_conf_load(f->dir, "[desk]\n"
 	    "name = Acme Help Desk\n"
 	    "address = support@desk.example\n"
 	    "secret = " SECRET_HEX "\n");
@@ -182,21 +162,6 @@ header(const struct built *b, const char *name)
 	return b->headers ? g_hash_table_lookup(b->headers, name) : NULL;
 }
 
-/* Fail unless S contains NEEDLE; the message shows S escaped. */
-static void
-check_contains(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s != NULL && strstr(s, needle) != NULL)
-		return;
-	es = g_strescape(s ? s : "(null)", NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
 /* CRLF only, 7-bit only, no over-long line. */
 static void
 check_wire_format(const struct built *b)
@@ -266,19 +231,19 @@ test_headers(struct fx *f, gconstpointer data)
 		goto out;
 	check_wire_format(&b);
 	v = header(&b, "from");
-	check_contains(v, "Acme Help Desk");
-	check_contains(v, "<support@desk.example>");
+	test_check_contains(v, "Acme Help Desk");
+	test_check_contains(v, "<support@desk.example>");
 	v = header(&b, "to");
-	check_contains(v, "<kunde@example.com>");
-	check_contains(v, "=?");
+	test_check_contains(v, "<kunde@example.com>");
+	test_check_contains(v, "=?");
 	v = header(&b, "reply-to");
-	check_contains(v, "<support+42-0123456789abcdef@desk.example>");
+	test_check_contains(v, "<support+42-0123456789abcdef@desk.example>");
 	v = header(&b, "subject");
 	g_assert_nonnull(v);
 	if (v != NULL) {
 		char *lower = g_ascii_strdown(v, -1);
 
-		check_contains(lower, "=?utf-8?");
+		test_check_contains(lower, "=?utf-8?");
 		g_free(lower);
 	}
 	/* the Message-ID, returned without <>, at the desk's domain */
@@ -311,8 +276,8 @@ test_headers(struct fx *f, gconstpointer data)
 	g_assert_nonnull(v);
 	if (v != NULL) {
 		g_assert_true(g_str_has_suffix(v, "<orig@example.com>"));
-		check_contains(v, "<r0@x.example>");
-		check_contains(v, "<r1@x.example>");
+		test_check_contains(v, "<r0@x.example>");
+		test_check_contains(v, "<r1@x.example>");
 		g_assert_true(strstr(v, "<r0@x.example>") <
 		    strstr(v, "<r1@x.example>"));
 	}
@@ -322,8 +287,8 @@ test_headers(struct fx *f, gconstpointer data)
 	g_assert_cmpstr(header(&b, "x-deskgate-ticket"), ==, "42");
 	g_assert_cmpstr(header(&b, "mime-version"), ==, "1.0");
 	v = header(&b, "content-type");
-	check_contains(v, "text/plain");
-	check_contains(v, "utf-8");
+	test_check_contains(v, "text/plain");
+	test_check_contains(v, "utf-8");
 out:
 	built_free(&b);
 	g_ptr_array_unref(refs);
@@ -433,7 +398,7 @@ test_minimal(struct fx *f, gconstpointer data)
 	g_assert_cmpstr(header(&b, "auto-submitted"), ==, "auto-replied");
 	g_assert_cmpstr(header(&b, "x-loop"), ==, "support@desk.example");
 	g_assert_cmpstr(header(&b, "subject"), ==, "Re: hello");
-	check_contains(header(&b, "to"), "kunde@example.com");
+	test_check_contains(header(&b, "to"), "kunde@example.com");
 out:
 	built_free(&b);
 }
@@ -555,7 +520,7 @@ out:
 static void
 test_cyrillic_desk_name(struct fx *f, gconstpointer data)
 {
-	struct desk_conf *conf = conf_from_text(f->dir, "[desk]\n"
+	struct desk_conf *conf = test_conf_load(f->dir, "[desk]\n"
 	    "name = \xd0\xa1\xd0\xbb\xd1\x83\xd0\xb6\xd0\xb1\xd0\xb0 "
 	    "\xd0\xbf\xd0\xbe\xd0\xb4\xd0\xb4\xd0\xb5\xd1\x80\xd0\xb6\xd0"
 	    "\xba\xd0\xb8\n"

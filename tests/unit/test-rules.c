@@ -8,34 +8,15 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "error.h"
 #include "rules.h"
 #include "test-util.h"
 
-struct tmp {
-	char *dir;
-	char *path;
-};
-
 static void
-tmp_setup(struct tmp *t, gconstpointer data)
+tmp_setup(struct test_tmp *t, gconstpointer data)
 {
-	GError *error = NULL;
-
-	t->dir = g_dir_make_tmp("test-rules-XXXXXX", &error);
-	g_assert_no_error(error);
-	t->path = g_build_filename(t->dir, "test.rules", NULL);
-}
-
-static void
-tmp_teardown(struct tmp *t, gconstpointer data)
-{
-	g_unlink(t->path);
-	g_rmdir(t->dir);
-	g_free(t->path);
-	g_free(t->dir);
+	test_tmp_init(t, "test-rules-XXXXXX", "test.rules", NULL);
 }
 
 static GHashTable *
@@ -48,18 +29,15 @@ desk_vars(const char *address)
 }
 
 static struct rules *
-load_text(struct tmp *t, const char *text, GHashTable *vars,
+load_text(struct test_tmp *t, const char *text, GHashTable *vars,
     GError **error)
 {
-	GError *local = NULL;
-
-	g_file_set_contents(t->path, text, -1, &local);
-	g_assert_no_error(local);
+	test_write_file(t->path, text, -1);
 	return rules_load(t->path, vars, error);
 }
 
 static struct rules *
-load_ok(struct tmp *t, const char *text, GHashTable *vars)
+load_ok(struct test_tmp *t, const char *text, GHashTable *vars)
 {
 	GError *error = NULL;
 	struct rules *r = load_text(t, text, vars, &error);
@@ -72,7 +50,7 @@ load_ok(struct tmp *t, const char *text, GHashTable *vars)
 
 /* Loading must fail; the message must start with "PATH:LINE" + SUFFIX. */
 static void
-expect_error(struct tmp *t, const char *text, GHashTable *vars, int line,
+expect_error(struct test_tmp *t, const char *text, GHashTable *vars, int line,
     const char *suffix, const char *what)
 {
 	GError *error = NULL;
@@ -105,7 +83,7 @@ match(struct rules *r, guint i, const char *subject)
 }
 
 static void
-test_parse(struct tmp *t, gconstpointer data)
+test_parse(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "autoreply   subject\t  (?i)out of  the office \n"
@@ -135,7 +113,7 @@ test_parse(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_comments(struct tmp *t, gconstpointer data)
+test_comments(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "# a comment\n"
@@ -163,7 +141,7 @@ test_comments(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_fields(struct tmp *t, gconstpointer data)
+test_fields(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "a subject x\nb from x\nc sender x\nd line x\ne text x\n"
@@ -175,7 +153,7 @@ test_fields(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_variable_quoted(struct tmp *t, gconstpointer data)
+test_variable_quoted(struct test_tmp *t, gconstpointer data)
 {
 	GHashTable *vars = desk_vars("support@desk.example");
 	struct rules *r = load_ok(t,
@@ -200,7 +178,7 @@ test_variable_quoted(struct tmp *t, gconstpointer data)
  * quoting and turn the rest of the value into pattern syntax.
  */
 static void
-test_variable_quoted_backslash_e(struct tmp *t, gconstpointer data)
+test_variable_quoted_backslash_e(struct test_tmp *t, gconstpointer data)
 {
 	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
 	struct rules *r;
@@ -216,7 +194,7 @@ test_variable_quoted_backslash_e(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_variable_unclosed(struct tmp *t, gconstpointer data)
+test_variable_unclosed(struct test_tmp *t, gconstpointer data)
 {
 	/* "${" without "}" is left as written */
 	struct rules *r = load_ok(t, "x subject a\\${5\n", NULL);
@@ -227,7 +205,7 @@ test_variable_unclosed(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_unknown_variable(struct tmp *t, gconstpointer data)
+test_error_unknown_variable(struct test_tmp *t, gconstpointer data)
 {
 	GHashTable *vars = desk_vars("support@desk.example");
 
@@ -239,21 +217,21 @@ test_error_unknown_variable(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_unknown_field(struct tmp *t, gconstpointer data)
+test_error_unknown_field(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "a subject x\nb body x\n", NULL, 2, ":", "body");
 	expect_error(t, "a header: x\n", NULL, 1, ":", NULL);
 }
 
 static void
-test_error_short_line(struct tmp *t, gconstpointer data)
+test_error_short_line(struct test_tmp *t, gconstpointer data)
 {
 	expect_error(t, "\n\nlabel subject\n", NULL, 3, ":", NULL);
 	expect_error(t, "onlylabel\n", NULL, 1, ":", NULL);
 }
 
 static void
-test_error_bad_pattern(struct tmp *t, gconstpointer data)
+test_error_bad_pattern(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	struct rules *r;
@@ -279,7 +257,7 @@ test_error_bad_pattern(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_error_missing_file(struct tmp *t, gconstpointer data)
+test_error_missing_file(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	struct rules *r = rules_load(t->path, NULL, &error);
@@ -291,7 +269,7 @@ test_error_missing_file(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_match_offsets(struct tmp *t, gconstpointer data)
+test_match_offsets(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "a subject wor+ld\nb subject ^\nc subject (?<=x)y*\n", NULL);
@@ -323,7 +301,7 @@ test_match_offsets(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_match_utf8(struct tmp *t, gconstpointer data)
+test_match_utf8(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "a subject (?i)^автоответ\nb subject ^.$\nc subject hello\n",
@@ -344,7 +322,7 @@ test_match_utf8(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_match_backtracking(struct tmp *t, gconstpointer data)
+test_match_backtracking(struct test_tmp *t, gconstpointer data)
 {
 	struct rules *r = load_ok(t,
 	    "a subject ^(a+)+$\nb subject ^(\\w+\\s?)*$\n"
@@ -471,7 +449,8 @@ out:
 }
 
 #define ADD(path, fn) \
-	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
+	    test_tmp_teardown)
 
 int
 main(int argc, char **argv)

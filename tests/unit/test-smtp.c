@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "conf.h"
@@ -27,6 +26,7 @@
 #include "outbox.h"
 #include "smtp-send.h"
 #include "store.h"
+#include "test-util.h"
 
 #define SECRET_HEX \
 	"000102030405060708090a0b0c0d0e0f" \
@@ -318,21 +318,6 @@ count_prefix(char **lines, const char *prefix)
 	return n;
 }
 
-/* Fail unless S contains NEEDLE; the message shows S escaped. */
-static void
-check_contains(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s != NULL && strstr(s, needle) != NULL)
-		return;
-	es = g_strescape(s ? s : "(null)", NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
 /*
  * A message with lines that need dot-stuffing. It ends with CRLF, as
  * every notice does: the relay must receive exactly these bytes, with
@@ -429,7 +414,7 @@ expect_send_error(const struct peer_script *script, const char *rcpt,
 	if (error != NULL) {
 		g_test_message("error: %s", error->message);
 		if (text != NULL)
-			check_contains(error->message, text);
+			test_check_contains(error->message, text);
 	}
 	g_clear_error(&error);
 	g_assert_cmpint(smtp_is_broken(c), ==, broken);
@@ -718,23 +703,14 @@ struct fx {
 static struct desk_conf *
 fx_conf(struct fx *f, int port)
 {
-	char *path = g_build_filename(f->dir, "deskgate.conf", NULL);
 	char *text = g_strdup_printf("[desk]\n"
 	    "address = support@desk.example\nsecret = " SECRET_HEX "\n"
 	    "[store]\npath = %s\n"
 	    "[relay]\nhost = 127.0.0.1\nport = %d\ntimeout = 5\n"
 	    "retry_first = 60\nretry_max = 3600\ngive_up = 86400\n",
 	    f->store_path, port);
-	GError *error = NULL;
-	struct desk_conf *conf;
+	struct desk_conf *conf = test_conf_load(f->dir, text);
 
-	g_file_set_contents(path, text, -1, &error);
-	g_assert_no_error(error);
-	conf = conf_load(path, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(conf);
-	g_unlink(path);
-	g_free(path);
 	g_free(text);
 	return conf;
 }
@@ -752,16 +728,9 @@ fx_relay(struct fx *f, const struct peer_script *script)
 static void
 fx_setup(struct fx *f, gconstpointer data)
 {
-	GError *error = NULL;
-
-	f->dir = g_dir_make_tmp("test-smtp-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = test_tmpdir_new("test-smtp-XXXXXX");
 	f->store_path = g_build_filename(f->dir, "desk.db", NULL);
-	f->store = store_open(f->store_path, 2000, true, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(f->store);
-	g_assert_cmpint(store_migrate(f->store, &error), ==, 0);
-	g_assert_no_error(error);
+	f->store = test_store_new(f->store_path, 2000);
 	/* items are due from their insertion; run a little later */
 	f->now = (int64_t)time(NULL) + 10;
 }
@@ -769,23 +738,11 @@ fx_setup(struct fx *f, gconstpointer data)
 static void
 fx_teardown(struct fx *f, gconstpointer data)
 {
-	GDir *dir;
-	const char *name;
-
 	if (f->peer != NULL)
 		peer_free(f->peer);
 	conf_free(f->conf);
 	store_close(f->store);
-	dir = g_dir_open(f->dir, 0, NULL);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *path = g_build_filename(f->dir, name, NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(f->dir);
+	test_tmpdir_remove(f->dir, NULL);
 	g_free(f->store_path);
 	g_free(f->dir);
 }
@@ -851,7 +808,7 @@ check_item(struct fx *f, int64_t id, const char *status, int attempts,
 	if (next_attempt > 0)
 		g_assert_cmpint(o->next_attempt, ==, next_attempt);
 	if (error_text != NULL)
-		check_contains(o->last_error, error_text);
+		test_check_contains(o->last_error, error_text);
 	outbox_item_free(o);
 }
 
@@ -911,8 +868,8 @@ test_run_sent(struct fx *f, gconstpointer data)
 		char *text = g_strndup(g_bytes_get_data(m, NULL),
 		    g_bytes_get_size(m));
 
-		check_contains(text, "To: a@example.com\r\n");
-		check_contains(text, "\r\n\r\nbody line\r\n.dot line\r\n");
+		test_check_contains(text, "To: a@example.com\r\n");
+		test_check_contains(text, "\r\n\r\nbody line\r\n.dot line\r\n");
 		g_free(text);
 	}
 	/* nothing is due any more: a second run sends nothing */
@@ -972,14 +929,14 @@ test_run_give_up(struct fx *f, gconstpointer data)
 		.rules = { { "temp", "451 4.3.0 try later", NULL } },
 	};
 	struct outbox_report r;
-	sqlite3 *db = NULL;
+	sqlite3 *db;
 	char *sql;
 	int64_t a, young;
 
 	fx_relay(f, &script);
 	a = queue(f, "temp@example.com");
 	young = queue(f, "temp2@example.com");
-	g_assert_cmpint(sqlite3_open(f->store_path, &db), ==, SQLITE_OK);
+	db = test_sqlite_open(f->store_path);
 	sql = g_strdup_printf("UPDATE outbox SET created = %" G_GINT64_FORMAT
 	    " WHERE id = %" G_GINT64_FORMAT, (gint64)(f->now - 86400 - 1),
 	    (gint64)a);

@@ -17,41 +17,15 @@
 
 #include "error.h"
 #include "spool.h"
+#include "test-util.h"
 
 #define READ_BUFFER (64 * 1024)	/* spool.c's read size */
 
-struct tmp {
-	char *dir;
-};
-
-static void
-tmp_setup(struct tmp *t, gconstpointer data)
-{
-	GError *error = NULL;
-
-	t->dir = g_dir_make_tmp("test-spool-XXXXXX", &error);
-	g_assert_no_error(error);
-}
-
 /* The spool leaves no names behind: the directory must be empty. */
 static void
-tmp_teardown(struct tmp *t, gconstpointer data)
+tmp_setup(struct test_tmp *t, gconstpointer data)
 {
-	GDir *dir = g_dir_open(t->dir, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *path = g_build_filename(t->dir, name, NULL);
-
-		g_test_fail_printf("file left in the spool directory: %s",
-		    name);
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(t->dir);
-	g_free(t->dir);
+	test_tmp_init(t, "test-spool-XXXXXX", NULL, "spool directory");
 }
 
 struct writer {
@@ -113,12 +87,10 @@ spool_from_file(const char *dir, GBytes *data, gint64 limit, GError **error)
 	char *path = g_build_filename(dir, "input", NULL);
 	gsize len;
 	const char *bytes = g_bytes_get_data(data, &len);
-	GError *local = NULL;
 	struct spool *s;
 	int fd;
 
-	g_file_set_contents(path, bytes, len, &local);
-	g_assert_no_error(local);
+	test_write_file(path, bytes, (gssize)len);
 	fd = open(path, O_RDONLY);
 	g_assert_cmpint(fd, >=, 0);
 	g_unlink(path);
@@ -207,7 +179,7 @@ bytes_of(const char *s)
 }
 
 static void
-check_pipe(struct tmp *t, GBytes *data)
+check_pipe(struct test_tmp *t, GBytes *data)
 {
 	struct writer w;
 	GError *error = NULL;
@@ -221,7 +193,7 @@ check_pipe(struct tmp *t, GBytes *data)
 }
 
 static void
-check_file(struct tmp *t, GBytes *data)
+check_file(struct test_tmp *t, GBytes *data)
 {
 	GError *error = NULL;
 	struct spool *s = spool_from_file(t->dir, data, G_MAXINT64, &error);
@@ -232,7 +204,7 @@ check_file(struct tmp *t, GBytes *data)
 }
 
 static void
-test_pipe_lf(struct tmp *t, gconstpointer data)
+test_pipe_lf(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = bytes_of("From: a@b.example\nSubject: hi\n\nbody line\n"
 	    "\nsecond paragraph\n");
@@ -242,7 +214,7 @@ test_pipe_lf(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_pipe_crlf(struct tmp *t, gconstpointer data)
+test_pipe_crlf(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = bytes_of("From: a@b.example\r\nSubject: hi\r\n\r\n"
 	    "body line\r\n");
@@ -253,7 +225,7 @@ test_pipe_crlf(struct tmp *t, gconstpointer data)
 
 /* A Received: line added on a re-send changes the hash, not the body's. */
 static void
-test_body_hash_ignores_header(struct tmp *t, gconstpointer data)
+test_body_hash_ignores_header(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *a = bytes_of("Subject: x\n\nthe same body\n");
 	GBytes *b = bytes_of("Received: from relay\nSubject: x\n\n"
@@ -275,7 +247,7 @@ test_body_hash_ignores_header(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_no_body(struct tmp *t, gconstpointer data)
+test_no_body(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = bytes_of("Subject: only a header\nX-A: b\n");
 	GBytes *empty = bytes_of("");
@@ -287,7 +259,7 @@ test_no_body(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_empty_header(struct tmp *t, gconstpointer data)
+test_empty_header(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *lf = bytes_of("\nbody only\n");
 	GBytes *crlf = bytes_of("\r\nbody only\r\n");
@@ -300,7 +272,7 @@ test_empty_header(struct tmp *t, gconstpointer data)
 
 /* A lone CR inside a line or "\r\r\n" is no empty line. */
 static void
-test_cr_inside_lines(struct tmp *t, gconstpointer data)
+test_cr_inside_lines(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = bytes_of("Subject: a\rb\r\r\nX: y\n\r\nbody\n");
 
@@ -336,7 +308,7 @@ straddling_message(const char *eol, int shift)
 }
 
 static void
-test_boundary_across_buffer(struct tmp *t, gconstpointer data)
+test_boundary_across_buffer(struct test_tmp *t, gconstpointer data)
 {
 	int shift;
 
@@ -369,7 +341,7 @@ big_message(gsize size)
 }
 
 static void
-test_large(struct tmp *t, gconstpointer data)
+test_large(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = big_message(3 * 1024 * 1024 + 17);
 
@@ -379,7 +351,7 @@ test_large(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_limit(struct tmp *t, gconstpointer data)
+test_limit(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = big_message(1024 * 1024);
 	struct writer w;
@@ -405,7 +377,7 @@ test_limit(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_limit_exact(struct tmp *t, gconstpointer data)
+test_limit_exact(struct test_tmp *t, gconstpointer data)
 {
 	GBytes *b = big_message(200000);
 	struct writer w;
@@ -423,7 +395,7 @@ test_limit_exact(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_tmpfile(struct tmp *t, gconstpointer data)
+test_tmpfile(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	int fd = spool_tmpfile(t->dir, &error);
@@ -441,7 +413,7 @@ test_tmpfile(struct tmp *t, gconstpointer data)
 }
 
 static void
-test_errors(struct tmp *t, gconstpointer data)
+test_errors(struct test_tmp *t, gconstpointer data)
 {
 	GError *error = NULL;
 	char *missing = g_build_filename(t->dir, "no", "such", "dir", NULL);
@@ -471,7 +443,8 @@ test_errors(struct tmp *t, gconstpointer data)
 }
 
 #define ADD(path, fn) \
-	g_test_add(path, struct tmp, NULL, tmp_setup, fn, tmp_teardown)
+	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
+	    test_tmp_teardown)
 
 int
 main(int argc, char **argv)

@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "error.h"
 #include "store.h"
+#include "test-util.h"
 
 struct fx {
 	char *dir;
@@ -27,48 +27,18 @@ struct fx {
 static void
 fx_setup(struct fx *f, gconstpointer data)
 {
-	GError *error = NULL;
-
-	f->dir = g_dir_make_tmp("test-store-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = test_tmpdir_new("test-store-XXXXXX");
 	f->path = g_build_filename(f->dir, "desk.db", NULL);
-	f->store = store_open(f->path, 1000, true, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(f->store);
-	g_assert_cmpint(store_migrate(f->store, &error), ==, 0);
-	g_assert_no_error(error);
+	f->store = test_store_new(f->path, 1000);
 }
 
 static void
 fx_teardown(struct fx *f, gconstpointer data)
 {
-	GDir *dir;
-	const char *name;
-
 	store_close(f->store);
-	dir = g_dir_open(f->dir, 0, NULL);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *path = g_build_filename(f->dir, name, NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(f->dir);
+	test_tmpdir_remove(f->dir, NULL);
 	g_free(f->path);
 	g_free(f->dir);
-}
-
-/* A second, raw connection to the same file. */
-static sqlite3 *
-raw_open(const struct fx *f)
-{
-	sqlite3 *db = NULL;
-
-	g_assert_cmpint(sqlite3_open(f->path, &db), ==, SQLITE_OK);
-	sqlite3_busy_timeout(db, 2000);
-	return db;
 }
 
 /* The first column of the first row of SQL, as text (transfer full). */
@@ -120,7 +90,6 @@ raw_blob(sqlite3 *db, const char *sql)
 static int
 data_file(const char *dir, gsize len, GBytes **data_r)
 {
-	char *path = g_build_filename(dir, "data-XXXXXX", NULL);
 	guint8 *buf = g_malloc(len);
 	guint32 x = (guint32)len;
 	gsize i;
@@ -130,11 +99,7 @@ data_file(const char *dir, gsize len, GBytes **data_r)
 		x = x * 1664525 + 1013904223;
 		buf[i] = (guint8)(x >> 24);
 	}
-	fd = g_mkstemp(path);
-	g_assert_cmpint(fd, >=, 0);
-	g_unlink(path);
-	g_free(path);
-	g_assert_cmpint(write(fd, buf, len), ==, (ssize_t)len);
+	fd = test_unlinked_file(dir, buf, len);
 	g_assert_cmpint(lseek(fd, 0, SEEK_SET), ==, 0);
 	*data_r = g_bytes_new_take(buf, len);
 	return fd;
@@ -153,7 +118,7 @@ check_bytes(GBytes *got, GBytes *want)
 static void
 test_open_wal(struct fx *f, gconstpointer data)
 {
-	sqlite3 *db = raw_open(f);
+	sqlite3 *db = test_sqlite_open(f->path);
 	char *mode = raw_text(db, "PRAGMA journal_mode");
 
 	g_assert_cmpstr(mode, ==, "wal");
@@ -227,7 +192,7 @@ test_check_version(struct fx *f, gconstpointer data)
 
 	g_assert_cmpint(store_check_version(f->store, &error), ==, 0);
 	g_assert_no_error(error);
-	db = raw_open(f);
+	db = test_sqlite_open(f->path);
 	g_assert_cmpint(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
 	    NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
@@ -271,7 +236,7 @@ test_busy(struct fx *f, gconstpointer data)
 {
 	GError *error = NULL;
 	struct store *other = store_open(f->path, 100, false, &error);
-	sqlite3 *db = raw_open(f);
+	sqlite3 *db = test_sqlite_open(f->path);
 	gint64 start;
 
 	g_assert_no_error(error);
@@ -526,7 +491,7 @@ test_ledger_append_only(struct fx *f, gconstpointer data)
 	g_assert_cmpint(store_ledger_add(f->store, c, 50, "license", 0, 0, -1,
 	    &error), >, 0);
 	g_assert_no_error(error);
-	db = raw_open(f);
+	db = test_sqlite_open(f->path);
 	g_assert_cmpint(sqlite3_exec(db, "UPDATE ledger SET delta = 5000",
 	    NULL, NULL, &msg), !=, SQLITE_OK);
 	g_assert_true(msg != NULL && strstr(msg, "append-only") != NULL);
@@ -658,7 +623,7 @@ test_messages(struct fx *f, gconstpointer data)
 	g_assert_cmpint(id, >, 0);
 	close(m.raw_fd);
 
-	db = raw_open(f);
+	db = test_sqlite_open(f->path);
 	sql = g_strdup_printf("SELECT raw FROM message_raw WHERE message_row = %"
 	    G_GINT64_FORMAT, (gint64)id);
 	got = raw_blob(db, sql);
@@ -818,7 +783,7 @@ test_attachments(struct fx *f, gconstpointer data)
 		g_ptr_array_unref(list);
 	}
 
-	db = raw_open(f);
+	db = test_sqlite_open(f->path);
 	sql = g_strdup_printf("SELECT content FROM attachments WHERE id = %"
 	    G_GINT64_FORMAT, (gint64)id1);
 	got = raw_blob(db, sql);
@@ -848,7 +813,7 @@ test_audit(struct fx *f, gconstpointer data)
 	g_assert_cmpint(store_audit(f->store, "deskctl", "ticket-closed", 0,
 	    "by hand", &error), ==, 0);
 	g_assert_no_error(error);
-	db = raw_open(f);
+	db = test_sqlite_open(f->path);
 	detail = raw_text(db, "SELECT actor || ' ' || action || ' ' || "
 	    "coalesce(ticket_id, 'none') || ' ' || detail FROM audit");
 	g_assert_cmpstr(detail, ==, "deskctl ticket-closed none by hand");

@@ -248,36 +248,6 @@ render(const char *lang, const char *name, GHashTable *vars,
 	g_free(dir);
 }
 
-/* Fail unless S contains NEEDLE; the message shows S escaped. */
-static void
-check_contains(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s != NULL && strstr(s, needle) != NULL)
-		return;
-	es = g_strescape(s ? s : "(null)", NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" lacks \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
-/* Fail if S contains NEEDLE; the message shows S escaped. */
-static void
-check_lacks(const char *s, const char *needle)
-{
-	char *es, *en;
-
-	if (s == NULL || strstr(s, needle) == NULL)
-		return;
-	es = g_strescape(s, NULL);
-	en = g_strescape(needle, NULL);
-	g_test_fail_printf("\"%s\" has \"%s\"", es, en);
-	g_free(es);
-	g_free(en);
-}
-
 static void
 check_ack(const char *lang, bool preapproved)
 {
@@ -286,39 +256,39 @@ check_ack(const char *lang, bool preapproved)
 
 	render(lang, "ack", vars, &subject, &body);
 	g_test_message("%s ack subject: %s", lang, subject);
-	check_contains(subject, "[#4321]");
-	check_contains(subject, "Checkout is broken");
-	check_lacks(subject, "\n");
-	check_contains(body, "support+4321-0123456789abcdef@desk.example");
-	check_contains(body, "09:00-18:00 (UTC+04:00)");
-	check_contains(body, "#4321");
-	check_contains(body, "Ivan Petrov");
-	check_contains(body, "Acme Help Desk");
-	check_contains(body, "65");
-	check_contains(body, ": 5 ");
-	check_contains(body, ": 10 ");
-	check_contains(body, ": 20 ");
-	check_lacks(body, "{{");
-	check_lacks(body, "}}");
+	test_check_contains(subject, "[#4321]");
+	test_check_contains(subject, "Checkout is broken");
+	test_check_lacks(subject, "\n");
+	test_check_contains(body, "support+4321-0123456789abcdef@desk.example");
+	test_check_contains(body, "09:00-18:00 (UTC+04:00)");
+	test_check_contains(body, "#4321");
+	test_check_contains(body, "Ivan Petrov");
+	test_check_contains(body, "Acme Help Desk");
+	test_check_contains(body, "65");
+	test_check_contains(body, ": 5 ");
+	test_check_contains(body, ": 10 ");
+	test_check_contains(body, ": 20 ");
+	test_check_lacks(body, "{{");
+	test_check_lacks(body, "}}");
 	/* the directive lines left no blank runs behind */
-	check_lacks(body, "\n\n\n");
+	test_check_lacks(body, "\n\n\n");
 	if (body != NULL)
 		g_assert_false(g_str_has_prefix(body, "\n"));
 	if (strcmp(lang, "en") == 0) {
 		if (preapproved) {
-			check_contains(body, "agreed in advance");
-			check_lacks(body, "Assessment: agree");
+			test_check_contains(body, "agreed in advance");
+			test_check_lacks(body, "Assessment: agree");
 		} else {
-			check_contains(body, "Assessment: agree");
-			check_lacks(body, "agreed in advance");
+			test_check_contains(body, "Assessment: agree");
+			test_check_lacks(body, "agreed in advance");
 		}
 	} else {
 		if (preapproved) {
-			check_contains(body, "заранее согласились");
-			check_lacks(body, "Оценка: согласен");
+			test_check_contains(body, "заранее согласились");
+			test_check_lacks(body, "Оценка: согласен");
 		} else {
-			check_contains(body, "Оценка: согласен");
-			check_lacks(body, "заранее согласились");
+			test_check_contains(body, "Оценка: согласен");
+			test_check_lacks(body, "заранее согласились");
 		}
 	}
 	g_assert_true(body == NULL || g_utf8_validate(body, -1, NULL));
@@ -348,15 +318,15 @@ check_stranger(const char *lang, bool known, const char *known_text)
 	char *subject, *body;
 
 	render(lang, "stranger", vars, &subject, &body);
-	check_contains(subject, "Checkout is broken");
-	check_contains(body, "https://shop.example/contact");
-	check_contains(body, "Acme Help Desk");
-	check_lacks(body, "{{");
-	check_lacks(body, "\n\n\n");
+	test_check_contains(subject, "Checkout is broken");
+	test_check_contains(body, "https://shop.example/contact");
+	test_check_contains(body, "Acme Help Desk");
+	test_check_lacks(body, "{{");
+	test_check_lacks(body, "\n\n\n");
 	if (known)
-		check_contains(body, known_text);
+		test_check_contains(body, known_text);
 	else
-		check_lacks(body, known_text);
+		test_check_lacks(body, known_text);
 	g_free(subject);
 	g_free(body);
 	g_hash_table_unref(vars);
@@ -410,17 +380,14 @@ test_render_missing(void)
 static char *
 write_template(const char *lang, const char *name, const char *text)
 {
-	GError *error = NULL;
-	char *dir = g_dir_make_tmp("test-template-XXXXXX", &error);
+	char *dir = test_tmpdir_new("test-template-XXXXXX");
 	char *sub, *file, *path;
 
-	g_assert_no_error(error);
 	sub = g_build_filename(dir, lang, NULL);
 	g_mkdir(sub, 0700);
 	file = g_strdup_printf("%s.txt", name);
 	path = g_build_filename(sub, file, NULL);
-	g_file_set_contents(path, text, -1, &error);
-	g_assert_no_error(error);
+	test_write_file(path, text, -1);
 	g_free(path);
 	g_free(file);
 	g_free(sub);
@@ -476,7 +443,7 @@ test_render_no_subject(void)
 	    &body, &error), ==, -1);
 	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
 	if (error != NULL)
-		check_contains(error->message, "bad.txt");
+		test_check_contains(error->message, "bad.txt");
 	g_clear_error(&error);
 	g_free(subject);
 	g_free(body);
@@ -499,7 +466,7 @@ test_render_error_names_file(void)
 	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
 	want = g_build_filename(dir, "ru", "t.txt:4:", NULL);
 	if (error != NULL)
-		check_contains(error->message, want);
+		test_check_contains(error->message, want);
 	g_free(want);
 	g_clear_error(&error);
 	g_hash_table_unref(vars);
@@ -528,7 +495,7 @@ test_render_subject_newline(void)
 	g_assert_no_error(error);
 	g_clear_error(&error);
 	g_assert_cmpstr(body, ==, "The body.\n");
-	check_contains(subject, "Injected text");
+	test_check_contains(subject, "Injected text");
 	g_free(subject);
 	g_free(body);
 	g_hash_table_unref(vars);
