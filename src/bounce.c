@@ -14,27 +14,39 @@
 #define BOUNCE_SCAN_MAX	(4 * 1024 * 1024)	/* reports quote headers */
 #define BOUNCE_IDS_MAX	20
 
+/* The first line from BUF on that starts with NAME, or NULL. */
 static char *
-bounce_field(const char *buf, const char *end, const char *name)
+bounce_find_line(char *buf, const char *end, const char *name)
 {
 	size_t len = strlen(name);
-	const char *p = buf;
+	char *p = buf;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		const char *stop = nl ? nl : end;
+		char *nl = memchr(p, '\n', end - p);
+		char *stop = nl ? nl : (char *)end;
 
 		if ((size_t)(stop - p) > len &&
-		    g_ascii_strncasecmp(p, name, len) == 0) {
-			char *value = g_strndup(p + len, stop - p - len);
-			char *valid = g_utf8_make_valid(value, -1);
-
-			g_free(value);
-			return g_strstrip(valid);
-		}
+		    g_ascii_strncasecmp(p, name, len) == 0)
+			return p;
 		p = stop + 1;
 	}
 	return NULL;
+}
+
+/* The value of the first field NAME from BUF on, or NULL. (full) */
+static char *
+bounce_field(char *buf, const char *end, const char *name)
+{
+	char *p = bounce_find_line(buf, end, name), *nl, *value, *valid;
+
+	if (p == NULL)
+		return NULL;
+	nl = memchr(p, '\n', end - p);
+	value = g_strndup(p + strlen(name), (nl ? nl : end) - p -
+	    strlen(name));
+	valid = g_utf8_make_valid(value, -1);
+	g_free(value);
+	return g_strstrip(valid);
 }
 
 int
@@ -96,8 +108,16 @@ bounce_scan(int fd, int64_t size, const char *domain,
 			g_ptr_array_add(info->message_ids, id);
 		p = close + 1;
 	}
-	info->status = bounce_field(buf, end, "Status:");
-	info->diagnostic = bounce_field(buf, end, "Diagnostic-Code:");
+	/*
+	 * The per-recipient fields of RFC 3464 follow a Final-Recipient:
+	 * line; looking there first keeps a "Status:" of the prose or of
+	 * the returned message from speaking for the report.
+	 */
+	p = bounce_find_line(buf, end, "Final-Recipient:");
+	info->status = bounce_field(p ? p : buf, end, "Status:");
+	info->diagnostic = bounce_field(p ? p : buf, end, "Diagnostic-Code:");
+	if (info->status == NULL && p != NULL)
+		info->status = bounce_field(buf, end, "Status:");
 	g_free(buf);
 	return 0;
 }

@@ -30,8 +30,8 @@ const char *mail_class_name(enum mail_class class);
 
 /*
  * classify_mail - the class of MAIL, delivered with envelope SENDER
- * ("" for the null sender, NULL when not known), by the rules of ROBOTS. Fills OUT; free its
- * reason with classification_clear().
+ * ("" for the null sender, NULL when not known), by the rules of ROBOTS.
+ * Fills OUT; free its reason with classification_clear().
  */
 void classify_mail(struct rules *robots, const struct mail *mail,
     const char *sender, struct classification *out);

@@ -58,6 +58,36 @@ intake_var(GHashTable *vars, const char *name, const char *value)
 	g_hash_table_insert(vars, (gpointer)name, (gpointer)value);
 }
 
+/* Each label of quotes.rules with the field quote.c reads it on. */
+static int
+intake_check_quotes(struct rules *quotes, GError **error)
+{
+	static const char *const known[][2] = {
+		{ "original", "text" }, { "header", "text" },
+		{ "header-quoted", "text" }, { "delimiter", "line" },
+		{ "signature", "line" },
+	};
+	guint i;
+	size_t k;
+
+	for (i = 0; i < rules_count(quotes); i++) {
+		const struct rule *r = rules_get(quotes, i);
+
+		for (k = 0; k < G_N_ELEMENTS(known); k++)
+			if (strcmp(r->label, known[k][0]) == 0 &&
+			    strcmp(r->field, known[k][1]) == 0)
+				break;
+		if (k == G_N_ELEMENTS(known)) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s: \"%s %s\" is none of original, header, "
+			    "header-quoted (field text), delimiter, signature "
+			    "(field line)", r->where, r->label, r->field);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 intake_load_rules(struct intake *in, GError **error)
 {
@@ -92,7 +122,7 @@ intake_load_rules(struct intake *in, GError **error)
 	path = g_build_filename(in->conf->filters, "quotes.rules", NULL);
 	in->quotes = rules_load(path, vars, error);
 	g_free(path);
-	if (in->quotes == NULL)
+	if (in->quotes == NULL || intake_check_quotes(in->quotes, error) < 0)
 		goto fail;
 	path = g_build_filename(in->conf->filters, "languages.words", NULL);
 	in->languages = language_load(path, error);
@@ -550,7 +580,6 @@ intake_route(struct intake *in, const struct intake_mail *m,
 		g_free(detail);
 		if (rc < 0)
 			goto out;
-		rc = -1;
 	}
 	/* a person, or an auto-responder that hides it, writing too often */
 	if ((loop = intake_is_loop(in, m, &count, error)) < 0)
@@ -571,8 +600,16 @@ intake_route(struct intake *in, const struct intake_mail *m,
 		if ((found = store_ticket_get(in->store, ref.ticket, &t,
 		    error)) < 0)
 			goto out;
-		if (found && !(strcmp(t->status, "closed") == 0 &&
-		    strcmp(in->conf->closed_reply, "new") == 0)) {
+		if (found && strcmp(t->status, "closed") == 0 &&
+		    strcmp(in->conf->closed_reply, "new") == 0) {
+			/* only the customer's new words make a new request */
+			if ((found = store_customer_find(in->store, who, &c,
+			    error)) < 0)
+				goto out;
+			found = !(found && c.id == t->customer_id);
+			customer_clear(&c);
+		}
+		if (found) {
 			rc = intake_reply(in, m, t, dedup_key, res, error);
 			goto out;
 		}

@@ -59,13 +59,17 @@ language_load(const char *path, GError **error)
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i] != NULL; i++) {
 		char **w = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
-		guint lang, k, n = 0;
-		char *v[64];
+		GPtrArray *words = g_ptr_array_new();
+		guint lang, k, n;
+		char **v;
 
-		for (k = 0; w[k] != NULL && n < G_N_ELEMENTS(v); k++)
+		for (k = 0; w[k] != NULL; k++)
 			if (*w[k] != '\0')
-				v[n++] = w[k];
+				g_ptr_array_add(words, w[k]);
+		n = words->len;
+		v = (char **)words->pdata;
 		if (n == 0 || v[0][0] == '#') {
+			g_ptr_array_unref(words);
 			g_strfreev(w);
 			continue;
 		}
@@ -75,6 +79,7 @@ language_load(const char *path, GError **error)
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 			    "%s:%d: want \"LANG words WORD...\" or \"LANG "
 			    "letters CHARS\"", path, i + 1);
+			g_ptr_array_unref(words);
 			g_strfreev(w);
 			g_strfreev(lines);
 			g_free(text);
@@ -107,6 +112,7 @@ language_load(const char *path, GError **error)
 					    GUINT_TO_POINTER(lang + 1));
 			}
 		}
+		g_ptr_array_unref(words);
 		g_strfreev(w);
 	}
 	g_strfreev(lines);
@@ -142,13 +148,12 @@ language_score(const struct language_model *m, const char *text)
 			gpointer lang = g_hash_table_lookup(m->letters,
 			    GUINT_TO_POINTER(g_unichar_tolower(c)));
 
-			/* a distinctive letter counts, but never for more
-			 * than the words of a sentence */
+			/* half a word's weight: a name or a quoted term in
+			 * another alphabet must not outvote the sentence */
 			if (lang != NULL)
 				score[GPOINTER_TO_UINT(lang) - 1] += 0.5;
 			g_string_append_unichar(word, g_unichar_tolower(c));
-			if (c != 0)
-				continue;
+			continue;
 		}
 		if (word->len > 0) {
 			GArray *langs = g_hash_table_lookup(m->words,

@@ -13,9 +13,10 @@
  * of it escaped, so it matches only itself.
  *
  * Patterns are compiled once per process, without JIT (it would cost more
- * at each start than it saves on short subjects); matching is bounded by match and depth limits, and a subject that hits
- * a limit counts as no match (with a warning), never as an error: the
- * sender controls the subject.
+ * at each start than it saves on short subjects); matching is bounded by
+ * match and depth limits, and a subject that hits a limit counts as no
+ * match (with a warning), never as an error: the sender controls the
+ * subject.
  */
 #ifndef DESK_RULES_H
 #define DESK_RULES_H

@@ -87,8 +87,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    "SELECT ticket_id FROM messages WHERE message_id = ?1"
 	    " AND ticket_id IS NOT NULL ORDER BY id LIMIT 1",
 	[SQL_MESSAGE_COUNT_FROM] =
-	    "SELECT count(*) FROM messages WHERE from_addr = ?1"
-	    " AND created >= ?2 AND direction = 'in'",
+	    "SELECT count(*) FROM messages WHERE direction = 'in'"
+	    " AND created >= ?2 AND (from_addr = lower(?1)"
+	    " OR (from_addr = '' AND lower(envelope_from) = lower(?1)))",
 	[SQL_MESSAGE_LIST_BY_TICKET] =
 	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
 	    " recipient, subject, class, flags, text, size, created,"

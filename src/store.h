@@ -195,7 +195,10 @@ int store_message_seen(struct store *store, const char *dedup_key,
 /* Ticket of a stored or sent Message-ID: 1 and *TICKET_R, 0, or -1. */
 int store_message_ticket(struct store *store, const char *message_id,
     int64_t *ticket_r, GError **error);
-/* Inbound messages from FROM_ADDR stored since SINCE; -1 on error. */
+/*
+ * Inbound messages from ADDRESS (their From address, or the envelope
+ * sender of those without one; any case) stored since SINCE; -1 on error.
+ */
 int store_message_count_from(struct store *store, const char *from_addr,
     int64_t since, GError **error);
 /* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */

@@ -5,8 +5,7 @@
  * weaker the key, the more it asks of the sender: a token is enough on its
  * own; a Message-ID of ours must come from the ticket's customer (or an
  * engineer); a subject tag also wants the envelope sender to be the
- * customer's (or of the From address's domain), which a stranger forging
- * the From: line does not have.
+ * customer's, which a stranger forging the From: line does not have.
  */
 #include "config.h"
 
@@ -70,26 +69,21 @@ thread_subject_tag(const char *subject)
 	return 0;
 }
 
-static const char *
-thread_domain(const char *address)
-{
-	const char *at = address ? strrchr(address, '@') : NULL;
-
-	return at ? at + 1 : "";
-}
+enum thread_whose { THREAD_NOBODY, THREAD_CUSTOMER, THREAD_STAFF };
 
 /*
- * Is ADDRESS the customer's of TICKET, or an engineer's? 1, 0 or -1.
+ * Whose is ADDRESS: the customer CUSTOMER_ID's, an engineer's, or nobody's
+ * that matters? -1 on a store error.
  */
 static int
-thread_owns(struct intake *in, const char *address, int64_t customer_id,
+thread_whose(struct intake *in, const char *address, int64_t customer_id,
     GError **error)
 {
 	struct customer c = { 0 };
 	int found;
 
 	if (address == NULL || *address == '\0')
-		return 0;
+		return THREAD_NOBODY;
 	found = store_customer_find(in->store, address, &c, error);
 	if (found < 0)
 		return -1;
@@ -97,9 +91,12 @@ thread_owns(struct intake *in, const char *address, int64_t customer_id,
 		found = c.id == customer_id;
 		customer_clear(&c);
 		if (found)
-			return 1;
+			return THREAD_CUSTOMER;
 	}
-	return store_staff_find(in->store, address, error);
+	found = store_staff_find(in->store, address, error);
+	if (found < 0)
+		return -1;
+	return found ? THREAD_STAFF : THREAD_NOBODY;
 }
 
 /* Ticket T's customer id, 0 when there is no ticket T, -1 on error. */
@@ -147,8 +144,8 @@ thread_bounce(struct intake *in, const struct intake_mail *m,
 			goto out;
 		}
 	}
-	if (addr->kind == ADDRESS_REPLY && thread_ticket_customer(in,
-	    addr->ticket, error) > 0) {
+	if (addr->kind == ADDRESS_REPLY && addr->role == TOKEN_ROLE_BOUNCE &&
+	    thread_ticket_customer(in, addr->ticket, error) > 0) {
 		ref->rule = THREAD_BOUNCE;
 		ref->ticket = addr->ticket;
 		ref->note = bounce_reason(&info);
@@ -185,16 +182,18 @@ thread_message_id(struct intake *in, const struct intake_mail *m,
 		}
 		if (!found || customer == 0)
 			continue;
-		owns = thread_owns(in, thread_author(m), customer, error);
+		owns = thread_whose(in, thread_author(m), customer, error);
 		if (owns < 0) {
 			rc = -1;
 			break;
 		}
 		/* a robot answering our own notice needs no more proof */
-		if (owns || (robot && store_outbox_find(in->store, id,
+		if (owns != THREAD_NOBODY || (robot && store_outbox_find(in->store, id,
 		    &(int64_t){ 0 }, &(int64_t){ 0 }, error) == 1)) {
 			ref->rule = THREAD_MESSAGE_ID;
 			ref->ticket = ticket;
+			ref->refused = false;
+			g_free(ref->note);
 			ref->note = g_strdup_printf("<%s>", id);
 			break;
 		}
@@ -214,7 +213,7 @@ thread_subject(struct intake *in, const struct intake_mail *m,
 {
 	int64_t tag = thread_subject_tag(m->mail->subject), customer;
 	const char *from = thread_author(m);
-	int owns, envelope;
+	int from_whose, envelope_whose;
 
 	if (tag == 0)
 		return 0;
@@ -222,16 +221,22 @@ thread_subject(struct intake *in, const struct intake_mail *m,
 		return -1;
 	if (customer == 0)
 		return 0;
-	if ((owns = thread_owns(in, from, customer, error)) < 0)
+	if ((from_whose = thread_whose(in, from, customer, error)) < 0 ||
+	    (envelope_whose = thread_whose(in, m->sender, customer,
+	    error)) < 0)
 		return -1;
-	envelope = thread_owns(in, m->sender, customer, error);
-	if (envelope < 0)
-		return -1;
-	/* a forged From: comes with the forger's own envelope sender */
-	if (owns && (envelope || (*m->sender != '\0' && g_ascii_strcasecmp(
-	    thread_domain(m->sender), thread_domain(from)) == 0))) {
+	/*
+	 * A forged From: comes with the forger's own envelope sender, so
+	 * both must be the customer's; an engineer's envelope must be his
+	 * From. (Not "the same domain": on gmail.com that is anybody.)
+	 */
+	if ((from_whose == THREAD_CUSTOMER &&
+	    envelope_whose == THREAD_CUSTOMER) ||
+	    (from_whose == THREAD_STAFF &&
+	    g_ascii_strcasecmp(from, m->sender) == 0)) {
 		ref->rule = THREAD_SUBJECT_TAG;
 		ref->ticket = tag;
+		ref->refused = false;
 		g_free(ref->note);
 		ref->note = g_strdup_printf("[#%" G_GINT64_FORMAT "]",
 		    (gint64)tag);

@@ -5,8 +5,9 @@
  * LOCAL+N-TOKEN@DOMAIN with a valid token; an In-Reply-To or References
  * naming a message stored or sent for a ticket, from that ticket's
  * customer (or staff); a subject tag "[#N]", only when both the From
- * address and the envelope sender are that ticket's customer's. A wrong
- * token never threads, and nothing here writes to the store.
+ * address and the envelope sender are that ticket's customer's (or an
+ * engineer's own). A wrong token never threads, and nothing here writes
+ * to the store.
  */
 #ifndef DESK_THREAD_H
 #define DESK_THREAD_H

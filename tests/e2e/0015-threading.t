@@ -67,6 +67,12 @@ check "forged From with a foreign envelope does not reach ticket 1" \
 like "$(desk_sql "SELECT detail FROM audit WHERE action = 'thread-refused'")" \
     'envelope eve@evil.example.*not that ticket' "the refusal is in the audit log"
 
+# --- the same domain is not the same sender (think gmail.com)
+printf 'Hello.\n' | mail bob@customer.example eve@customer.example \
+    support@desk.test "Re: [#1] Shipping" samedomain@customer.example
+check "a forged From with an envelope of the same domain does not reach ticket 1" \
+    test "$(ticket_of samedomain@customer.example)" != 1
+
 # --- another customer cannot write into ticket 1, by tag or by Message-ID
 printf 'Hi.\n' | mail alice@other.example alice@other.example support@desk.test \
     "Re: [#1] Shipping" alice1@other.example
@@ -77,11 +83,28 @@ printf 'Hi.\n' | mail alice@other.example alice@other.example support@desk.test 
 check "another customer's In-Reply-To of ticket 1's notice opens her own" \
     test "$(ticket_of alice2@other.example)" != 1
 
+# --- a refused key does not taint a message another key threads
+alice_ack=$(desk_sql "SELECT o.message_id FROM outbox o JOIN tickets t ON t.id = o.ticket_id JOIN customers c ON c.id = t.customer_id WHERE c.email = 'alice@other.example' LIMIT 1")
+audits=$(desk_sql "SELECT count(*) FROM audit WHERE action = 'thread-refused'")
+printf 'More.\n' | mail alice@other.example alice@other.example support@desk.test \
+    "More" alice3@other.example "In-Reply-To: <$ack_id>" "References: <$alice_ack>"
+is "$(ticket_of alice3@other.example)" "$(ticket_of alice1@other.example)" \
+    "References of her own ticket thread even when In-Reply-To names another's"
+is "$(desk_sql "SELECT count(*) FROM audit WHERE action = 'thread-refused'")" "$audits" \
+    "... and no refusal is logged for a message that was threaded"
+
 # --- an engineer replying from his own client
 printf 'We are on it.\n' | mail eng@vendor.example eng@vendor.example \
     support@desk.test "Re: [#1] Shipping" eng1@vendor.example "In-Reply-To: <$ack_id>"
 is "$(desk_sql "SELECT ticket_id || '|' || author FROM messages WHERE message_id = 'eng1@vendor.example'")" \
     "1|staff" "an engineer's reply is filed in ticket 1 as staff"
+printf 'Done on our side.\n' | mail eng@vendor.example eng@vendor.example \
+    support@desk.test "Re: [#1] Shipping" eng2@vendor.example
+is "$(ticket_of eng2@vendor.example)" 1 "an engineer's [#1] from his own client threads"
+printf 'Sneaky.\n' | mail eng@vendor.example eve@evil.example \
+    support@desk.test "Re: [#1] Shipping" eng3@evil.example
+check "a forged engineer's From with a foreign envelope does not" \
+    test "$(ticket_of eng3@evil.example)" != 1
 
 # --- a closed ticket reopens
 desk_sql "UPDATE tickets SET status = 'closed' WHERE id = 1"
@@ -181,6 +204,27 @@ r=$(desk_sql "SELECT reply_to FROM outbox WHERE ticket_id = 1")
 printf 'Again.\n' | mail bob@customer.example bob@customer.example "$r" "Re: [#1] x" again@customer.example
 is "$(ticket_of again@customer.example)/$(desk_sql "SELECT status FROM tickets WHERE id = 1")" \
     "2/closed" "closed_reply = new: a reply to a closed ticket opens ticket 2"
+desk_ctl staff add eng@vendor.example > /dev/null
+printf 'Closing note.\n' | mail eng@vendor.example eng@vendor.example "$r" "Re: [#1] x" engclosed@vendor.example
+is "$(ticket_of engclosed@vendor.example)/$(count outbox)" "1/2" \
+    "... but an engineer's note is filed in the closed ticket, and nobody is told off"
+
+# --- a loop of mail without a From: counted by its envelope sender
+desk_setup "$tmp/loop2" "loop_limit = 2"
+for i in 1 2 3; do
+	printf 'From: \nTo: support@desk.test\nSubject: x%s\nDate: Thu, 26 Nov 2026 10:00:00 +0000\nMessage-ID: <nf%s@x.example>\n\nbody\n' $i $i |
+	    "$DESKGATE" -c "$DESK_CONF" -f Robot@X.example -- support@desk.test > /dev/null
+done
+is "$(desk_sql "SELECT class FROM messages WHERE message_id = 'nf3@x.example'")" loop \
+    "mail without From: counts for its envelope sender, in any case"
+
+# --- a quotes.rules label quote.c does not know is an error, not ignored
+mkdir "$tmp/filters"
+cp "$top_srcdir"/filters/* "$tmp/filters/"
+echo "headr text (?i)^On .* wrote:$" >> "$tmp/filters/quotes.rules"
+desk_setup "$tmp/badrules" "filters = $tmp/filters"
+set +e; err=$(desk_ctl check-config 2>&1); set -e
+like "$err" 'quotes.rules:[0-9]+: "headr text" is none of' "a mistyped quotes.rules label is reported with file and line"
 
 done_testing
 tap_status
