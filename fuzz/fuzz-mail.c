@@ -1,8 +1,9 @@
 /*
  * fuzz-mail.c - libFuzzer target for the parser entry points deskgate
  * feeds with sender-controlled bytes: mail_parse_bytes() (GMime, the part
- * walk, charset conversion, HTML to text) and classify_mail() with the
- * shipped robots.rules.
+ * walk, charset conversion, HTML to text), classify_mail() with the
+ * shipped robots.rules, the reply text (quotes.rules) and its language,
+ * and the subject tag parser.
  *
  * Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
  */
@@ -12,10 +13,14 @@
 #include <stdlib.h>
 
 #include "classify.h"
+#include "language.h"
 #include "mime-message.h"
+#include "quote.h"
 #include "rules.h"
+#include "thread.h"
 
-static struct rules *robots;
+static struct rules *robots, *quotes;
+static struct language_model *languages;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,14 +29,25 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
-	const char *rules = getenv("DESK_FUZZ_RULES");
+	const char *dir = getenv("DESK_FUZZ_FILTERS");
+	char *path;
 
+	if (dir == NULL)
+		dir = "filters";
 	mail_init();
 	g_hash_table_insert(vars, (gpointer)"desk_address",
 	    (gpointer)"support@desk.test");
-	robots = rules_load(rules ? rules : "filters/robots.rules", vars, NULL);
+	path = g_build_filename(dir, "robots.rules", NULL);
+	robots = rules_load(path, vars, NULL);
+	g_free(path);
+	path = g_build_filename(dir, "quotes.rules", NULL);
+	quotes = rules_load(path, vars, NULL);
+	g_free(path);
+	path = g_build_filename(dir, "languages.words", NULL);
+	languages = language_load(path, NULL);
+	g_free(path);
 	g_hash_table_destroy(vars);
-	if (robots == NULL)
+	if (robots == NULL || quotes == NULL || languages == NULL)
 		abort();
 	return 0;
 }
@@ -41,11 +57,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mail *mail = mail_parse_bytes((const char *)data, size);
 	struct classification class;
+	char *reply;
 
 	classify_mail(robots, mail, "", &class);
 	classification_clear(&class);
 	classify_mail(robots, mail, NULL, &class);
 	classification_clear(&class);
+	reply = quote_reply_text(quotes, mail);
+	if (!g_utf8_validate(reply, -1, NULL))
+		abort();
+	(void)language_detect(languages, reply);
+	(void)thread_subject_tag(mail->subject);
+	g_free(reply);
 	mail_free(mail);
 	return 0;
 }
