@@ -14,7 +14,6 @@
 enum desk_status {
 	DESK_ERROR_TEMP,	/* transient: retry later (75) */
 	DESK_ERROR_PERM,	/* permanent, caller's or operator's fault */
-	DESK_ERROR_DATA,	/* the input makes no sense */
 	DESK_ERROR_CONFIG,	/* the configuration is wrong */
 	DESK_ERROR_NOTFOUND,	/* no such object */
 	DESK_ERROR_EXISTS,	/* the object is already there */
