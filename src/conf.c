@@ -79,8 +79,12 @@ static const struct conf_key conf_keys[] = {
 	  OFF(stranger_notice_hours), "24", 0, 24 * 365,
 	  "at most one non-owner notice per address in this many hours" },
 	{ "desk", "loop_limit", CONF_INT, OFF(loop_limit), "20", 1, 100000,
-	  "more messages than this from one sender in an hour are a loop: "
-	  "stored, not answered" },
+	  "after this many messages in an hour from one sender (From and "
+	  "envelope) it gets no more automatic notices; its mail is still "
+	  "handled" },
+	{ "desk", "loop_repeats", CONF_INT, OFF(loop_repeats), "5", 2, 1000,
+	  "the same text from one sender this many times in an hour is a "
+	  "suspected loop: stored and shown, not answered" },
 	{ "desk", "closed_reply", CONF_CLOSED_REPLY, OFF(closed_reply),
 	  "reopen", 0, 0, "a reply to a closed ticket reopens it, or opens "
 	  "a new one (new)" },
@@ -106,6 +110,9 @@ static const struct conf_key conf_keys[] = {
 	  0, 0, "addresses license owners must not write to directly" },
 	{ "guard", "action", CONF_ACTION, OFF(guard_action), "reject", 0, 0,
 	  "reject (bounce) or reply (notice, mail discarded)" },
+	{ "trust", "authserv_id", CONF_STRING, OFF(authserv_id), "", 0, 0,
+	  "authserv-id of our own MTA's Authentication-Results (RFC 8601); "
+	  "empty: the header is not read" },
 	{ "log", "target", CONF_STRING, OFF(log_target), "syslog", 0, 0,
 	  "syslog, stderr, or an absolute path of a log file" },
 };

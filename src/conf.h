@@ -35,7 +35,8 @@ struct desk_conf {
 	gint64 max_message_size; /* bytes */
 	int time_limit;		/* seconds, well under command_time_limit */
 	int stranger_notice_hours; /* one notice per stranger per this */
-	int loop_limit;		/* messages a sender an hour before a loop */
+	int loop_limit;		/* messages a sender an hour with notices */
+	int loop_repeats;	/* the same text this often an hour: a loop */
 	char *closed_reply;	/* "reopen" or "new" */
 
 	/* [store] */
@@ -56,6 +57,9 @@ struct desk_conf {
 	/* [guard] */
 	char **guard_addresses;	/* lower case */
 	char *guard_action;	/* "reject" or "reply" */
+
+	/* [trust] */
+	char *authserv_id;	/* "" when Authentication-Results is ignored */
 
 	/* [log] */
 	char *log_target;	/* syslog, stderr or a file path */

@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "conf.h"
 #include "error.h"
+#include "identity.h"
 #include "intake.h"
 #include "log.h"
 #include "mime-message.h"
@@ -851,6 +852,7 @@ ctl_json_ticket_ref(JsonBuilder *b, struct ctl *ctl, struct intake *in,
     const struct intake_mail *m)
 {
 	struct thread_ref ref = { 0 };
+	struct identity id = { 0 };
 	GError *error = NULL;
 
 	json_builder_set_member_name(b, "ticket_ref");
@@ -858,7 +860,9 @@ ctl_json_ticket_ref(JsonBuilder *b, struct ctl *ctl, struct intake *in,
 	in->store = store_open(ctl->conf->store_path, ctl->conf->busy_timeout,
 	    false, &error);
 	if (in->store == NULL || store_check_version(in->store, &error) < 0 ||
-	    thread_find(in, m, &ref, &error) < 0) {
+	    identity_find(ctl->conf, in->store, m->mail, m->sender,
+	    m->recipient, &id, &error) < 0 ||
+	    thread_find(in, m, &id, &ref, &error) < 0) {
 		ctl_json_int_or_null(b, "ticket", 0);
 		ctl_json_string(b, "rule", "unknown");
 		ctl_json_string(b, "note", error->message);
@@ -872,6 +876,7 @@ ctl_json_ticket_ref(JsonBuilder *b, struct ctl *ctl, struct intake *in,
 	}
 	json_builder_end_object(b);
 	thread_ref_clear(&ref);
+	identity_clear(&id);
 	store_close(in->store);
 	in->store = NULL;
 }
@@ -890,6 +895,7 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	struct mail *mail = NULL;
 	struct classification class = { 0 };
 	struct intake_mail m = { 0 };
+	struct bounce_info bounce = { 0 };
 	char *sender = NULL, *reply_text = NULL;
 	JsonBuilder *b;
 	int fd = STDIN_FILENO, rc = -1;
@@ -922,6 +928,12 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	m.reply_text = reply_text;
 	m.language = mail->malformed ? "unknown" :
 	    language_detect(in.languages, reply_text);
+	if (class.class == MAIL_CLASS_BOUNCE) {
+		if (bounce_scan(spool->fd, spool->size, ctl->conf->domain,
+		    &bounce, error) < 0)
+			goto out;
+		m.bounce = &bounce;
+	}
 
 	b = json_builder_new();
 	json_builder_begin_object(b);
@@ -960,6 +972,8 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	g_object_unref(b);
 	rc = 0;
 out:
+	if (m.bounce != NULL)
+		bounce_info_clear(&bounce);
 	g_free(reply_text);
 	g_free(sender);
 	classification_clear(&class);

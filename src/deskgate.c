@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "classify.h"
 #include "conf.h"
 #include "error.h"
@@ -31,6 +33,7 @@
 #include "quote.h"
 #include "spool.h"
 #include "store.h"
+#include "token.h"
 
 static void
 deskgate_timeout(int sig)
@@ -90,11 +93,13 @@ main(int argc, char **argv)
 	struct mail *mail = NULL;
 	struct classification class = { 0 };
 	struct intake in = { 0 };
-	char *reply_text = NULL;
+	struct bounce_info bounce = { 0 };
+	bool bounce_scanned = false;
+	char *reply_text = NULL, *fingerprint = NULL;
 	const char *language = NULL;
 	GError *error = NULL;
 	gint64 started = g_get_monotonic_time();
-	int ch, status = DESK_EXIT_OK, i, nouser = 0;
+	int ch, status = DESK_EXIT_OK, i, nouser = 0, ours = 0;
 	bool verbose = false, gmime_up = false;
 
 	umask(077);
@@ -130,7 +135,7 @@ main(int argc, char **argv)
 	log_open("deskgate", conf->log_target);
 	log_set_verbose(verbose);
 	if (getuid() == 0)
-		log_debug("running as root; postfix's pipe user= should be "
+		log_warn("running as root; postfix's pipe user= should be "
 		    "a dedicated user");
 	signal(SIGALRM, deskgate_timeout);
 	alarm((unsigned)conf->time_limit);
@@ -172,6 +177,43 @@ main(int argc, char **argv)
 	reply_text = quote_reply_text(in.quotes, mail);
 	language = mail->malformed ? "unknown" :
 	    language_detect(in.languages, reply_text);
+	/* a delivery report is read here, not under the store's lock */
+	if (class.class == MAIL_CLASS_BOUNCE) {
+		if (bounce_scan(spool->fd, spool->size, conf->domain, &bounce,
+		    &error) < 0) {
+			status = deskgate_error(error);
+			goto out;
+		}
+		bounce_scanned = true;
+	}
+	{
+		struct intake_mail m = { sender, "", spool, mail, &class,
+		    reply_text, language, NULL, NULL };
+
+		fingerprint = intake_fingerprint(&m);
+	}
+	/*
+	 * Each recipient gets its own result only when postfix passes one
+	 * (deskgate_destination_recipient_limit = 1, as etc/postfix says).
+	 * Given several of which some are not ours, one exit status cannot
+	 * tell them apart: defer the whole message rather than drop any.
+	 */
+	for (i = optind; i < argc; i++) {
+		struct address_info a;
+
+		token_parse_address(conf->secret, conf->address_local,
+		    conf->domain, argv[i], &a);
+		ours += a.kind != ADDRESS_OTHER;
+	}
+	if (ours > 0 && ours < argc - optind) {
+		log_err("%d of %d recipients are not the Help Desk's: set "
+		    "deskgate_destination_recipient_limit = 1", argc - optind -
+		    ours, argc - optind);
+		status = deskgate_status(DESK_EXIT_TEMPFAIL, "4.3.5",
+		    "Help Desk configuration error: one recipient per "
+		    "delivery, try again later");
+		goto out;
+	}
 	in.store = store_open(conf->store_path, conf->busy_timeout, false,
 	    &error);
 	if (in.store == NULL || store_check_version(in.store, &error) < 0) {
@@ -181,7 +223,8 @@ main(int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		struct intake_mail m = { sender, argv[i], spool, mail, &class,
-		    reply_text, language };
+		    reply_text, language, bounce_scanned ? &bounce : NULL,
+		    fingerprint };
 		struct intake_result res;
 		char *msgid, *from, *rcpt, *detail;
 
@@ -215,6 +258,9 @@ out:
 	store_close(in.store);
 	intake_free_rules(&in);
 	classification_clear(&class);
+	if (bounce_scanned)
+		bounce_info_clear(&bounce);
+	g_free(fingerprint);
 	g_free(reply_text);
 	mail_free(mail);
 	spool_free(spool);

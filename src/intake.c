@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "error.h"
+#include "identity.h"
 #include "intake.h"
 #include "log.h"
 #include "notice.h"
@@ -148,27 +150,145 @@ intake_free_rules(struct intake *in)
 	in->languages = NULL;
 }
 
+/*
+ * The trace fields relays add on the way (RFC 5321 4.4, RFC 8601, RFC
+ * 8617, and the usual filters'): a redelivery of one message differs
+ * only in these, so the duplicate key leaves them out.
+ */
+static bool
+intake_is_trace_field(const char *name)
+{
+	static const char *const names[] = {
+		"Received", "Return-Path", "Delivered-To", "X-Original-To",
+		"X-Envelope-From", "X-Envelope-To", "Authentication-Results",
+		"ARC-Authentication-Results", "ARC-Message-Signature",
+		"ARC-Seal", "Received-SPF", "X-Received",
+	};
+	static const char *const prefixes[] = { "X-Spam-", "X-Virus-" };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(names); i++)
+		if (g_ascii_strcasecmp(name, names[i]) == 0)
+			return true;
+	for (i = 0; i < G_N_ELEMENTS(prefixes); i++)
+		if (g_ascii_strncasecmp(name, prefixes[i],
+		    strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* SHA-256 of the header fields but the trace fields, in order. */
+static void
+intake_hash_header(GChecksum *sum, const struct mail *mail)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(
+	    (GMimeObject *)mail->message);
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+
+		if (intake_is_trace_field(name))
+			continue;
+		g_checksum_update(sum, (const guchar *)name, -1);
+		g_checksum_update(sum, (const guchar *)":", 1);
+		if (raw != NULL)
+			g_checksum_update(sum, (const guchar *)raw, -1);
+		g_checksum_update(sum, (const guchar *)"\n", 1);
+	}
+}
+
+static void
+intake_sum_lower(GChecksum *sum, const char *s)
+{
+	char *lower = g_ascii_strdown(s ? s : "", -1);
+
+	g_checksum_update(sum, (const guchar *)lower, -1);
+	g_checksum_update(sum, (const guchar *)"\n", 1);
+	g_free(lower);
+}
+
 char *
 intake_dedup_key(const struct intake_mail *m)
 {
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	char *lower, *key;
+	char *key;
 
-	if (m->mail->message_id != NULL) {
-		lower = g_utf8_strdown(m->mail->message_id, -1);
-		g_checksum_update(sum, (const guchar *)lower, -1);
-		g_free(lower);
+	/*
+	 * The same delivery again: the same Message-ID, recipient, envelope
+	 * sender and From, the same header apart from trace lines, the same
+	 * body. Anything else (a stranger who copies a Message-ID and the
+	 * text) is a message of its own.
+	 */
+	intake_sum_lower(sum, m->mail->message_id);
+	intake_sum_lower(sum, m->recipient);
+	intake_sum_lower(sum, m->sender);
+	intake_sum_lower(sum, m->mail->from_addr);
+	if (m->mail->message != NULL) {
+		intake_hash_header(sum, m->mail);
+		g_checksum_update(sum, (const guchar *)m->spool->body_sha256,
+		    -1);
+	} else {
+		g_checksum_update(sum, (const guchar *)m->spool->sha256, -1);
 	}
-	g_checksum_update(sum, (const guchar *)"\n", 1);
-	lower = g_ascii_strdown(m->recipient, -1);
-	g_checksum_update(sum, (const guchar *)lower, -1);
-	g_free(lower);
-	g_checksum_update(sum, (const guchar *)"\n", 1);
-	g_checksum_update(sum, (const guchar *)(m->mail->message_id ?
-	    m->spool->body_sha256 : m->spool->sha256), -1);
 	key = g_strdup(g_checksum_get_string(sum));
 	g_checksum_free(sum);
 	return key;
+}
+
+/* The letters of S in lower case: what a loop repeats, digits aside. */
+static void
+intake_sum_letters(GChecksum *sum, const char *s)
+{
+	GString *letters = g_string_new(NULL);
+	const char *p;
+
+	for (p = s; p != NULL && *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2)
+			break;
+		if (g_unichar_isalpha(c))
+			g_string_append_unichar(letters,
+			    g_unichar_tolower(c));
+	}
+	g_checksum_update(sum, (const guchar *)letters->str,
+	    (gssize)letters->len);
+	g_checksum_update(sum, (const guchar *)"\n", 1);
+	g_string_free(letters, TRUE);
+}
+
+char *
+intake_fingerprint(const struct intake_mail *m)
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	const char *subject = m->mail->subject;
+	char *fp;
+
+	/*
+	 * One sender (envelope and From) saying the same thing again: the
+	 * letters of the subject without its reply prefixes and tags, and of
+	 * the new text; numbers, blanks and punctuation left out, so an
+	 * auto-responder's "ticket 123 received" repeats as "ticket 124".
+	 */
+	intake_sum_lower(sum, m->sender);
+	intake_sum_lower(sum, m->mail->from_addr);
+	while (subject != NULL && (g_ascii_strncasecmp(subject, "re:", 3) ==
+	    0 || g_ascii_strncasecmp(subject, "fw:", 3) == 0 ||
+	    g_ascii_strncasecmp(subject, "aw:", 3) == 0 ||
+	    g_ascii_strncasecmp(subject, "fwd:", 4) == 0 || *subject == ' '))
+		subject += *subject == ' ' ? 1 :
+		    g_ascii_strncasecmp(subject, "fwd:", 4) == 0 ? 4 : 3;
+	intake_sum_letters(sum, subject);
+	intake_sum_letters(sum, m->reply_text);
+	if (m->reply_text == NULL || *m->reply_text == '\0')
+		g_checksum_update(sum, (const guchar *)m->spool->body_sha256,
+		    -1);
+	fp = g_strdup(g_checksum_get_string(sum));
+	g_checksum_free(sum);
+	return fp;
 }
 
 /* Store the message, its raw bytes and its attachments. */
@@ -195,6 +315,7 @@ intake_store_message(struct intake *in, const struct intake_mail *m,
 	row.text = m->mail->text;
 	row.reply_text = m->reply_text;
 	row.language = m->language;
+	row.fingerprint = m->fingerprint;
 	row.raw_fd = m->spool->fd;
 	row.raw_size = m->spool->size;
 	if (lseek(m->spool->fd, 0, SEEK_SET) < 0) {
@@ -253,79 +374,208 @@ intake_vars_new(const struct desk_conf *conf)
 	return vars;
 }
 
-/*
- * Render template NAME in LANG, build the notice and queue it, recording
- * it as an outbound message of TICKET (for threading) when there is one.
- */
-static int
-intake_queue_notice(struct intake *in, const char *kind, const char *lang,
-    GHashTable *vars, const struct intake_mail *m, const char *to,
-    const char *to_name, int64_t ticket, const char *reply_to,
-    GError **error)
+/* ---- the plan: what one message causes, decided before it is written */
+
+struct planned_notice {
+	const char *kind;	/* the template, and the outbox kind */
+	char *lang;
+	char *to;
+	char *to_name;
+	int64_t ticket;		/* 0: none */
+	char *reply_to;		/* may be NULL */
+	GHashTable *vars;	/* const char * -> char * */
+	/* made by intake_plan_build() */
+	char *subject;
+	char *body;
+	char *message_id;
+	char *env_from;
+	GBytes *raw;
+};
+
+struct planned_audit {
+	const char *action;
+	int64_t ticket;
+	char *detail;
+};
+
+struct intake_plan {
+	enum intake_action action;
+	int64_t ticket;		/* filed in or opened; 0: none */
+	bool open_ticket;	/* a new ticket, numbered ticket */
+	int64_t customer_id;	/* of the new ticket */
+	char *ticket_subject;
+	char *ticket_lang;
+	bool preapproved;	/* of the new ticket */
+	bool set_preapproved;	/* of the existing ticket */
+	const char *author;
+	const char *class;	/* NULL: the classification's */
+	GString *flags;		/* comma-separated words */
+	char *status_from;	/* an existing ticket's change; NULL: none */
+	char *status_to;
+	int64_t failed_notice;	/* a bounce reports this outbox item */
+	char *failed_note;
+	GPtrArray *audits;	/* struct planned_audit * */
+	GPtrArray *notices;	/* struct planned_notice * */
+	char *detail;		/* for the log line */
+	bool built;		/* the notices are built */
+};
+
+static void
+planned_notice_free(gpointer p)
 {
-	const struct desk_conf *conf = in->conf;
-	struct notice n = { 0 };
-	struct outbox_new o = { 0 };
-	char *subject = NULL, *body = NULL, *message_id = NULL;
-	char *env_from = NULL;
-	GBytes *raw = NULL;
-	int rc = -1;
+	struct planned_notice *n = p;
 
-	if (template_render(conf->templates, lang, kind, vars, &subject,
-	    &body, error) < 0)
-		goto out;
-	n.to = to;
-	n.to_name = to_name;
-	n.subject = subject;
-	n.body = body;
-	n.reply_to = reply_to;
-	n.in_reply_to = m->mail->message_id;
-	n.references = m->mail->references;
-	n.ticket = ticket;
-	if (notice_build(conf, &n, &message_id, &raw, error) < 0)
-		goto out;
-	/* VERP: a bounce of a ticket's notice names the ticket */
-	env_from = ticket > 0 ? token_address(conf->secret,
-	    conf->address_local, conf->domain, ticket, TOKEN_ROLE_BOUNCE) :
-	    g_strdup(conf->address);
-	o.ticket_id = ticket;
-	o.kind = kind;
-	o.env_from = env_from;
-	o.rcpt = to;
-	o.subject = subject;
-	o.reply_to = reply_to;
-	o.message_id = message_id;
-	o.text = body;
-	o.raw = raw;
-	if (store_outbox_add(in->store, &o, error) < 0)
-		goto out;
-	if (ticket > 0) {
-		struct message_new row = { 0 };
+	g_free(n->lang);
+	g_free(n->to);
+	g_free(n->to_name);
+	g_free(n->reply_to);
+	if (n->vars != NULL)
+		g_hash_table_destroy(n->vars);
+	g_free(n->subject);
+	g_free(n->body);
+	g_free(n->message_id);
+	g_free(n->env_from);
+	if (n->raw != NULL)
+		g_bytes_unref(n->raw);
+	g_free(n);
+}
 
-		row.ticket_id = ticket;
-		row.direction = "out";
-		row.author = "system";
-		row.message_id = message_id;
-		row.envelope_from = env_from;
-		row.recipient = to;
-		row.from_addr = conf->address;
-		row.subject = subject;
-		row.class = "human";
-		row.text = body;
-		row.raw_fd = -1;
-		if (store_message_add(in->store, &row, error) < 0)
-			goto out;
+static void
+planned_audit_free(gpointer p)
+{
+	struct planned_audit *a = p;
+
+	g_free(a->detail);
+	g_free(a);
+}
+
+static void
+intake_plan_init(struct intake_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->flags = g_string_new(NULL);
+	plan->audits = g_ptr_array_new_with_free_func(planned_audit_free);
+	plan->notices = g_ptr_array_new_with_free_func(planned_notice_free);
+}
+
+static void
+intake_plan_clear(struct intake_plan *plan)
+{
+	g_free(plan->ticket_subject);
+	g_free(plan->ticket_lang);
+	if (plan->flags != NULL)
+		g_string_free(plan->flags, TRUE);
+	g_free(plan->status_from);
+	g_free(plan->status_to);
+	g_free(plan->failed_note);
+	if (plan->audits != NULL)
+		g_ptr_array_unref(plan->audits);
+	if (plan->notices != NULL)
+		g_ptr_array_unref(plan->notices);
+	g_free(plan->detail);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static void
+intake_plan_flag(struct intake_plan *plan, const char *word)
+{
+	if (plan->flags->len > 0)
+		g_string_append_c(plan->flags, ',');
+	g_string_append(plan->flags, word);
+}
+
+/* An audit entry to write; takes DETAIL (transfer full). */
+static void
+intake_plan_audit(struct intake_plan *plan, const char *action,
+    int64_t ticket, char *detail)
+{
+	struct planned_audit *a = g_new0(struct planned_audit, 1);
+
+	a->action = action;
+	a->ticket = ticket;
+	a->detail = detail;
+	g_ptr_array_add(plan->audits, a);
+}
+
+/* A notice to queue; VARS is taken (transfer full). */
+static struct planned_notice *
+intake_plan_notice(struct intake_plan *plan, const char *kind,
+    const char *lang, const char *to, const char *to_name, int64_t ticket,
+    const char *reply_to, GHashTable *vars)
+{
+	struct planned_notice *n = g_new0(struct planned_notice, 1);
+
+	n->kind = kind;
+	n->lang = g_strdup(lang);
+	n->to = g_ascii_strdown(to, -1);
+	n->to_name = g_strdup(to_name);
+	n->ticket = ticket;
+	n->reply_to = g_strdup(reply_to);
+	n->vars = vars;
+	g_ptr_array_add(plan->notices, n);
+	return n;
+}
+
+static gint
+intake_compare_keys(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Everything PLAN decided, as text: the plan made before the transaction
+ * is used inside it only when the plan made again under the lock says
+ * the same.
+ */
+static char *
+intake_plan_digest(const struct intake_plan *plan)
+{
+	GString *d = g_string_new(NULL);
+	guint i, k;
+
+	g_string_append_printf(d, "%d|%" G_GINT64_FORMAT "|%d|%"
+	    G_GINT64_FORMAT "|%s|%s|%d|%d|%s|%s|%s|%s|%s|%" G_GINT64_FORMAT
+	    "|%s", plan->action, (gint64)plan->ticket, plan->open_ticket,
+	    (gint64)plan->customer_id, plan->ticket_subject ?
+	    plan->ticket_subject : "", plan->ticket_lang ? plan->ticket_lang :
+	    "", plan->preapproved, plan->set_preapproved, plan->author ?
+	    plan->author : "", plan->class ? plan->class : "",
+	    plan->flags->str, plan->status_from ? plan->status_from : "",
+	    plan->status_to ? plan->status_to : "",
+	    (gint64)plan->failed_notice, plan->failed_note ?
+	    plan->failed_note : "");
+	for (i = 0; i < plan->audits->len; i++) {
+		const struct planned_audit *a = g_ptr_array_index(
+		    plan->audits, i);
+
+		g_string_append_printf(d, "\naudit %s %" G_GINT64_FORMAT " %s",
+		    a->action, (gint64)a->ticket, a->detail ? a->detail : "");
 	}
-	store_fault_point("after-outbox");
-	rc = 0;
-out:
-	if (raw != NULL)
-		g_bytes_unref(raw);
-	g_free(env_from);
-	g_free(message_id);
-	g_free(subject);
-	g_free(body);
-	return rc;
+	for (i = 0; i < plan->notices->len; i++) {
+		const struct planned_notice *n = g_ptr_array_index(
+		    plan->notices, i);
+		GPtrArray *keys = g_ptr_array_new();
+		GHashTableIter it;
+		gpointer key;
+
+		g_hash_table_iter_init(&it, n->vars);
+		while (g_hash_table_iter_next(&it, &key, NULL))
+			g_ptr_array_add(keys, key);
+
+		g_string_append_printf(d, "\nnotice %s %s %s %s %"
+		    G_GINT64_FORMAT " %s", n->kind, n->lang, n->to,
+		    n->to_name ? n->to_name : "", (gint64)n->ticket,
+		    n->reply_to ? n->reply_to : "");
+		g_ptr_array_sort(keys, intake_compare_keys);
+		for (k = 0; k < keys->len; k++) {
+			const char *name = g_ptr_array_index(keys, k);
+
+			g_string_append_printf(d, " %s=%s", name,
+			    (const char *)g_hash_table_lookup(n->vars, name));
+		}
+		g_ptr_array_unref(keys);
+	}
+	return g_string_free(d, FALSE);
 }
 
 /* "Assessment: agree" on a line of the new text (never in a quote). */
@@ -344,293 +594,489 @@ intake_lang(const struct intake_mail *m, const struct customer *c)
 	return c != NULL && c->lang != NULL ? c->lang : "en";
 }
 
+/* Whether automatic notices may still go to this sender this hour. */
+struct intake_sender {
+	const struct identity *id;
+	bool notices;		/* under loop_limit */
+	bool owner;		/* From or envelope is a customer's */
+};
+
 /* A license owner's new request: a ticket and its acknowledgment. */
 static int
-intake_open_ticket(struct intake *in, const struct intake_mail *m,
-    const struct customer *c, const char *dedup_key, const char *flags,
-    struct intake_result *res, GError **error)
+intake_plan_open(struct intake *in, const struct intake_mail *m,
+    const struct intake_sender *s, struct intake_plan *plan, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
-	bool preapproved = c->preapprove || intake_agrees(in, m);
+	const struct identity *id = s->id;
+	const struct customer *c = &id->customer;
 	/* support is in English and Russian: say so to anyone else */
 	const char *kind = strcmp(m->language, "other") == 0 ? "language" :
-	    "ack";
+	    "ack", *why = NULL;
 	const char *subject = *m->mail->subject ? m->mail->subject :
 	    "(no subject)";
-	const char *to = thread_author(m);
-	GHashTable *vars;
-	char *reply_to, *detail;
+	bool agrees = intake_agrees(in, m);
 	int64_t ticket, balance = 0;
-	int rc;
+	GHashTable *vars;
+	char *reply_to, *name;
 
-	ticket = store_ticket_add(in->store, c->id, subject, "new",
-	    preapproved, intake_lang(m, c), flags, error);
-	if (ticket < 0)
+	if ((ticket = store_ticket_next_id(in->store, error)) < 0)
 		return -1;
-	store_fault_point("after-ticket");
-	if (intake_store_message(in, m, ticket, "customer", NULL, flags,
-	    dedup_key, error) < 0)
-		return -1;
+	plan->action = INTAKE_CREATED;
+	plan->ticket = ticket;
+	plan->open_ticket = true;
+	plan->customer_id = c->id;
+	plan->ticket_subject = g_strdup(subject);
+	plan->ticket_lang = g_strdup(intake_lang(m, c));
+	plan->author = "customer";
+	/* a forged From: must not agree to be charged in a customer's name */
+	plan->preapproved = c->preapprove || (agrees && identity_may(id,
+	    IDENTITY_PREAPPROVE_NEW, 0, 0, &why));
+	if (agrees && !plan->preapproved)
+		intake_plan_audit(plan, "action-refused", ticket,
+		    g_strdup_printf("preapproval in the request ignored: %s",
+		    why));
+	intake_plan_audit(plan, "ticket-opened", ticket, g_strdup_printf(
+	    "customer=%s preapproved=%s language=%s", c->email,
+	    plan->preapproved ? "yes" : "no", m->language));
+	if (!s->notices) {
+		intake_plan_flag(plan, "no-notice");
+		return 0;
+	}
+	if (!address_check(id->from, &why)) {
+		intake_plan_audit(plan, "notice-refused", ticket,
+		    g_strdup_printf("acknowledgment: %s", why));
+		return 0;
+	}
 	if (store_ledger_balance(in->store, c->id, &balance, error) < 0)
 		return -1;
 	reply_to = token_address(conf->secret, conf->address_local,
 	    conf->domain, ticket, TOKEN_ROLE_CUSTOMER);
+	name = notice_cut_text(c->name && *c->name ? c->name :
+	    *m->mail->from_name ? m->mail->from_name : id->from,
+	    NOTICE_NAME_MAX);
 	vars = intake_vars_new(conf);
 	intake_var(vars, "ticket",
 	    g_strdup_printf("%" G_GINT64_FORMAT, (gint64)ticket));
-	intake_var(vars, "subject", g_strdup(subject));
+	intake_var(vars, "subject", notice_cut_text(subject,
+	    NOTICE_SUBJECT_MAX));
 	intake_var(vars, "reply_address", g_strdup(reply_to));
-	intake_var(vars, "customer_name", g_strdup(
-	    c->name && *c->name ? c->name : *m->mail->from_name ?
-	    m->mail->from_name : to));
+	intake_var(vars, "customer_name", name);
 	intake_var(vars, "preapproved",
-	    g_strdup(preapproved ? "1" : ""));
+	    g_strdup(plan->preapproved ? "1" : ""));
 	intake_var(vars, "balance",
 	    g_strdup_printf("%" G_GINT64_FORMAT, (gint64)balance));
-	rc = intake_queue_notice(in, kind, intake_lang(m, c), vars, m, to,
-	    m->mail->from_name, ticket, reply_to, error);
-	g_hash_table_destroy(vars);
+	intake_plan_notice(plan, kind, intake_lang(m, c), id->from,
+	    m->mail->from_name, ticket, reply_to, vars);
 	g_free(reply_to);
-	if (rc < 0)
-		return -1;
-	detail = g_strdup_printf("customer=%s preapproved=%s language=%s",
-	    c->email, preapproved ? "yes" : "no", m->language);
-	rc = store_audit(in->store, "deskgate", "ticket-opened", ticket,
-	    detail, error);
-	g_free(detail);
-	if (rc < 0)
-		return -1;
-	res->action = INTAKE_CREATED;
-	res->ticket = ticket;
-	res->notices = 1;
 	return 0;
 }
 
-/* Someone who owns no license wrote to the intake address. */
+/* Someone who may not open a ticket wrote to the intake address. */
 static int
-intake_stranger(struct intake *in, const struct intake_mail *m,
-    const struct customer *c, const char *dedup_key,
-    struct intake_result *res, GError **error)
+intake_plan_stranger(struct intake *in, const struct intake_mail *m,
+    const struct intake_sender *s, const char *refused,
+    struct intake_plan *plan, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
-	char *to = g_ascii_strdown(thread_author(m), -1);
+	const struct identity *id = s->id;
+	const struct customer *c = id->customer.id ? &id->customer : NULL;
 	int64_t since = (int64_t)time(NULL) -
 	    (int64_t)conf->stranger_notice_hours * 3600;
-	int recent = 0, rc = -1;
+	const char *to, *why = NULL;
+	int recent = 0;
+	GHashTable *vars;
 
-	if (intake_store_message(in, m, 0, "stranger", NULL, "",
-	    dedup_key, error) < 0)
-		goto out;
-	res->action = INTAKE_STRANGER;
-	/* the null sender and our own address never get a notice */
-	if (*m->sender == '\0' || *to == '\0' ||
-	    g_ascii_strcasecmp(to, conf->address) == 0) {
-		rc = 0;
-		goto out;
+	plan->action = INTAKE_STRANGER;
+	plan->author = "stranger";
+	if (id->auth == IDENTITY_AUTH_FAIL && s->owner) {
+		/* a license owner's address that failed DMARC/SPF: shown */
+		intake_plan_flag(plan, "auth-failed");
+		intake_plan_flag(plan, "suppressed");
+		intake_plan_audit(plan, "action-refused", 0, g_strdup_printf(
+		    "from=%s: %s (%s)", id->from, refused,
+		    id->auth_note ? id->auth_note : ""));
+		plan->detail = g_strdup(refused);
+		return 0;
 	}
-	if (conf->stranger_notice_hours > 0 && (recent = store_outbox_recent(
-	    in->store, "stranger", to, since, error)) < 0)
-		goto out;
-	if (recent == 0) {
-		GHashTable *vars = intake_vars_new(conf);
-		intake_var(vars, "subject", g_strdup(
-		    *m->mail->subject ? m->mail->subject : "(no subject)"));
-		intake_var(vars, "known_customer",
-		    g_strdup(c != NULL ? "1" : ""));
-		rc = intake_queue_notice(in, "stranger", intake_lang(m, c),
-		    vars, m, to, m->mail->from_name, 0, NULL, error);
-		g_hash_table_destroy(vars);
-		if (rc < 0)
-			goto out;
-		res->notices = 1;
-	} else {
-		res->detail = g_strdup("notice already sent recently");
+	if (!s->notices) {
+		intake_plan_flag(plan, "no-notice");
+		return 0;
 	}
-	rc = 0;
-out:
-	g_free(to);
-	return rc;
+	/* RFC 3834 4: to the envelope sender, and only when it is sane */
+	if ((to = identity_notice_address(id, &why)) == NULL) {
+		plan->detail = g_strdup_printf("no notice: %s", why);
+		if (*id->envelope != '\0')
+			intake_plan_audit(plan, "notice-refused", 0,
+			    g_strdup_printf("stranger notice to <%s> (From %s):"
+			    " %s", id->envelope, id->from, why));
+		return 0;
+	}
+	if (g_ascii_strcasecmp(to, conf->address) == 0 ||
+	    g_ascii_strcasecmp(id->from, conf->address) == 0)
+		return 0;
+	if (conf->stranger_notice_hours > 0) {
+		char *lower = g_ascii_strdown(to, -1);
+
+		recent = store_outbox_recent(in->store, "stranger", lower,
+		    since, error);
+		g_free(lower);
+		if (recent < 0)
+			return -1;
+	}
+	if (recent > 0) {
+		plan->detail = g_strdup("notice already sent recently");
+		return 0;
+	}
+	vars = intake_vars_new(conf);
+	intake_var(vars, "subject", notice_cut_text(
+	    *m->mail->subject ? m->mail->subject : "(no subject)",
+	    NOTICE_SUBJECT_MAX));
+	intake_var(vars, "known_customer", g_strdup(c != NULL ? "1" : ""));
+	intake_plan_notice(plan, "stranger", intake_lang(m, c), to,
+	    m->mail->from_name, 0, NULL, vars);
+	return 0;
 }
 
 /* A reply threaded into ticket T: file it, reopen what was done. */
 static int
-intake_reply(struct intake *in, const struct intake_mail *m,
-    struct ticket *t, const char *dedup_key, struct intake_result *res,
-    GError **error)
+intake_plan_reply(struct intake *in, const struct intake_mail *m,
+    const struct intake_sender *s, const struct ticket *t,
+    struct intake_plan *plan, GError **error)
 {
-	struct customer c = { 0 };
-	const char *author = "other", *status = t->status;
-	int found;
+	const struct desk_conf *conf = in->conf;
+	const struct identity *id = s->id;
+	const char *status = t->status, *why = NULL;
 
-	found = store_customer_find(in->store, thread_author(m), &c,
-	    error);
-	if (found < 0)
-		return -1;
-	if (found && c.id == t->customer_id)
-		author = "customer";
-	customer_clear(&c);
-	if (strcmp(author, "other") == 0) {
-		found = store_staff_find(in->store, thread_author(m), error);
-		if (found < 0)
-			return -1;
-		if (found)
-			author = "staff";
-	}
-	if (intake_store_message(in, m, t->id, author, NULL, "",
-	    dedup_key, error) < 0)
-		return -1;
+	plan->action = INTAKE_UPDATED;
+	plan->ticket = t->id;
+	if (identity_speaker_customer(id) == t->customer_id)
+		plan->author = "customer";
+	else if (identity_speaker_staff(id))
+		plan->author = "staff";
+	else
+		plan->author = "other";
 	/* "Assessment: agree" in a reply, as the acknowledgment suggests */
-	if (strcmp(author, "customer") == 0 && !t->preapproved &&
+	if (!t->preapproved && strcmp(plan->author, "customer") == 0 &&
 	    intake_agrees(in, m)) {
-		if (store_ticket_set_preapproved(in->store, t->id, error) < 0 ||
-		    store_audit(in->store, "deskgate", "preapproved", t->id,
-		    "by the customer's reply", error) < 0)
-			return -1;
+		if (identity_may(id, IDENTITY_AGREE, t->id, t->customer_id,
+		    &why)) {
+			plan->set_preapproved = true;
+			intake_plan_audit(plan, "preapproved", t->id,
+			    g_strdup("by the customer's reply"));
+		} else {
+			struct customer c = { 0 };
+			int found, recent;
+			int64_t since = (int64_t)time(NULL) - 86400;
+
+			intake_plan_audit(plan, "action-refused", t->id,
+			    g_strdup_printf("agree from %s: %s", id->from,
+			    why));
+			/* tell the real customer how, once a day at most */
+			if ((found = store_customer_get(in->store,
+			    t->customer_id, &c, error)) < 0)
+				return -1;
+			recent = found ? store_outbox_recent(in->store,
+			    "agree-howto", c.email, since, error) : 1;
+			if (recent < 0) {
+				customer_clear(&c);
+				return -1;
+			}
+			if (recent == 0 && s->notices &&
+			    address_check(c.email, NULL)) {
+				GHashTable *vars = intake_vars_new(conf);
+				char *reply_to = token_address(conf->secret,
+				    conf->address_local, conf->domain, t->id,
+				    TOKEN_ROLE_CUSTOMER);
+
+				intake_var(vars, "ticket", g_strdup_printf(
+				    "%" G_GINT64_FORMAT, (gint64)t->id));
+				intake_var(vars, "subject", notice_cut_text(
+				    t->subject, NOTICE_SUBJECT_MAX));
+				intake_var(vars, "reply_address",
+				    g_strdup(reply_to));
+				intake_var(vars, "customer_name",
+				    notice_cut_text(c.name && *c.name ? c.name
+				    : c.email, NOTICE_NAME_MAX));
+				intake_plan_notice(plan, "agree-howto",
+				    t->lang, c.email, c.name, t->id, reply_to,
+				    vars);
+				g_free(reply_to);
+			}
+			customer_clear(&c);
+		}
 	}
 	/* the customer writes again: the engineers have work to do */
-	if (strcmp(author, "staff") != 0 && (strcmp(t->status, "answered") ==
-	    0 || strcmp(t->status, "closed") == 0))
+	if (strcmp(plan->author, "staff") != 0 &&
+	    (strcmp(t->status, "answered") == 0 ||
+	    strcmp(t->status, "closed") == 0))
 		status = "open";
+	plan->status_to = g_strdup(status);	/* its time of change, too */
 	if (strcmp(status, t->status) != 0) {
-		char *detail = g_strdup_printf("%s -> %s", t->status, status);
-		int rc = store_audit(in->store, "deskgate", "status", t->id,
-		    detail, error);
-
-		g_free(detail);
-		if (rc < 0)
-			return -1;
+		plan->status_from = g_strdup(t->status);
+		intake_plan_audit(plan, "status", t->id, g_strdup_printf(
+		    "%s -> %s", t->status, status));
 	}
-	if (store_ticket_set_status(in->store, t->id, status, error) < 0)
-		return -1;
-	res->action = INTAKE_UPDATED;
-	res->ticket = t->id;
 	return 0;
 }
 
-/* A robot's message: stored, filed where it belongs, never answered. */
-static int
-intake_robot(struct intake *in, const struct intake_mail *m,
-    const struct thread_ref *ref, const char *class, const char *why,
-    const char *dedup_key, struct intake_result *res, GError **error)
+/* Does the From or envelope address belong to a customer? */
+static bool
+intake_is_owner(const struct identity *id)
 {
-	if (intake_store_message(in, m, ref->ticket, "robot", class, "",
-	    dedup_key, error) < 0)
-		return -1;
-	if (ref->notice > 0) {
-		/* a report on one of our notices: it did not arrive */
-		if (store_outbox_failed(in->store, ref->notice, ref->note,
-		    error) < 0 || store_audit(in->store, "deskgate",
-		    "notice-bounced", ref->ticket, ref->note, error) < 0)
-			return -1;
-	}
-	res->action = INTAKE_ROBOT;
-	res->ticket = ref->ticket;
-	res->detail = g_strdup(why);
-	return 0;
+	return id->from_customer > 0 || id->envelope_customer > 0;
 }
 
-/* More than loop_limit messages from one sender in the last hour? */
+/*
+ * intake_plan_make - decide what M causes; reads the store, writes
+ * nothing, builds no notice. Run once before the transaction and once
+ * inside it.
+ */
 static int
-intake_is_loop(struct intake *in, const struct intake_mail *m, int *count_r,
-    GError **error)
+intake_plan_make(struct intake *in, const struct intake_mail *m,
+    struct intake_plan *plan, GError **error)
 {
-	int64_t since = (int64_t)time(NULL) - 3600;
-	const char *who = thread_author(m);
-
-	if (*who == '\0')
-		return 0;
-	*count_r = store_message_count_from(in->store, who, since, error);
-	if (*count_r < 0)
-		return -1;
-	return *count_r >= in->conf->loop_limit;
-}
-
-static int
-intake_route(struct intake *in, const struct intake_mail *m,
-    const char *dedup_key, struct intake_result *res, GError **error)
-{
-	struct customer c = { 0 };
+	const struct desk_conf *conf = in->conf;
+	struct identity id = { 0 };
 	struct thread_ref ref = { 0 };
+	struct intake_sender s = { &id, true, false };
 	struct ticket *t = NULL;
-	int found, licenses = 0, rc = -1, loop, count = 0;
-	const char *who = thread_author(m);
+	int64_t since = (int64_t)time(NULL) - 3600;
+	int found, repeats, volume, shared, rc = -1;
+	const char *refused = NULL;
 
 	if (m->mail->malformed) {
-		if (intake_store_message(in, m, 0, "unknown", NULL,
-		    "malformed", dedup_key, error) < 0)
-			return -1;
-		res->action = INTAKE_QUARANTINED;
-		res->detail = g_strdup(m->mail->malformed_why);
-		return store_audit(in->store, "deskgate", "quarantined", 0,
-		    m->mail->malformed_why, error);
+		plan->action = INTAKE_QUARANTINED;
+		plan->author = "unknown";
+		intake_plan_flag(plan, "malformed");
+		plan->detail = g_strdup(m->mail->malformed_why);
+		intake_plan_audit(plan, "quarantined", 0,
+		    g_strdup(m->mail->malformed_why));
+		return 0;
 	}
-	if (thread_find(in, m, &ref, error) < 0)
-		return -1;
-	if (m->class->class != MAIL_CLASS_HUMAN) {
-		rc = intake_robot(in, m, &ref, NULL, m->class->reason,
-		    dedup_key, res, error);
+	if (identity_find(conf, in->store, m->mail, m->sender, m->recipient,
+	    &id, error) < 0 || thread_find(in, m, &id, &ref, error) < 0)
 		goto out;
-	}
-	if (ref.refused) {
-		char *detail = g_strdup_printf("from=%s: %s", who, ref.note);
-
-		rc = store_audit(in->store, "deskgate", ref.bad_token ?
-		    "bad-reply-address" : "thread-refused", ref.ticket, detail,
-		    error);
-		g_free(detail);
-		if (rc < 0)
+	s.owner = intake_is_owner(&id);
+	if (m->mail->message_id != NULL) {
+		if ((shared = store_message_id_stored(in->store,
+		    m->mail->message_id, m->recipient, error)) < 0)
 			goto out;
+		if (shared > 0) {
+			/* not the same delivery: a message of its own */
+			intake_plan_flag(plan, "shared-message-id");
+			intake_plan_audit(plan, "shared-message-id", 0,
+			    g_strdup_printf("<%s> from %s (envelope <%s>)",
+			    m->mail->message_id, id.from, id.envelope));
+		}
 	}
-	/* a person, or an auto-responder that hides it, writing too often */
-	if ((loop = intake_is_loop(in, m, &count, error)) < 0)
+	if (m->class->class != MAIL_CLASS_HUMAN) {
+		plan->action = INTAKE_ROBOT;
+		plan->author = "robot";
+		plan->ticket = ref.ticket;
+		plan->detail = g_strdup(m->class->reason);
+		if (s.owner)	/* found if misclassified, not lost */
+			intake_plan_flag(plan, "suppressed");
+		if (ref.notice > 0) {
+			/* a report on one of our notices: it did not arrive */
+			plan->failed_notice = ref.notice;
+			plan->failed_note = g_strdup(ref.note);
+			intake_plan_audit(plan, "notice-bounced", ref.ticket,
+			    g_strdup(ref.note));
+		}
+		rc = 0;
 		goto out;
-	if (loop) {
-		char *why = g_strdup_printf("loop: %d messages from %s in "
-		    "the last hour", count, who);
+	}
+	if (ref.refused)
+		intake_plan_audit(plan, ref.bad_token ? "bad-reply-address" :
+		    "thread-refused", ref.ticket, g_strdup_printf("from=%s: %s",
+		    thread_author(m), ref.note));
 
-		rc = intake_robot(in, m, &ref, "loop", why, dedup_key, res,
-		    error);
-		if (rc == 0 && count == in->conf->loop_limit)
-			rc = store_audit(in->store, "deskgate", "loop", 0, why,
-			    error);
-		g_free(why);
+	/* a loop says the same thing again and again */
+	if ((repeats = store_message_count_fingerprint(in->store,
+	    m->fingerprint, since, error)) < 0)
+		goto out;
+	if (repeats + 1 >= conf->loop_repeats) {
+		plan->action = INTAKE_ROBOT;
+		plan->author = "robot";
+		plan->class = "loop";
+		plan->ticket = ref.ticket;
+		intake_plan_flag(plan, "suspected-loop");
+		if (s.owner)
+			intake_plan_flag(plan, "suppressed");
+		plan->detail = g_strdup_printf("loop: the same text %d times "
+		    "from %s (envelope <%s>) in the last hour", repeats + 1,
+		    id.from, id.envelope);
+		if (repeats + 1 == conf->loop_repeats)
+			intake_plan_audit(plan, "loop", ref.ticket,
+			    g_strdup(plan->detail));
+		rc = 0;
 		goto out;
 	}
+	/* volume alone only stops the automatic notices to this sender */
+	if ((volume = store_message_count_sender(in->store, id.from,
+	    id.envelope, since, error)) < 0)
+		goto out;
+	if (volume >= conf->loop_limit) {
+		s.notices = false;
+		if (volume == conf->loop_limit)
+			intake_plan_audit(plan, "notice-limit", 0,
+			    g_strdup_printf("%d messages from %s (envelope "
+			    "<%s>) in the last hour: no more notices to it",
+			    volume + 1, id.from, id.envelope));
+	}
+
 	if (ref.ticket > 0) {
 		if ((found = store_ticket_get(in->store, ref.ticket, &t,
 		    error)) < 0)
 			goto out;
+		/* only the customer's new words make a new request */
 		if (found && strcmp(t->status, "closed") == 0 &&
-		    strcmp(in->conf->closed_reply, "new") == 0) {
-			/* only the customer's new words make a new request */
-			if ((found = store_customer_find(in->store, who, &c,
-			    error)) < 0)
-				goto out;
-			found = !(found && c.id == t->customer_id);
-			customer_clear(&c);
-		}
+		    strcmp(conf->closed_reply, "new") == 0 &&
+		    identity_speaker_customer(&id) == t->customer_id)
+			found = 0;
 		if (found) {
-			rc = intake_reply(in, m, t, dedup_key, res, error);
+			rc = intake_plan_reply(in, m, &s, t, plan, error);
 			goto out;
 		}
 	}
-
-	found = store_customer_find(in->store, who, &c, error);
-	if (found < 0)
-		goto out;
-	if (found && (licenses = store_license_count(in->store, c.id, NULL,
-	    error)) < 0)
-		goto out;
-	if (found && licenses > 0)
-		rc = intake_open_ticket(in, m, &c, dedup_key, "", res, error);
+	if (identity_may(&id, IDENTITY_OPEN_TICKET, 0, 0, &refused))
+		rc = intake_plan_open(in, m, &s, plan, error);
 	else
-		rc = intake_stranger(in, m, found ? &c : NULL, dedup_key, res,
-		    error);
+		rc = intake_plan_stranger(in, m, &s, refused, plan, error);
 out:
 	ticket_free(t);
-	customer_clear(&c);
 	thread_ref_clear(&ref);
+	identity_clear(&id);
 	return rc;
+}
+
+/* Render and build PLAN's notices: no lock is held for this. */
+static int
+intake_plan_build(struct intake *in, const struct intake_mail *m,
+    struct intake_plan *plan, GError **error)
+{
+	const struct desk_conf *conf = in->conf;
+	guint i;
+
+	for (i = 0; i < plan->notices->len; i++) {
+		struct planned_notice *pn = g_ptr_array_index(plan->notices,
+		    i);
+		struct notice n = { 0 };
+
+		g_clear_pointer(&pn->subject, g_free);
+		g_clear_pointer(&pn->body, g_free);
+		g_clear_pointer(&pn->message_id, g_free);
+		g_clear_pointer(&pn->env_from, g_free);
+		g_clear_pointer(&pn->raw, g_bytes_unref);
+		if (template_render(conf->templates, pn->lang, pn->kind,
+		    pn->vars, &pn->subject, &pn->body, error) < 0)
+			return -1;
+		n.to = pn->to;
+		n.to_name = pn->to_name;
+		n.subject = pn->subject;
+		n.body = pn->body;
+		n.reply_to = pn->reply_to;
+		n.in_reply_to = m->mail->message_id;
+		n.references = m->mail->references;
+		n.ticket = pn->ticket;
+		if (notice_build(conf, &n, &pn->message_id, &pn->raw,
+		    error) < 0)
+			return -1;
+		/* VERP: a bounce of a ticket's notice names the ticket */
+		pn->env_from = pn->ticket > 0 ? token_address(conf->secret,
+		    conf->address_local, conf->domain, pn->ticket,
+		    TOKEN_ROLE_BOUNCE) : g_strdup(conf->address);
+	}
+	plan->built = true;
+	return 0;
+}
+
+/* Queue a built notice, and record it in its ticket for threading. */
+static int
+intake_apply_notice(struct intake *in, const struct planned_notice *pn,
+    GError **error)
+{
+	const struct desk_conf *conf = in->conf;
+	struct outbox_new o = { 0 };
+
+	o.ticket_id = pn->ticket;
+	o.kind = pn->kind;
+	o.env_from = pn->env_from;
+	o.rcpt = pn->to;
+	o.subject = pn->subject;
+	o.reply_to = pn->reply_to;
+	o.message_id = pn->message_id;
+	o.text = pn->body;
+	o.raw = pn->raw;
+	if (store_outbox_add(in->store, &o, error) < 0)
+		return -1;
+	if (pn->ticket > 0) {
+		struct message_new row = { 0 };
+
+		row.ticket_id = pn->ticket;
+		row.direction = "out";
+		row.author = "system";
+		row.message_id = pn->message_id;
+		row.envelope_from = pn->env_from;
+		row.recipient = pn->to;
+		row.from_addr = conf->address;
+		row.subject = pn->subject;
+		row.class = "human";
+		row.text = pn->body;
+		row.raw_fd = -1;
+		if (store_message_add(in->store, &row, error) < 0)
+			return -1;
+	}
+	store_fault_point("after-outbox");
+	return 0;
+}
+
+/* Write what PLAN decided; inside the transaction. */
+static int
+intake_plan_apply(struct intake *in, const struct intake_mail *m,
+    const struct intake_plan *plan, const char *dedup_key,
+    struct intake_result *res, GError **error)
+{
+	guint i;
+
+	if (plan->open_ticket) {
+		int64_t t = store_ticket_add_as(in->store, plan->ticket,
+		    plan->customer_id, plan->ticket_subject, "new",
+		    plan->preapproved, plan->ticket_lang, "", error);
+
+		if (t < 0)
+			return -1;
+		store_fault_point("after-ticket");
+	}
+	if (intake_store_message(in, m, plan->ticket, plan->author,
+	    plan->class, plan->flags->str, dedup_key, error) < 0)
+		return -1;
+	if (plan->failed_notice > 0 && store_outbox_failed(in->store,
+	    plan->failed_notice, plan->failed_note, error) < 0)
+		return -1;
+	if (plan->set_preapproved && store_ticket_set_preapproved(in->store,
+	    plan->ticket, error) < 0)
+		return -1;
+	if (plan->status_to != NULL && store_ticket_set_status(in->store,
+	    plan->ticket, plan->status_to, error) < 0)
+		return -1;
+	for (i = 0; i < plan->notices->len; i++)
+		if (intake_apply_notice(in, g_ptr_array_index(plan->notices,
+		    i), error) < 0)
+			return -1;
+	for (i = 0; i < plan->audits->len; i++) {
+		const struct planned_audit *a = g_ptr_array_index(
+		    plan->audits, i);
+
+		if (store_audit(in->store, "deskgate", a->action, a->ticket,
+		    a->detail, error) < 0)
+			return -1;
+	}
+	res->action = plan->action;
+	res->ticket = plan->ticket;
+	res->notices = (int)plan->notices->len;
+	res->detail = g_strdup(plan->detail);
+	return 0;
 }
 
 int
@@ -639,10 +1085,15 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 {
 	const struct desk_conf *conf = in->conf;
 	struct address_info addr;
-	char *dedup_key;
-	int seen;
+	struct intake_plan before, under_lock;
+	char *dedup_key = NULL, *digest_before = NULL, *digest = NULL;
+	const struct intake_plan *plan;
+	int seen, rc = -1;
+	bool began = false;
 
 	memset(res, 0, sizeof(*res));
+	intake_plan_init(&before);
+	intake_plan_init(&under_lock);
 	token_parse_address(conf->secret, conf->address_local, conf->domain,
 	    m->recipient, &addr);
 	if (addr.kind == ADDRESS_OTHER) {
@@ -650,29 +1101,58 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 		res->dsn = g_strdup_printf("5.1.1 <%s>: not an address of "
 		    "the Help Desk (write to %s)", m->recipient,
 		    conf->address);
-		return 0;
+		rc = 0;
+		goto out;
 	}
-
 	dedup_key = intake_dedup_key(m);
+
+	/* decide and build outside the lock: it holds only the writes */
+	if (intake_plan_make(in, m, &before, error) < 0 ||
+	    intake_plan_build(in, m, &before, error) < 0)
+		goto out;
+	digest_before = intake_plan_digest(&before);
+
 	if (store_begin(in->store, error) < 0)
-		goto fail;
+		goto out;
+	began = true;
 	if ((seen = store_message_seen(in->store, dedup_key, error)) < 0)
-		goto fail;
+		goto out;
 	if (seen) {
 		store_rollback(in->store);
+		began = false;
 		res->action = INTAKE_DUPLICATE;
-		g_free(dedup_key);
-		return 0;
+		rc = 0;
+		goto out;
 	}
-	if (intake_route(in, m, dedup_key, res, error) < 0)
-		goto fail;
-	if (store_commit(in->store, error) < 0)
-		goto fail;
+	/*
+	 * Another delivery may have changed the store meanwhile (a ticket
+	 * number taken, a status changed): decide again under the lock, and
+	 * build again only when the decision differs.
+	 */
+	if (intake_plan_make(in, m, &under_lock, error) < 0)
+		goto out;
+	digest = intake_plan_digest(&under_lock);
+	if (strcmp(digest, digest_before) == 0) {
+		plan = &before;
+	} else {
+		if (intake_plan_build(in, m, &under_lock, error) < 0)
+			goto out;
+		plan = &under_lock;
+	}
+	if (intake_plan_apply(in, m, plan, dedup_key, res, error) < 0 ||
+	    store_commit(in->store, error) < 0)
+		goto out;
+	began = false;
+	rc = 0;
+out:
+	if (began)
+		store_rollback(in->store);
+	if (rc < 0)
+		intake_result_clear(res);
+	intake_plan_clear(&before);
+	intake_plan_clear(&under_lock);
+	g_free(digest_before);
+	g_free(digest);
 	g_free(dedup_key);
-	return 0;
-fail:
-	store_rollback(in->store);
-	intake_result_clear(res);
-	g_free(dedup_key);
-	return -1;
+	return rc;
 }

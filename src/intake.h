@@ -9,12 +9,19 @@
  * leaves either all of it or none of it, and postfix's retry finds a
  * clean store. A redelivery (same Message-ID and body, same recipient)
  * is recognised and changes nothing.
+ *
+ * What the message causes is decided and its notices are built before
+ * BEGIN IMMEDIATE; under the lock the decision is made again from the
+ * store as it is then, and the prepared notices are written only when it
+ * is the same (else they are built again), so the lock is held for the
+ * writes and a few reads.
  */
 #ifndef DESK_INTAKE_H
 #define DESK_INTAKE_H
 
 #include <stdint.h>
 
+#include "bounce.h"
 #include "classify.h"
 #include "conf.h"
 #include "language.h"
@@ -59,6 +66,8 @@ struct intake_mail {
 	const struct classification *class;
 	const char *reply_text;	/* the new text (quote_reply_text) */
 	const char *language;	/* of the new text: en, ru, other, unknown */
+	const struct bounce_info *bounce; /* a bounce's scan, else NULL */
+	const char *fingerprint; /* intake_fingerprint(), for loops */
 };
 
 
@@ -83,9 +92,19 @@ void intake_result_clear(struct intake_result *res);
 
 /*
  * intake_dedup_key - the duplicate-detection key of M: SHA-256 over the
- * Message-ID, the recipient and the body hash (the whole message's hash
- * when there is no Message-ID). (transfer full)
+ * Message-ID, the recipient, the envelope sender, the From address, the
+ * header fields but trace fields (Received, Return-Path, ...) and the
+ * body hash; the whole message's hash when GMime found no message. Only
+ * the same delivery again has the same key. (transfer full)
  */
 char *intake_dedup_key(const struct intake_mail *m);
+
+/*
+ * intake_fingerprint - what M repeats if it is a loop: SHA-256 over the
+ * envelope sender, the From address, and the letters (no digits, blanks
+ * or punctuation) of the subject without reply prefixes and of the new
+ * text. (transfer full)
+ */
+char *intake_fingerprint(const struct intake_mail *m);
 
 #endif

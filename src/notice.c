@@ -10,6 +10,39 @@
 #include "error.h"
 #include "notice.h"
 
+/* RFC 5322 limits a line to 998 octets; an id longer than this is junk. */
+#define NOTICE_ID_MAX 250
+
+char *
+notice_cut_text(const char *text, size_t max)
+{
+	GString *out = g_string_new(NULL);
+	const char *p;
+	size_t n = 0;
+
+	for (p = text ? text : ""; *p != '\0' && n < max;
+	    p = g_utf8_next_char(p), n++) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2)
+			break;
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_unichar(out, c);
+	}
+	if (*p != '\0')
+		g_string_append(out, "...");
+	return g_string_free(out, FALSE);
+}
+
+/* An id we may repeat in In-Reply-To or References. */
+static bool
+notice_id_ok(const char *id)
+{
+	return id != NULL && strlen(id) <= NOTICE_ID_MAX;
+}
+
 /* References: the customer's chain plus the message we answer. */
 static char *
 notice_references(const struct notice *n)
@@ -21,15 +54,17 @@ notice_references(const struct notice *n)
 	if (n->references != NULL && n->references->len > 10)
 		first = n->references->len - 9;
 	if (n->references != NULL && n->references->len > 0) {
-		if (first > 0)
+		if (first > 0 && notice_id_ok(g_ptr_array_index(
+		    n->references, 0)))
 			g_string_append_printf(refs, "<%s>",
 			    (char *)g_ptr_array_index(n->references, 0));
 		for (i = first; i < n->references->len; i++)
-			g_string_append_printf(refs, "%s<%s>",
-			    refs->len ? " " : "",
-			    (char *)g_ptr_array_index(n->references, i));
+			if (notice_id_ok(g_ptr_array_index(n->references, i)))
+				g_string_append_printf(refs, "%s<%s>",
+				    refs->len ? " " : "", (char *)
+				    g_ptr_array_index(n->references, i));
 	}
-	if (n->in_reply_to != NULL)
+	if (notice_id_ok(n->in_reply_to))
 		g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "",
 		    n->in_reply_to);
 	return g_string_free(refs, refs->len == 0);
@@ -45,21 +80,24 @@ notice_build(const struct desk_conf *conf, const struct notice *n,
 	GDateTime *now;
 	GMimeObject *obj = (GMimeObject *)msg;
 	char *id, *refs, *ticket = NULL, *raw, *in_reply_to = NULL;
+	/* whatever the template made of them, sender text stays short */
+	char *to_name = notice_cut_text(n->to_name, NOTICE_NAME_MAX);
+	char *subject = notice_cut_text(n->subject, NOTICE_SUBJECT_MAX + 100);
 
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, conf->name,
 	    conf->address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO,
-	    n->to_name && *n->to_name ? n->to_name : NULL, n->to);
+	    *to_name ? to_name : NULL, n->to);
 	if (n->reply_to != NULL)
 		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
 		    conf->name, n->reply_to);
-	g_mime_message_set_subject(msg, n->subject, "utf-8");
+	g_mime_message_set_subject(msg, subject, "utf-8");
 	now = g_date_time_new_now_utc();
 	g_mime_message_set_date(msg, now);
 	g_date_time_unref(now);
 	id = g_mime_utils_generate_message_id(conf->domain);
 	g_mime_message_set_message_id(msg, id);
-	if (n->in_reply_to != NULL) {
+	if (notice_id_ok(n->in_reply_to)) {
 		in_reply_to = g_strdup_printf("<%s>", n->in_reply_to);
 		g_mime_object_set_header(obj, "In-Reply-To", in_reply_to,
 		    NULL);
@@ -89,6 +127,8 @@ notice_build(const struct desk_conf *conf, const struct notice *n,
 	g_object_unref(msg);
 	g_free(ticket);
 	g_free(refs);
+	g_free(to_name);
+	g_free(subject);
 	g_free(in_reply_to);
 	if (raw == NULL) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,

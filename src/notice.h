@@ -27,6 +27,19 @@ struct notice {
 	int64_t ticket;		/* 0: none */
 };
 
+/* How much of a sender's subject or name a notice repeats, in characters. */
+#define NOTICE_SUBJECT_MAX 200
+#define NOTICE_NAME_MAX 100
+
+/*
+ * notice_cut_text - TEXT for a notice's header or body: control
+ * characters (CR, LF, TAB, ...) turned into blanks, and at most MAX
+ * characters, cut at a character boundary and ended with "..." when it
+ * was longer. A 1 MB Subject must not make a 1 MB header line (RFC 5322
+ * 2.1.1: 998). (transfer full)
+ */
+char *notice_cut_text(const char *text, size_t max);
+
 /*
  * notice_build - the message for N from CONF's desk. *MESSAGE_ID_R gets
  * its Message-ID without <> and *RAW_R the bytes (both transfer full).

@@ -61,13 +61,15 @@ quote_match_at(struct rules *quotes, const char *label, char **lines,
 	}
 	for (r = 0; r < rules_count(quotes) && spans == 0; r++) {
 		const struct rule *rule = rules_get(quotes, r);
-		size_t start, end;
+		size_t end;
 
 		if (strcmp(rule->label, label) != 0 ||
 		    strcmp(rule->field, "text") != 0)
 			continue;
-		if (!rules_match(quotes, rule, window->str, window->len,
-		    &start, &end) || start != 0)
+		/* anchored: a window that does not begin with it is no match,
+		 * and trying every offset made a long text quadratic */
+		if (!rules_match_anchored(quotes, rule, window->str,
+		    window->len, &end))
 			continue;
 		/* the lines the match covers */
 		spans = 1;

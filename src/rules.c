@@ -232,12 +232,13 @@ rules_get(const struct rules *rules, guint i)
 	return g_ptr_array_index(rules->list, i);
 }
 
-bool
-rules_match(struct rules *rules, const struct rule *rule,
-    const char *subject, size_t len, size_t *start_r, size_t *end_r)
+static bool
+rules_match_with(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, uint32_t options, size_t *start_r,
+    size_t *end_r)
 {
-	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, 0, 0,
-	    rules->match, rules->context);
+	int rc = pcre2_match(rule->code, (PCRE2_SPTR)subject, len, 0,
+	    options, rules->match, rules->context);
 	PCRE2_SIZE *ov;
 
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -256,4 +257,19 @@ rules_match(struct rules *rules, const struct rule *rule,
 	if (end_r != NULL)
 		*end_r = ov[1] < ov[0] ? ov[0] : ov[1];
 	return true;
+}
+
+bool
+rules_match(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, size_t *start_r, size_t *end_r)
+{
+	return rules_match_with(rules, rule, subject, len, 0, start_r, end_r);
+}
+
+bool
+rules_match_anchored(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, size_t *end_r)
+{
+	return rules_match_with(rules, rule, subject, len, PCRE2_ANCHORED,
+	    NULL, end_r);
 }

@@ -54,4 +54,11 @@ const struct rule *rules_get(const struct rules *rules, guint i);
 bool rules_match(struct rules *rules, const struct rule *rule,
     const char *subject, size_t len, size_t *start_r, size_t *end_r);
 
+/*
+ * rules_match_anchored - the same, but the match must start at the first
+ * byte of SUBJECT (PCRE2_ANCHORED); *END_R gets where it ends.
+ */
+bool rules_match_anchored(struct rules *rules, const struct rule *rule,
+    const char *subject, size_t len, size_t *end_r);
+
 #endif

@@ -134,6 +134,13 @@ static const char *const schema_steps[] = {
 	"ALTER TABLE messages ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX messages_by_sender ON messages(from_addr, created);"
 	"CREATE INDEX outbox_by_message_id ON outbox(message_id);",
+
+	/*
+	 * 3: loops are repetition, not volume: a fingerprint of the sender
+	 * and of what the message says, to count the same text again
+	 */
+	"ALTER TABLE messages ADD COLUMN fingerprint TEXT;"
+	"CREATE INDEX messages_by_fingerprint ON messages(fingerprint, created);",
 };
 
 int

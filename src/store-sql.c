@@ -51,9 +51,11 @@ static const char *const store_sql[SQL_COUNT] = {
 	    "SELECT id, delta, reason, ticket_id, license_id, price_cents,"
 	    " created FROM ledger WHERE customer_id = ?1 ORDER BY id",
 	[SQL_TICKET_INSERT] =
-	    "INSERT INTO tickets (customer_id, subject, status, preapproved,"
+	    "INSERT INTO tickets (id, customer_id, subject, status, preapproved,"
 	    " lang, flags, created, updated)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW ", " NOW ")",
+	    " VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6, " NOW ", " NOW ")",
+	[SQL_TICKET_NEXT_ID] =
+	    "SELECT coalesce(max(id), 0) + 1 FROM tickets",
 	[SQL_TICKET_BY_ID] =
 	    "SELECT t.id, t.customer_id, c.email, t.subject, t.status,"
 	    " t.category, t.charged, t.preapproved, t.lang, t.flags,"
@@ -76,9 +78,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_INSERT] =
 	    "INSERT INTO messages (ticket_id, direction, author, message_id,"
 	    " dedup_key, envelope_from, recipient, from_addr, subject, class,"
-	    " flags, text, reply_text, language, size, created)"
+	    " flags, text, reply_text, language, size, fingerprint, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?14, ?15, ?13, " NOW ")",
+	    " ?14, ?15, ?13, ?16, " NOW ")",
 	[SQL_MESSAGE_RAW_INSERT] =
 	    "INSERT INTO message_raw (message_row, raw) VALUES (?1, zeroblob(?2))",
 	[SQL_MESSAGE_BY_DEDUP] =
@@ -86,10 +88,16 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_BY_MESSAGE_ID] =
 	    "SELECT ticket_id FROM messages WHERE message_id = ?1"
 	    " AND ticket_id IS NOT NULL ORDER BY id LIMIT 1",
-	[SQL_MESSAGE_COUNT_FROM] =
+	[SQL_MESSAGE_COUNT_SENDER] =
 	    "SELECT count(*) FROM messages WHERE direction = 'in'"
-	    " AND created >= ?2 AND (from_addr = lower(?1)"
-	    " OR (from_addr = '' AND lower(envelope_from) = lower(?1)))",
+	    " AND from_addr = lower(?1) AND lower(envelope_from) = lower(?2)"
+	    " AND created >= ?3",
+	[SQL_MESSAGE_COUNT_FINGERPRINT] =
+	    "SELECT count(*) FROM messages WHERE fingerprint = ?1"
+	    " AND created >= ?2",
+	[SQL_MESSAGE_ID_STORED] =
+	    "SELECT count(*) FROM messages WHERE message_id = ?1"
+	    " AND direction = 'in' AND lower(recipient) = lower(?2)",
 	[SQL_MESSAGE_LIST_BY_TICKET] =
 	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
 	    " recipient, subject, class, flags, text, size, created,"

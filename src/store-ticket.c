@@ -32,10 +32,21 @@ store_ticket_add(struct store *store, int64_t customer_id,
     const char *subject, const char *status, bool preapproved,
     const char *lang, const char *flags, GError **error)
 {
+	return store_ticket_add_as(store, 0, customer_id, subject, status,
+	    preapproved, lang, flags, error);
+}
+
+int64_t
+store_ticket_add_as(struct store *store, int64_t id, int64_t customer_id,
+    const char *subject, const char *status, bool preapproved,
+    const char *lang, const char *flags, GError **error)
+{
 	sqlite3_stmt *st = store_stmt(store, SQL_TICKET_INSERT, error);
 
 	if (st == NULL)
 		return -1;
+	if (id > 0)	/* else NULL: the next rowid */
+		sqlite3_bind_int64(st, 7, id);
 	sqlite3_bind_int64(st, 1, customer_id);
 	store_bind_text(st, 2, subject);
 	store_bind_text(st, 3, status);
@@ -183,6 +194,7 @@ store_message_add(struct store *store, const struct message_new *m,
 	sqlite3_bind_int64(st, 13, size);
 	store_bind_text(st, 14, m->reply_text);
 	store_bind_text(st, 15, m->language);
+	store_bind_text(st, 16, m->fingerprint);
 	if (store_step_done(store, st, "storing a message", error) < 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(store->db);
@@ -243,24 +255,73 @@ store_message_ticket(struct store *store, const char *message_id,
 	return -1;
 }
 
-int
-store_message_count_from(struct store *store, const char *from_addr,
-    int64_t since, GError **error)
+/* Run ST (bound), whose one row is one integer; -1 on error. */
+static int64_t
+store_count(struct store *store, sqlite3_stmt *st, const char *what,
+    GError **error)
 {
-	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_COUNT_FROM, error);
-	int rc, n = -1;
+	int64_t n = -1;
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		store_fail(store, error, what);
+	store_stmt_done(st);
+	return n;
+}
+
+int
+store_message_count_sender(struct store *store, const char *from_addr,
+    const char *envelope, int64_t since, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_COUNT_SENDER, error);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, from_addr);
+	store_bind_text(st, 2, envelope);
+	sqlite3_bind_int64(st, 3, since);
+	return (int)store_count(store, st, "counting a sender's messages",
+	    error);
+}
+
+int
+store_message_count_fingerprint(struct store *store, const char *fingerprint,
+    int64_t since, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_COUNT_FINGERPRINT,
+	    error);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, fingerprint);
 	sqlite3_bind_int64(st, 2, since);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else
-		store_fail(store, error, "counting a sender's messages");
-	store_stmt_done(st);
-	return n;
+	return (int)store_count(store, st, "counting repeated messages",
+	    error);
+}
+
+int
+store_message_id_stored(struct store *store, const char *message_id,
+    const char *recipient, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_ID_STORED, error);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, message_id);
+	store_bind_text(st, 2, recipient);
+	return (int)store_count(store, st, "looking up a Message-ID", error);
+}
+
+int64_t
+store_ticket_next_id(struct store *store, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_TICKET_NEXT_ID, error);
+
+	if (st == NULL)
+		return -1;
+	return store_count(store, st, "numbering a ticket", error);
 }
 
 GPtrArray *

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -135,6 +135,15 @@ void ticket_free(struct ticket *t);
 int64_t store_ticket_add(struct store *store, int64_t customer_id,
     const char *subject, const char *status, bool preapproved,
     const char *lang, const char *flags, GError **error);
+/*
+ * store_ticket_add_as - the same with the ticket number ID (0: the next
+ * one), so a notice built before the transaction can name its ticket.
+ */
+int64_t store_ticket_add_as(struct store *store, int64_t id,
+    int64_t customer_id, const char *subject, const char *status,
+    bool preapproved, const char *lang, const char *flags, GError **error);
+/* The number the next ticket will get; -1 on error. */
+int64_t store_ticket_next_id(struct store *store, GError **error);
 /* 1 and a ticket in *T_R (transfer full), 0 when none, -1 on error. */
 int store_ticket_get(struct store *store, int64_t id, struct ticket **t_r,
     GError **error);
@@ -163,6 +172,7 @@ struct message_new {
 	const char *text;	/* UTF-8 text of the whole body */
 	const char *reply_text;	/* the new text only (quotes cut), or NULL */
 	const char *language;	/* en, ru, other, unknown; NULL */
+	const char *fingerprint; /* sender and content, for loops; NULL */
 	int raw_fd;		/* -1: no raw copy */
 	int64_t raw_size;
 };
@@ -196,11 +206,17 @@ int store_message_seen(struct store *store, const char *dedup_key,
 int store_message_ticket(struct store *store, const char *message_id,
     int64_t *ticket_r, GError **error);
 /*
- * Inbound messages from ADDRESS (their From address, or the envelope
- * sender of those without one; any case) stored since SINCE; -1 on error.
+ * Inbound messages with this From address and this envelope sender (any
+ * case) stored since SINCE; -1 on error.
  */
-int store_message_count_from(struct store *store, const char *from_addr,
-    int64_t since, GError **error);
+int store_message_count_sender(struct store *store, const char *from_addr,
+    const char *envelope, int64_t since, GError **error);
+/* Inbound messages with FINGERPRINT stored since SINCE; -1 on error. */
+int store_message_count_fingerprint(struct store *store,
+    const char *fingerprint, int64_t since, GError **error);
+/* Inbound messages stored with MESSAGE_ID for RECIPIENT; -1 on error. */
+int store_message_id_stored(struct store *store, const char *message_id,
+    const char *recipient, GError **error);
 /* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */
 GPtrArray *store_message_list(struct store *store, int64_t ticket_id,
     GError **error);

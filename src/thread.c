@@ -71,32 +71,13 @@ thread_subject_tag(const char *subject)
 
 enum thread_whose { THREAD_NOBODY, THREAD_CUSTOMER, THREAD_STAFF };
 
-/*
- * Whose is ADDRESS: the customer CUSTOMER_ID's, an engineer's, or nobody's
- * that matters? -1 on a store error.
- */
-static int
-thread_whose(struct intake *in, const char *address, int64_t customer_id,
-    GError **error)
+/* Whose is the author of ID's message to a ticket of CUSTOMER_ID? */
+static enum thread_whose
+thread_whose(const struct identity *id, int64_t customer_id)
 {
-	struct customer c = { 0 };
-	int found;
-
-	if (address == NULL || *address == '\0')
-		return THREAD_NOBODY;
-	found = store_customer_find(in->store, address, &c, error);
-	if (found < 0)
-		return -1;
-	if (found) {
-		found = c.id == customer_id;
-		customer_clear(&c);
-		if (found)
-			return THREAD_CUSTOMER;
-	}
-	found = store_staff_find(in->store, address, error);
-	if (found < 0)
-		return -1;
-	return found ? THREAD_STAFF : THREAD_NOBODY;
+	if (identity_speaker_customer(id) == customer_id)
+		return THREAD_CUSTOMER;
+	return identity_speaker_staff(id) ? THREAD_STAFF : THREAD_NOBODY;
 }
 
 /* Ticket T's customer id, 0 when there is no ticket T, -1 on error. */
@@ -119,46 +100,45 @@ static int
 thread_bounce(struct intake *in, const struct intake_mail *m,
     const struct address_info *addr, struct thread_ref *ref, GError **error)
 {
-	struct bounce_info info;
+	const struct bounce_info *info = m->bounce;
+	int64_t customer;
 	guint i;
-	int rc = 0;
 
-	if (bounce_scan(m->spool->fd, m->spool->size, in->conf->domain,
-	    &info, error) < 0)
-		return -1;
-	for (i = 0; i < info.message_ids->len; i++) {
+	for (i = 0; info != NULL && i < info->message_ids->len; i++) {
 		int64_t notice, ticket;
 		int found = store_outbox_find(in->store,
-		    g_ptr_array_index(info.message_ids, i), &notice, &ticket,
+		    g_ptr_array_index(info->message_ids, i), &notice, &ticket,
 		    error);
 
-		if (found < 0) {
-			rc = -1;
-			goto out;
-		}
+		if (found < 0)
+			return -1;
 		if (found) {
 			ref->rule = THREAD_BOUNCE;
 			ref->notice = notice;
 			ref->ticket = ticket;
-			ref->note = bounce_reason(&info);
-			goto out;
+			ref->note = bounce_reason(info);
+			return 0;
 		}
 	}
-	if (addr->kind == ADDRESS_REPLY && addr->role == TOKEN_ROLE_BOUNCE &&
-	    thread_ticket_customer(in, addr->ticket, error) > 0) {
-		ref->rule = THREAD_BOUNCE;
-		ref->ticket = addr->ticket;
-		ref->note = bounce_reason(&info);
+	if (addr->kind == ADDRESS_REPLY && addr->role == TOKEN_ROLE_BOUNCE) {
+		if ((customer = thread_ticket_customer(in, addr->ticket,
+		    error)) < 0)
+			return -1;
+		if (customer > 0) {
+			ref->rule = THREAD_BOUNCE;
+			ref->ticket = addr->ticket;
+			ref->note = info != NULL ? bounce_reason(info) :
+			    g_strdup("bounce address");
+		}
 	}
-out:
-	bounce_info_clear(&info);
-	return rc;
+	return 0;
 }
 
 /* In-Reply-To first, then References from the newest. */
 static int
 thread_message_id(struct intake *in, const struct intake_mail *m,
-    bool robot, struct thread_ref *ref, GError **error)
+    const struct identity *who, bool robot, struct thread_ref *ref,
+    GError **error)
 {
 	const struct mail *mail = m->mail;
 	GPtrArray *ids = g_ptr_array_new();
@@ -182,11 +162,7 @@ thread_message_id(struct intake *in, const struct intake_mail *m,
 		}
 		if (!found || customer == 0)
 			continue;
-		owns = thread_whose(in, thread_author(m), customer, error);
-		if (owns < 0) {
-			rc = -1;
-			break;
-		}
+		owns = thread_whose(who, customer);
 		/* a robot answering our own notice needs no more proof */
 		if (owns != THREAD_NOBODY || (robot && store_outbox_find(in->store, id,
 		    &(int64_t){ 0 }, &(int64_t){ 0 }, error) == 1)) {
@@ -209,11 +185,10 @@ thread_message_id(struct intake *in, const struct intake_mail *m,
 
 static int
 thread_subject(struct intake *in, const struct intake_mail *m,
-    struct thread_ref *ref, GError **error)
+    const struct identity *who, struct thread_ref *ref, GError **error)
 {
 	int64_t tag = thread_subject_tag(m->mail->subject), customer;
 	const char *from = thread_author(m);
-	int from_whose, envelope_whose;
 
 	if (tag == 0)
 		return 0;
@@ -221,19 +196,14 @@ thread_subject(struct intake *in, const struct intake_mail *m,
 		return -1;
 	if (customer == 0)
 		return 0;
-	if ((from_whose = thread_whose(in, from, customer, error)) < 0 ||
-	    (envelope_whose = thread_whose(in, m->sender, customer,
-	    error)) < 0)
-		return -1;
 	/*
 	 * A forged From: comes with the forger's own envelope sender, so
 	 * both must be the customer's; an engineer's envelope must be his
 	 * From. (Not "the same domain": on gmail.com that is anybody.)
 	 */
-	if ((from_whose == THREAD_CUSTOMER &&
-	    envelope_whose == THREAD_CUSTOMER) ||
-	    (from_whose == THREAD_STAFF &&
-	    g_ascii_strcasecmp(from, m->sender) == 0)) {
+	if ((identity_speaker_customer(who) == customer &&
+	    who->envelope_customer == customer) ||
+	    identity_may(who, IDENTITY_ACT_AS_STAFF, tag, customer, NULL)) {
 		ref->rule = THREAD_SUBJECT_TAG;
 		ref->ticket = tag;
 		ref->refused = false;
@@ -252,17 +222,24 @@ thread_subject(struct intake *in, const struct intake_mail *m,
 
 int
 thread_find(struct intake *in, const struct intake_mail *m,
-    struct thread_ref *ref, GError **error)
+    const struct identity *id, struct thread_ref *ref, GError **error)
 {
-	const struct desk_conf *conf = in->conf;
 	bool robot = m->class->class != MAIL_CLASS_HUMAN;
-	struct address_info addr;
+	const struct address_info *a = &id->token;
+	struct address_info addr = *a;
 
 	memset(ref, 0, sizeof(*ref));
-	token_parse_address(conf->secret, conf->address_local, conf->domain,
-	    m->recipient, &addr);
 	if (m->class->class == MAIL_CLASS_BOUNCE)
 		return thread_bounce(in, m, &addr, ref, error);
+	/* the VERP token of a notice is for its reports, never a reply key */
+	if (addr.kind == ADDRESS_REPLY && addr.role == TOKEN_ROLE_BOUNCE &&
+	    !robot) {
+		ref->refused = true;
+		ref->bad_token = true;
+		ref->note = g_strdup_printf("%s: a notice's bounce address "
+		    "is no reply address", m->recipient);
+		return 0;
+	}
 	if (addr.kind == ADDRESS_REPLY) {
 		int64_t customer = thread_ticket_customer(in, addr.ticket,
 		    error);
@@ -272,6 +249,7 @@ thread_find(struct intake *in, const struct intake_mail *m,
 		if (customer > 0) {
 			ref->rule = THREAD_REPLY_ADDRESS;
 			ref->ticket = addr.ticket;
+			ref->role = addr.role;
 			ref->note = g_strdup(m->recipient);
 			return 0;
 		}
@@ -285,9 +263,9 @@ thread_find(struct intake *in, const struct intake_mail *m,
 		    m->recipient);
 		return 0;
 	}
-	if (thread_message_id(in, m, robot, ref, error) < 0)
+	if (thread_message_id(in, m, id, robot, ref, error) < 0)
 		return -1;
 	if (ref->ticket > 0 || robot)
 		return 0;
-	return thread_subject(in, m, ref, error);
+	return thread_subject(in, m, id, ref, error);
 }

@@ -6,8 +6,10 @@
  * naming a message stored or sent for a ticket, from that ticket's
  * customer (or staff); a subject tag "[#N]", only when both the From
  * address and the envelope sender are that ticket's customer's (or an
- * engineer's own). A wrong token never threads, and nothing here writes
- * to the store.
+ * engineer's own). A wrong token never threads, a token threads only in
+ * the role it was made for, and nothing here writes to the store. Who
+ * owns the From and envelope addresses comes from identity.c; nothing
+ * here looks a sender up again.
  */
 #ifndef DESK_THREAD_H
 #define DESK_THREAD_H
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "identity.h"
 #include "intake.h"
 
 enum thread_rule {
@@ -29,6 +32,7 @@ struct thread_ref {
 	int64_t ticket;		/* 0: none */
 	enum thread_rule rule;
 	int64_t notice;		/* THREAD_BOUNCE: the outbox item, or 0 */
+	enum token_role role;	/* THREAD_REPLY_ADDRESS: the token's role */
 	char *note;		/* what decided, or why a key was not trusted */
 	bool refused;		/* a key was there but not trusted */
 	bool bad_token;		/* ... and it was a reply address's token */
@@ -37,13 +41,15 @@ struct thread_ref {
 const char *thread_rule_name(enum thread_rule rule);
 
 /*
- * thread_find - the ticket of M. Robots are threaded only by our own keys
- * (the reply address, a notice's Message-ID): a bounce is matched to the
- * notice it reports. Free REF with thread_ref_clear(). -1 on a store
- * error.
+ * thread_find - the ticket of M from sender ID. Robots are threaded only
+ * by our own keys (the reply address, a notice's Message-ID): a bounce is
+ * matched to the notice it reports (M's bounce scan, made before the
+ * transaction). A bounce token threads only robots; people's mail to it
+ * is refused like a forged token. Free REF with thread_ref_clear(). -1 on
+ * a store error.
  */
 int thread_find(struct intake *in, const struct intake_mail *m,
-    struct thread_ref *ref, GError **error);
+    const struct identity *id, struct thread_ref *ref, GError **error);
 void thread_ref_clear(struct thread_ref *ref);
 
 /*

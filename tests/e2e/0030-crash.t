@@ -62,7 +62,10 @@ consistent() {
 	    FROM (SELECT count(*) AS t FROM tickets)"
 }
 for i in $(seq 1 12); do
-	sed "s/^Message-ID: <a8d9/Message-ID: <run$i-a8d9/" "$tmp/big.eml" > "$tmp/big$i.eml"
+	# a subject of its own too: twelve times the same text is a loop
+	sed -e "s/^Message-ID: <a8d9/Message-ID: <run$i-a8d9/" \
+	    -e "s/^Subject: /Subject: part $(echo abcdefghijkl | cut -c"$i") /" \
+	    "$tmp/big.eml" > "$tmp/big$i.eml"
 	"$DESKGATE" -c "$DESK_CONF" -f bob@customer.example -- support@desk.test \
 	    < "$tmp/big$i.eml" > /dev/null 2>&1 &
 	pid=$!
