@@ -21,8 +21,12 @@ struct outbox_report {
 
 /*
  * outbox_run - send every due item to the relay of CONF, one SMTP
- * session for all of them. Returns 0 (even when items were deferred) or
- * -1 when the store fails.
+ * session for all of them while it works. An item whose envelope fails
+ * address_check() or that the relay refuses with 5xx is failed, one that
+ * gets a 4xx or breaks the session is deferred, and the run goes on with
+ * the next; a relay that cannot be reached or greeted within [relay]
+ * timeout defers the rest. Returns 0 (even when items were deferred or
+ * failed) or -1 when the store fails.
  */
 int outbox_run(const struct desk_conf *conf, struct store *store,
     int64_t now, struct outbox_report *report, GError **error);

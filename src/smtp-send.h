@@ -20,7 +20,9 @@ struct smtp_client;
  * smtp_open - connect to HOST:PORT and greet it (EHLO, else HELO).
  * NULL with ERROR when it cannot; always DESK_ERROR_TEMP, even for a 5xx
  * greeting: a relay that refuses us says nothing about the messages.
- * (transfer full)
+ * TIMEOUT (seconds, > 0) bounds the connect and every later wait for the
+ * relay on this client (each read of a reply, each write), the greeting
+ * included; a wait that runs out breaks the client. (transfer full)
  */
 struct smtp_client *smtp_open(const char *host, int port, int timeout,
     GError **error);
@@ -28,8 +30,11 @@ struct smtp_client *smtp_open(const char *host, int port, int timeout,
 /*
  * smtp_send - one message, envelope FROM ("" for <>) to RCPT. 0 when the
  * relay took it (250 to the end of DATA); -1 with ERROR: DESK_ERROR_PERM
- * for a 5xx answer, DESK_ERROR_TEMP for a 4xx or a broken connection
- * (then smtp_is_broken() is true and the client must be closed).
+ * for a 5xx answer or an address address_check() refuses (then nothing
+ * was sent and the client is as it was), DESK_ERROR_TEMP for a 4xx or a
+ * broken connection (then smtp_is_broken() is true and the client must
+ * be closed). After a refused command the transaction is reset (RSET),
+ * so the client is ready for the next message.
  */
 int smtp_send(struct smtp_client *c, const char *from, const char *rcpt,
     const void *data, size_t len, GError **error);

@@ -7,6 +7,11 @@
  * it "sent" right after the relay's 250 to the end of DATA. An item left
  * in "sending" is retried only after a lease, so a second runner cannot
  * send it again while the first is still at it.
+ *
+ * States: queued -> sending (claim) -> sent | queued (retry) | failed
+ * (give up). The runner's moves out of "sending" name "sending" in their
+ * WHERE clause: a bounce (store_outbox_failed, from deskgate) may mark
+ * the item failed at any moment, and the runner must not undo that.
  */
 #include "config.h"
 
@@ -116,6 +121,12 @@ store_outbox_due(struct store *store, int64_t now, int lease, GError **error)
 	return store_outbox_rows(store, st, error);
 }
 
+/*
+ * Run the UPDATE S on item ID: 0 when it changed the row, 1 when the
+ * row was not there or not in the state S's WHERE clause asks for, -1 on
+ * error. The state is in the WHERE clause, not checked before, so no
+ * other writer can slip in between the check and the change.
+ */
 static int
 store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
     int64_t when, const char *why, GError **error)
@@ -125,7 +136,7 @@ store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
-	if (s == SQL_OUTBOX_FAILED) {
+	if (s == SQL_OUTBOX_FAILED || s == SQL_OUTBOX_GIVE_UP) {
 		store_bind_text(st, 2, why);
 	} else {
 		sqlite3_bind_int64(st, 2, when);
@@ -137,28 +148,50 @@ store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
 	return sqlite3_changes(store->db) == 1 ? 0 : 1;
 }
 
-int
+enum outbox_claim
 store_outbox_claim(struct store *store, int64_t id, int64_t now,
     GError **error)
 {
-	return store_outbox_update(store, SQL_OUTBOX_CLAIM, id, now, NULL,
-	    error);
+	switch (store_outbox_update(store, SQL_OUTBOX_CLAIM, id, now, NULL,
+	    error)) {
+	case 0:
+		return OUTBOX_CLAIMED;
+	case 1:
+		return OUTBOX_CLAIM_LOST;
+	default:
+		return OUTBOX_CLAIM_ERROR;
+	}
 }
 
-int
+static enum outbox_mark
+store_outbox_mark(int rc)
+{
+	return rc == 0 ? OUTBOX_MARKED : rc == 1 ? OUTBOX_MARK_LOST :
+	    OUTBOX_MARK_ERROR;
+}
+
+enum outbox_mark
 store_outbox_sent(struct store *store, int64_t id, int64_t now,
     GError **error)
 {
-	return store_outbox_update(store, SQL_OUTBOX_SENT, id, now, NULL,
-	    error);
+	return store_outbox_mark(store_outbox_update(store, SQL_OUTBOX_SENT,
+	    id, now, NULL, error));
 }
 
-int
+enum outbox_mark
 store_outbox_retry(struct store *store, int64_t id, int64_t when,
     const char *why, GError **error)
 {
-	return store_outbox_update(store, SQL_OUTBOX_RETRY, id, when, why,
-	    error);
+	return store_outbox_mark(store_outbox_update(store, SQL_OUTBOX_RETRY,
+	    id, when, why, error));
+}
+
+enum outbox_mark
+store_outbox_give_up(struct store *store, int64_t id, const char *why,
+    GError **error)
+{
+	return store_outbox_mark(store_outbox_update(store,
+	    SQL_OUTBOX_GIVE_UP, id, 0, why, error));
 }
 
 int

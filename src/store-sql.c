@@ -134,10 +134,13 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " next_attempt = ?2 WHERE id = ?1 AND status IN ('queued', 'sending')",
 	[SQL_OUTBOX_SENT] =
 	    "UPDATE outbox SET status = 'sent', sent = ?2, last_error = NULL"
-	    " WHERE id = ?1",
+	    " WHERE id = ?1 AND status = 'sending'",
 	[SQL_OUTBOX_RETRY] =
 	    "UPDATE outbox SET status = 'queued', next_attempt = ?2,"
-	    " last_error = ?3 WHERE id = ?1",
+	    " last_error = ?3 WHERE id = ?1 AND status = 'sending'",
+	[SQL_OUTBOX_GIVE_UP] =
+	    "UPDATE outbox SET status = 'failed', last_error = ?2"
+	    " WHERE id = ?1 AND status = 'sending'",
 	[SQL_OUTBOX_FAILED] =
 	    "UPDATE outbox SET status = 'failed', last_error = ?2"
 	    " WHERE id = ?1",

@@ -281,13 +281,45 @@ GPtrArray *store_outbox_list(struct store *store, GError **error);
  */
 GPtrArray *store_outbox_due(struct store *store, int64_t now, int lease,
     GError **error);
-/* Mark an item "sending" (one attempt more) before it goes out. */
-int store_outbox_claim(struct store *store, int64_t id, int64_t now,
-    GError **error);
-int store_outbox_sent(struct store *store, int64_t id, int64_t now,
-    GError **error);
-int store_outbox_retry(struct store *store, int64_t id, int64_t when,
+/* What store_outbox_claim() did. */
+enum outbox_claim {
+	OUTBOX_CLAIM_ERROR = -1,	/* the store failed: ERROR is set */
+	OUTBOX_CLAIMED = 0,		/* ours: "sending", one attempt more */
+	OUTBOX_CLAIM_LOST = 1,		/* sent, failed or gone meanwhile */
+};
+
+/*
+ * store_outbox_claim - mark a "queued" (or stale "sending") item
+ * "sending", one attempt more, next_attempt NOW, before it goes out.
+ * OUTBOX_CLAIM_LOST changes nothing: leave the item alone.
+ */
+enum outbox_claim store_outbox_claim(struct store *store, int64_t id,
+    int64_t now, GError **error);
+
+/*
+ * What the runner's verdict on a claimed item did. The runner only moves
+ * an item out of "sending": a bounce may have marked it "failed" between
+ * the relay's 250 and our commit, and that verdict stands.
+ */
+enum outbox_mark {
+	OUTBOX_MARK_ERROR = -1,		/* the store failed: ERROR is set */
+	OUTBOX_MARKED = 0,		/* was "sending", now moved */
+	OUTBOX_MARK_LOST = 1,		/* no longer "sending": unchanged */
+};
+
+/* store_outbox_sent - "sending" to "sent" at NOW. */
+enum outbox_mark store_outbox_sent(struct store *store, int64_t id,
+    int64_t now, GError **error);
+/* store_outbox_retry - "sending" back to "queued", due at WHEN. */
+enum outbox_mark store_outbox_retry(struct store *store, int64_t id,
+    int64_t when, const char *why, GError **error);
+/* store_outbox_give_up - "sending" to "failed" because of WHY. */
+enum outbox_mark store_outbox_give_up(struct store *store, int64_t id,
     const char *why, GError **error);
+/*
+ * store_outbox_failed - mark an item "failed" whatever its state (a
+ * bounce says it did not arrive): 0, 1 when there is no such item, -1.
+ */
 int store_outbox_failed(struct store *store, int64_t id, const char *why,
     GError **error);
 /* Queue a failed or waiting item again, due at NOW; 1 if not there. */

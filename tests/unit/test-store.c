@@ -1027,6 +1027,7 @@ test_outbox_requeue(struct fx *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(store_outbox_failed(f->store, failed, "550 no",
 	    &error), ==, 0);
+	g_assert_cmpint(store_outbox_claim(f->store, sent, now, &error), ==, 0);
 	g_assert_cmpint(store_outbox_sent(f->store, sent, now, &error), ==, 0);
 	g_assert_false(due_has(f, now + 100, 600, failed));
 	/* a failed item is queued again, due at NOW */
