@@ -1,5 +1,7 @@
 /*
- * classify.c - match rule files against the fields of a mail.
+ * classify.c - match rule files against the fields of a mail, and weigh
+ * the evidence of robots.rules: a decisive rule decides alone, hints
+ * only two together (see filters/robots.rules).
  */
 #include "config.h"
 
@@ -72,6 +74,57 @@ classify_headers(struct rules *rules, const struct rule *r, GMimeObject *obj,
 	return false;
 }
 
+/* Parts deeper than this are not looked at (the parser caps depth too). */
+#define CLASSIFY_PART_DEPTH	16
+
+/*
+ * Match R against the MIME type of OBJ and of each part below it, or, for
+ * an "inner:NAME" rule, against the headers NAME of each enclosed message.
+ * An enclosed message (message/rfc822) counts as one part: its own parts
+ * are the returned mail's, not the report's.
+ */
+static bool
+classify_parts(struct rules *rules, const struct rule *r, GMimeObject *obj,
+    int depth, char **matched_r)
+{
+	GMimeContentType *ct;
+
+	if (obj == NULL || depth > CLASSIFY_PART_DEPTH)
+		return false;
+	if (strcmp(r->field, "part") == 0 &&
+	    (ct = g_mime_object_get_content_type(obj)) != NULL) {
+		char *type = g_mime_content_type_get_mime_type(ct);
+		char *lower = g_ascii_strdown(type, -1);
+		bool hit = classify_try(rules, r, lower, strlen(lower),
+		    matched_r);
+
+		g_free(lower);
+		g_free(type);
+		if (hit)
+			return true;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int i, n = g_mime_multipart_get_count(mp);
+
+		for (i = 0; i < n; i++)
+			if (classify_parts(rules, r,
+			    g_mime_multipart_get_part(mp, i), depth + 1,
+			    matched_r))
+				return true;
+		return false;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj) &&
+	    g_str_has_prefix(r->field, "inner:")) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+		    GMIME_MESSAGE_PART(obj));
+
+		return inner != NULL && classify_headers(rules, r,
+		    (GMimeObject *)inner, r->field + 6, matched_r);
+	}
+	return false;
+}
+
 static bool
 classify_rule(struct rules *rules, const struct rule *r,
     const struct mail *mail, const char *sender, char **matched_r)
@@ -113,6 +166,10 @@ classify_rule(struct rules *rules, const struct rule *r,
 		    (part != NULL && classify_headers(rules, r, part, f + 7,
 		    matched_r));
 	}
+	if ((strcmp(f, "part") == 0 || g_str_has_prefix(f, "inner:")) &&
+	    mail->message != NULL)
+		return classify_parts(rules, r,
+		    g_mime_message_get_mime_part(mail->message), 0, matched_r);
 	return false;
 }
 
@@ -133,26 +190,131 @@ classify_first_match(struct rules *rules, const struct mail *mail,
 	return NULL;
 }
 
+static enum mail_class
+classify_label(const char *label)
+{
+	guint c;
+
+	for (c = 0; c < G_N_ELEMENTS(class_names); c++)
+		if (strcmp(label, class_names[c]) == 0)
+			return c;
+	return MAIL_CLASS_HUMAN;
+}
+
+/*
+ * Hints are independent when they look at different things: the subject,
+ * the body (a "line" and a "text" rule read the same text), the parts,
+ * the From address, the envelope sender, one header or another.
+ */
+static const char *
+classify_source(const struct rule *r)
+{
+	if (strcmp(r->field, "line") == 0 || strcmp(r->field, "text") == 0)
+		return "body";
+	return r->field;
+}
+
+struct classify_hint {
+	const struct rule *rule;
+	char *matched;
+};
+
+static char *
+classify_describe(const struct rule *r, const char *matched)
+{
+	return g_strdup_printf("%s: %s %s \"%s\"", r->where, r->label,
+	    r->field, matched ? matched : "");
+}
+
+/*
+ * The class that two independent hints agree on first, in file order;
+ * MAIL_CLASS_HUMAN when none has two. HINTS holds every hint that matched.
+ */
+static enum mail_class
+classify_weigh(const GArray *hints)
+{
+	guint i, j, best = G_MAXUINT;
+	enum mail_class class = MAIL_CLASS_HUMAN;
+
+	for (i = 0; i < hints->len; i++) {
+		const struct classify_hint *h = &g_array_index(hints,
+		    struct classify_hint, i);
+
+		/* is H the second source of its class? */
+		for (j = 0; j < i; j++) {
+			const struct classify_hint *e = &g_array_index(hints,
+			    struct classify_hint, j);
+
+			if (strcmp(e->rule->label, h->rule->label) == 0 &&
+			    strcmp(classify_source(e->rule),
+			    classify_source(h->rule)) != 0)
+				break;
+		}
+		if (j < i && i < best &&
+		    classify_label(h->rule->label) != MAIL_CLASS_HUMAN) {
+			best = i;
+			class = classify_label(h->rule->label);
+		}
+	}
+	return class;
+}
+
 void
 classify_mail(struct rules *robots, const struct mail *mail,
     const char *sender, struct classification *out)
 {
-	const struct rule *r;
-	char *matched = NULL;
-	guint c;
+	GArray *hints = g_array_new(FALSE, FALSE,
+	    sizeof(struct classify_hint));
+	GString *reason;
+	guint i, n = rules_count(robots);
 
 	out->class = MAIL_CLASS_HUMAN;
-	out->reason = g_strdup("human");
-	r = classify_first_match(robots, mail, sender, NULL, &matched);
-	if (r == NULL)
+	out->reason = NULL;
+	/* decisive evidence: the first rule that matches decides alone */
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules_get(robots, i);
+		char *matched = NULL;
+
+		if (r->hint || !classify_rule(robots, r, mail, sender,
+		    &matched))
+			continue;
+		out->class = classify_label(r->label);
+		out->reason = classify_describe(r, matched);
+		g_free(matched);
+		break;
+	}
+	if (out->reason != NULL) {
+		g_array_free(hints, TRUE);
 		return;
-	for (c = 0; c < G_N_ELEMENTS(class_names); c++)
-		if (strcmp(r->label, class_names[c]) == 0)
-			out->class = c;
-	g_free(out->reason);
-	out->reason = g_strdup_printf("%s: %s %s \"%s\"", r->where, r->label,
-	    r->field, matched ? matched : "");
-	g_free(matched);
+	}
+	/* hints: only two independent ones of one class decide */
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules_get(robots, i);
+		struct classify_hint h = { r, NULL };
+
+		if (r->hint && classify_rule(robots, r, mail, sender,
+		    &h.matched))
+			g_array_append_val(hints, h);
+	}
+	out->class = classify_weigh(hints);
+	reason = g_string_new(out->class == MAIL_CLASS_HUMAN ? "human" : "");
+	for (i = 0; i < hints->len; i++) {
+		struct classify_hint *h = &g_array_index(hints,
+		    struct classify_hint, i);
+
+		if (out->class != MAIL_CLASS_HUMAN &&
+		    classify_label(h->rule->label) == out->class) {
+			char *d = classify_describe(h->rule, h->matched);
+
+			if (reason->len > 0)
+				g_string_append(reason, " + ");
+			g_string_append(reason, d);
+			g_free(d);
+		}
+		g_free(h->matched);
+	}
+	g_array_free(hints, TRUE);
+	out->reason = g_string_free(reason, FALSE);
 }
 
 void

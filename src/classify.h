@@ -4,8 +4,13 @@
  * Classes: human, autoreply (RFC 3834 and the vacation habits of real
  * servers), bounce (RFC 3464 delivery reports, null senders), list, and
  * loop (our own mail coming back). The evidence is in rule files
- * (filters/robots.rules); the first rule that matches decides, and its
- * file, line and the matched text are the reason.
+ * (filters/robots.rules). A "decisive" rule (protocol evidence: headers,
+ * the report structure, the null sender) decides alone: the first one
+ * that matches gives the class, and its file, line and matched text are
+ * the reason. A "hint" (a subject, a body line, a returned message)
+ * never decides alone: two hints of one class from independent sources
+ * (subject, body, parts, a header...) do, and the reason names every
+ * hint of that class, joined by " + ".
  */
 #ifndef DESK_CLASSIFY_H
 #define DESK_CLASSIFY_H
@@ -23,7 +28,7 @@ enum mail_class {
 
 struct classification {
 	enum mail_class class;
-	char *reason;		/* "human" when no rule matched */
+	char *reason;		/* "human" when nothing decided */
 };
 
 const char *mail_class_name(enum mail_class class);

@@ -98,11 +98,13 @@ static bool
 rules_field_is_known(const char *field)
 {
 	static const char *const known[] = {
-		"subject", "from", "sender", "line", "text", NULL
+		"subject", "from", "sender", "line", "text", "part", NULL
 	};
 	int i;
 
 	if (g_str_has_prefix(field, "header:") && field[7] != '\0')
+		return true;
+	if (g_str_has_prefix(field, "inner:") && field[6] != '\0')
 		return true;
 	for (i = 0; known[i] != NULL; i++)
 		if (strcmp(field, known[i]) == 0)
@@ -130,6 +132,7 @@ rules_load(const char *path, GHashTable *vars, GError **error)
 	for (i = 0; lines[i] != NULL; i++) {
 		char *line = g_strstrip(lines[i]), **words, *where, *pattern;
 		struct rule *r;
+		bool strength = false, hint = false;
 		int errcode;
 		PCRE2_SIZE erroff;
 
@@ -137,9 +140,21 @@ rules_load(const char *path, GHashTable *vars, GError **error)
 			continue;
 		where = g_strdup_printf("%s:%d", path, i + 1);
 		words = rules_split_words(line);
+		/* the optional STRENGTH word: no FIELD is spelt like it */
+		if (words[0] != NULL && words[1] != NULL &&
+		    (strcmp(words[1], "decisive") == 0 ||
+		    strcmp(words[1], "hint") == 0)) {
+			strength = true;
+			hint = strcmp(words[1], "hint") == 0;
+			g_free(words[1]);
+			memmove(&words[1], &words[2],
+			    g_strv_length(words + 2) * sizeof(*words) +
+			    sizeof(*words));
+		}
 		if (g_strv_length(words) < 3) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
-			    "%s: want \"LABEL FIELD PATTERN\"", where);
+			    "%s: want \"LABEL [STRENGTH] FIELD PATTERN\"",
+			    where);
 			g_strfreev(words);
 			g_free(where);
 			goto fail;
@@ -154,11 +169,16 @@ rules_load(const char *path, GHashTable *vars, GError **error)
 		/* the pattern is the rest of the line, spaces and all */
 		pattern = line + strlen(words[0]);
 		pattern += strspn(pattern, " \t");
+		if (strength) {
+			pattern += strlen(hint ? "hint" : "decisive");
+			pattern += strspn(pattern, " \t");
+		}
 		pattern += strlen(words[1]);
 		pattern += strspn(pattern, " \t");
 		r = g_new0(struct rule, 1);
 		r->label = g_strdup(words[0]);
 		r->field = g_strdup(words[1]);
+		r->hint = hint;
 		r->where = where;
 		g_strfreev(words);
 		r->pattern = rules_substitute(pattern, vars, where, error);

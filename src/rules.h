@@ -3,11 +3,13 @@
  *
  * A rule file (filters/NAME.rules) has one rule per line:
  *
- *	LABEL  FIELD  PATTERN
+ *	LABEL  [STRENGTH]  FIELD  PATTERN
  *
  * LABEL is what a match means to the caller (a class, "cut", "agree"...),
- * FIELD is what the pattern is matched against (header:NAME, subject,
- * from, sender, line, text), and PATTERN, the rest of the line, is a
+ * STRENGTH, optional, is "decisive" (the default) or "hint": only
+ * robots.rules weighs it (classify.c), other files leave it out. FIELD is
+ * what the pattern is matched against (header:NAME, inner:NAME, part,
+ * subject, from, sender, line, text), and PATTERN, the rest of the line, is a
  * PCRE2 pattern in UTF mode. "#" starts a comment line. ${desk_address}
  * in a pattern stands for the desk's address, every punctuation character
  * of it escaped, so it matches only itself.
@@ -29,6 +31,7 @@ struct rule {
 	char *label;
 	char *field;
 	char *pattern;
+	bool hint;		/* STRENGTH "hint"; false: "decisive" */
 	char *where;		/* "FILE:LINE", for reasons and errors */
 	void *code;		/* pcre2_code * */
 };

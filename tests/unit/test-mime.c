@@ -1041,12 +1041,13 @@ test_classify(void)
 	expect_class(robots, HDR "Subject: Out of Office: Re: order 42\n\n"
 	    "I am away until Monday.\n", "ivan@example.com",
 	    MAIL_CLASS_AUTOREPLY);
+	/* a subject alone is a hint, never a robot (test-classify.c) */
 	expect_class(robots, HDR "Subject: Automatic reply: question\n\nx\n",
-	    "ivan@example.com", MAIL_CLASS_AUTOREPLY);
+	    "ivan@example.com", MAIL_CLASS_HUMAN);
 	/* "Автоответ: Re: вопрос" */
 	expect_class(robots, HDR "Subject: =?UTF-8?B?0JDQstGC0L7QvtGC0LLQtd"
 	    "GCOiBSZTog0LLQvtC/0YDQvtGB?=\n\nx\n", "ivan@example.com",
-	    MAIL_CLASS_AUTOREPLY);
+	    MAIL_CLASS_HUMAN);
 	expect_class(robots, "From: Mail Delivery System "
 	    "<MAILER-DAEMON@mx.example>\nDate: Mon, 1 Jan 2024 10:00:00 "
 	    "+0000\nSubject: Undelivered Mail\n\nx\n", "",
