@@ -3,7 +3,8 @@
  * feeds with sender-controlled bytes: mail_parse_bytes() (GMime, the part
  * walk, charset conversion, HTML to text), classify_mail() with the
  * shipped robots.rules, the reply text (quotes.rules) and its language,
- * and the subject tag parser.
+ * the subject tag parser, the Authentication-Results reader and the
+ * cutting of sender text for notices.
  *
  * Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
  */
@@ -11,10 +12,13 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "classify.h"
+#include "identity.h"
 #include "language.h"
 #include "mime-message.h"
+#include "notice.h"
 #include "quote.h"
 #include "rules.h"
 #include "thread.h"
@@ -57,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mail *mail = mail_parse_bytes((const char *)data, size);
 	struct classification class;
-	char *reply;
+	char *reply, *note = NULL, *cut;
 
 	classify_mail(robots, mail, "", &class);
 	classification_clear(&class);
@@ -68,6 +72,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)language_detect(languages, reply);
 	(void)thread_subject_tag(mail->subject);
+	(void)identity_auth_verdict(mail, "mx.desk.test", &note);
+	g_free(note);
+	cut = notice_cut_text(mail->subject, NOTICE_SUBJECT_MAX);
+	if (g_utf8_strlen(cut, -1) > NOTICE_SUBJECT_MAX + 3 ||
+	    strpbrk(cut, "\r\n") != NULL)
+		abort();
+	g_free(cut);
 	g_free(reply);
 	mail_free(mail);
 	return 0;
