@@ -756,7 +756,7 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 	else
 		plan->author = "other";
 	/* "Assessment: agree" in a reply, as the acknowledgment suggests */
-	if (!t->preapproved && strcmp(plan->author, "customer") == 0 &&
+	if (!t->preapproved && strcmp(plan->author, "staff") != 0 &&
 	    intake_agrees(in, m)) {
 		if (identity_may(id, IDENTITY_AGREE, t->id, t->customer_id,
 		    &why)) {
@@ -771,10 +771,21 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 			intake_plan_audit(plan, "action-refused", t->id,
 			    g_strdup_printf("agree from %s: %s", id->from,
 			    why));
-			/* tell the real customer how, once a day at most */
+			/*
+			 * In the customer's name: tell the real customer how,
+			 * at the registered address, once a day at most.
+			 */
+			if (strcmp(plan->author, "customer") != 0)
+				goto status;
 			if ((found = store_customer_get(in->store,
 			    t->customer_id, &c, error)) < 0)
 				return -1;
+			if (found) {
+				char *lower = g_ascii_strdown(c.email, -1);
+
+				g_free(c.email);
+				c.email = lower;
+			}
 			recent = found ? store_outbox_recent(in->store,
 			    "agree-howto", c.email, since, error) : 1;
 			if (recent < 0) {
@@ -805,6 +816,7 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 			customer_clear(&c);
 		}
 	}
+status:
 	/* the customer writes again: the engineers have work to do */
 	if (strcmp(plan->author, "staff") != 0 &&
 	    (strcmp(t->status, "answered") == 0 ||

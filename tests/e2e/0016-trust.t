@@ -83,6 +83,8 @@ r=$(desk_sql "SELECT reply_to FROM outbox WHERE ticket_id = 1")
 printf 'Assessment: agree\n' | mail eve@evil.example eve@evil.example "$r" "Re: [#1]" eve1@evil.example
 is "$(ticket_of eve1@evil.example)/$(desk_sql "SELECT preapproved FROM tickets WHERE id = 1")/$(desk_sql "SELECT author FROM messages WHERE message_id = 'eve1@evil.example'")" \
     "1/0/other" "a stranger with the token is filed as 'other' and pre-approves nothing"
+is "$(desk_sql "SELECT count(*) FROM audit WHERE action = 'action-refused' AND detail LIKE 'agree from eve@evil.example%'")/$(desk_sql "SELECT count(*) FROM outbox WHERE kind = 'agree-howto'")" \
+    1/0 "... the refusal is audited, and bob is not bothered with a how-to notice"
 
 # --- a new request's agreement needs the envelope to be the customer's too
 printf 'Please help.\n\nAssessment: agree\n' | mail bob@customer.example eve@evil.example \
