@@ -546,6 +546,69 @@ out:
 	conf_free(conf);
 }
 
+/* Sender text is cut to a sane length at a character boundary. */
+static void
+test_cut_text(struct fx *f, gconstpointer data)
+{
+	GString *big = g_string_new(NULL);
+	char *cut;
+	int i;
+
+	cut = notice_cut_text("short", 10);
+	g_assert_cmpstr(cut, ==, "short");
+	g_free(cut);
+	cut = notice_cut_text("line\r\nbreak\ttab\x1b[2J", 100);
+	g_assert_cmpstr(cut, ==, "line  break tab [2J");
+	g_free(cut);
+	cut = notice_cut_text("\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", 3);
+	g_assert_cmpstr(cut, ==, "\xd0\x9f\xd1\x80\xd0\xb8...");	/* "При..." */
+	g_free(cut);
+	cut = notice_cut_text(NULL, 5);
+	g_assert_cmpstr(cut, ==, "");
+	g_free(cut);
+	for (i = 0; i < 100000; i++)
+		g_string_append(big, "ab ");
+	cut = notice_cut_text(big->str, NOTICE_SUBJECT_MAX);
+	g_assert_cmpuint(g_utf8_strlen(cut, -1), ==, NOTICE_SUBJECT_MAX + 3);
+	g_free(cut);
+	g_string_free(big, TRUE);
+}
+
+/* A 300 KB subject and name make no header line over 998 octets. */
+static void
+test_long_subject(struct fx *f, gconstpointer data)
+{
+	GString *big = g_string_new(NULL);
+	struct notice n = { 0 };
+	struct built b;
+	const char *p, *nl;
+	size_t longest = 0;
+	int i;
+
+	for (i = 0; i < 300000; i++)
+		g_string_append_c(big, 'a');
+	n.to = "kunde@example.com";
+	n.to_name = big->str;
+	n.subject = big->str;
+	n.body = "b\n";
+	n.in_reply_to = big->str;	/* a hostile Message-ID is left out */
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	for (p = b.text; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		longest = MAX(longest, (size_t)(nl - p + 1));
+		if (nl[1] == '\0')
+			break;
+	}
+	g_assert_cmpuint(longest, <=, 1000);	/* 998 and CRLF */
+	g_assert_null(header(&b, "in-reply-to"));
+out:
+	built_free(&b);
+	g_string_free(big, TRUE);
+}
+
 #define ADD(path, fn) \
 	g_test_add(path, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -566,6 +629,8 @@ main(int argc, char **argv)
 	ADD("/notice/header-injection", test_header_injection);
 	ADD("/notice/classified-as-loop", test_classified_as_loop);
 	ADD("/notice/cyrillic-desk-name", test_cyrillic_desk_name);
+	ADD("/notice/cut-text", test_cut_text);
+	ADD("/notice/long-subject", test_long_subject);
 	rc = g_test_run();
 	mail_shutdown();
 	return rc;
