@@ -5,8 +5,18 @@
 #
 # The seeds are etc/samples, tests/fixtures and, when present, the public
 # corpus in ../shared/corpus; crashes are kept in fuzz/crashes/. Needs
-# clang and libclang-rt-14-dev (Debian). Exit status is non-zero if a
-# target crashes, leaks or trips a sanitizer.
+# clang and libclang-rt-14-dev (Debian).
+#
+# Exit status is non-zero if a target crashes, leaks, times out, runs out
+# of memory or trips a sanitizer: the fuzzer's own exit status decides.
+# The log then shows the fuzzer's error lines and the reproducer: its
+# file name, size and the first 4 KB in base64 ("base64 -d > repro",
+# then "_build-fuzz/fuzz-TARGET repro" replays it).
+#
+# Crash files left in fuzz/crashes/ by an earlier run are re-run first,
+# as reproducers: one that still fails fails this run too (the bug is
+# not fixed), one that passes now is moved to fuzz/crashes/fixed/ and
+# does not count.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
@@ -39,15 +49,63 @@ fi
 printf '<p>a<br>b</p><blockquote>q</blockquote><div class="gmail_quote">x</div>' > "$seeds/html/1"
 printf '<table><tr><td>1</td><td>2</td></tr></table><pre> a\n b</pre><a href="https://x">y</a>' > "$seeds/html/2"
 
+# show_repro FILE: name, size and (up to 4 KB of) the bytes of a reproducer
+show_repro() {
+	echo "reproducer: $1 ($(wc -c < "$1") bytes); first 4096 bytes, base64:"
+	head -c 4096 "$1" | base64
+}
+
+# show_errors LOG: the fuzzer's and the sanitizers' report lines
+show_errors() {
+	grep -E '^(==[0-9]+==(ERROR|WARNING)|SUMMARY|ERROR: libFuzzer|.*runtime error:|    #[0-9]+ |artifact_prefix|Test unit written|Base64:|\*\*|ALARM|==[0-9]+== ERROR)' \
+	    "$1" | head -n 80
+}
+
 status=0
+mkdir -p "$top/fuzz/crashes/fixed"
 for t in mail html; do
 	clang $cflags "$top/fuzz/fuzz-$t.c" $objs $libs -o "$out/fuzz-$t"
+	run() {
+		(cd "$top" && DESK_FUZZ_FILTERS="$top/filters" "$out/fuzz-$t" \
+		    -max_len=65536 -timeout=10 -rss_limit_mb=2048 "$@")
+	}
+
+	# crash files of earlier runs: replay each once
+	for old in "$top/fuzz/crashes/$t-"*; do
+		[ -f "$old" ] || continue
+		set +e
+		run "$old" > "$out/replay.log" 2>&1
+		rc=$?
+		set -e
+		if [ $rc -eq 0 ]; then
+			echo "== fuzz-$t: $(basename "$old") from an earlier run passes now; moved to fuzz/crashes/fixed/"
+			mv "$old" "$top/fuzz/crashes/fixed/"
+		else
+			echo "== fuzz-$t: $(basename "$old") from an earlier run still fails (exit $rc)"
+			show_errors "$out/replay.log"
+			show_repro "$old"
+			status=1
+		fi
+	done
+
 	echo "== fuzz-$t: $secs s"
-	(cd "$top" && DESK_FUZZ_FILTERS="$top/filters" \
-	    "$out/fuzz-$t" -max_total_time="$secs" -runs=$([ "$secs" -eq 0 ] && echo 0 || echo -1) \
-	    -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	    -artifact_prefix="$top/fuzz/crashes/$t-" "$seeds/$t" 2>&1 |
-	    grep -E '^(Done|INFO: seed|==[0-9]+==ERROR|SUMMARY)' ) || true
-	ls "$top/fuzz/crashes/$t-"* >/dev/null 2>&1 && status=1
+	log="$out/fuzz-$t.log"
+	set +e
+	run -max_total_time="$secs" -runs=$([ "$secs" -eq 0 ] && echo 0 || echo -1) \
+	    -artifact_prefix="$top/fuzz/crashes/$t-" "$seeds/$t" > "$log" 2>&1
+	rc=$?
+	set -e
+	grep -E '^(Done|INFO: seed)' "$log" || true
+	if [ $rc -ne 0 ]; then
+		echo "== fuzz-$t: FAILED (exit $rc); full log in $log"
+		show_errors "$log"
+		repro=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+		if [ -n "$repro" ] && [ -f "$repro" ]; then
+			show_repro "$repro"
+		else
+			echo "reproducer: none written (see the log above)"
+		fi
+		status=1
+	fi
 done
 exit $status

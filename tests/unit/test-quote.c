@@ -1,11 +1,13 @@
 /*
  * test-quote.c - quote.c with the shipped filters/quotes.rules: the quote
  * headers and signatures of the common mail clients, the cases where
- * text must be kept, and the rate on the public trim corpus (at least
- * 95 % of the expected replies, whitespace-normalised).
+ * text must be kept, and the exact figures on the public trim corpus:
+ * all 14 expected replies (whitespace-normalised) and all 48 lines of
+ * assertions.tsv, each miss named.
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -157,6 +159,16 @@ test_reply_text_html(void)
 
 /* ---- the public corpus ---- */
 
+/*
+ * The exact figures on trim/reply-parser-github and -zapier, as measured
+ * and as the closing note of the trimming issue claims them: every
+ * expected/NAME.txt (9 + 5) and every line of the two assertions.tsv
+ * (25 + 23, of six kinds). One miss fails the test, and each miss is
+ * listed by name. Both sets are development sets (tests/README.md).
+ */
+#define TRIM_EXPECTED		14
+#define TRIM_ASSERTIONS		48
+
 static char *
 read_text(const char *path)
 {
@@ -167,28 +179,50 @@ read_text(const char *path)
 	return text;
 }
 
+/* A miss: named in the output and kept for the final list. */
+static void
+trim_miss(GString *misses, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+trim_miss(GString *misses, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_test_message("miss: %s", line);
+	g_string_append_printf(misses, "\n  %s", line);
+	g_free(line);
+}
+
 /* expected/NAME.txt against emails/NAME.txt; counts into PASS and TOTAL */
 static void
-score_expected(const char *set, int *pass, int *total)
+score_expected(const char *set, int *pass, int *total, GString *misses)
 {
 	char *dir = g_build_filename(set, "expected", NULL);
 	GDir *d = g_dir_open(dir, 0, NULL);
 	const char *name;
 
-	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
 		char *want_path = g_build_filename(dir, name, NULL);
 		char *mail_path = g_build_filename(set, "emails", name, NULL);
 		char *want = read_text(want_path), *text = read_text(mail_path);
 
-		if (want != NULL && text != NULL) {
+		(*total)++;
+		if (want == NULL || text == NULL)
+			trim_miss(misses, "%s/%s: cannot read %s", set, name,
+			    want == NULL ? want_path : mail_path);
+		else {
 			char *got = quote_trim(quotes, text);
 			char *a = test_normalise(got), *b = test_normalise(want);
 
-			(*total)++;
 			if (strcmp(a, b) == 0)
 				(*pass)++;
 			else
-				g_test_message("trim mismatch %s/%s:\n%s\n--- want\n%s",
+				trim_miss(misses, "%s/expected/%s:\n%s\n--- want\n%s",
 				    set, name, a, b);
 			g_free(a);
 			g_free(b);
@@ -199,32 +233,68 @@ score_expected(const char *set, int *pass, int *total)
 		g_free(want_path);
 		g_free(mail_path);
 	}
-	if (d != NULL)
-		g_dir_close(d);
+	g_dir_close(d);
 	g_free(dir);
 }
 
-/* One line of assertions.tsv; returns -1 when the kind is not ours. */
+/*
+ * The text after the reply: TEXT less the reply GOT, both normalised, or
+ * NULL when TEXT does not begin with the reply (the reply is then not a
+ * cut of the text at all). (transfer full)
+ */
+static char *
+trim_rest(const char *text, const char *got)
+{
+	char *a = test_normalise(text), *b = test_normalise(got), *rest = NULL;
+
+	if (g_str_has_prefix(a, b))
+		rest = g_strdup(g_strchug(a + strlen(b)));
+	g_free(a);
+	g_free(b);
+	return rest;
+}
+
+/*
+ * One line of assertions.tsv (EMAIL KIND JSON-STRING): 1 when it holds,
+ * 0 when not. A kind the checker does not know, an unreadable email or a
+ * value that is no JSON string is a miss, never skipped.
+ *   reply_equals X             the reply is X (normalised)
+ *   reply_starts_with X        the reply begins with X
+ *   reply_contains X           the reply holds X
+ *   reply_not_contains X       the reply does not hold X
+ *   reply_equals_whole_input   the reply is the whole text (normalised)
+ *   quote_starts_with X        the cut part (what follows the reply)
+ *   signature_equals X           begins with X: X was cut and nothing
+ *                                of it is in the reply
+ *   finishes_within_seconds X  trimming takes less than X seconds
+ */
 static int
-check_assertion(const char *set, char **f)
+check_assertion(const char *set, char **f, GString *misses)
 {
 	char *path = g_strdup_printf("%s/emails/%s.txt", set, f[0]);
 	char *text = read_text(path), *got, *want = NULL;
 	JsonNode *node = json_from_string(f[2], NULL);
 	int ok = -1;
-	gint64 start = g_get_monotonic_time();
+	gint64 start;
+	double secs;
 
-	if (node != NULL && JSON_NODE_HOLDS_VALUE(node))
+	if (node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
+	    json_node_get_value_type(node) == G_TYPE_STRING)
 		want = g_strdup(json_node_get_string(node));
 	if (node != NULL)
 		json_node_unref(node);
 	if (text == NULL || want == NULL) {
+		trim_miss(misses, "%s/assertions.tsv %s %s: %s", set, f[0], f[1],
+		    text == NULL ? "cannot read the email" :
+		    "the value is no JSON string");
 		g_free(text);
 		g_free(want);
 		g_free(path);
-		return -1;
+		return 0;
 	}
+	start = g_get_monotonic_time();
 	got = quote_trim(quotes, text);
+	secs = (g_get_monotonic_time() - start) / 1e6;
 	if (strcmp(f[1], "reply_equals") == 0) {
 		char *a = test_normalise(got), *b = test_normalise(want);
 
@@ -237,39 +307,57 @@ check_assertion(const char *set, char **f)
 		ok = strstr(got, want) != NULL;
 	else if (strcmp(f[1], "reply_not_contains") == 0)
 		ok = strstr(got, want) == NULL;
-	else if (strcmp(f[1], "finishes_within_seconds") == 0)
-		ok = (g_get_monotonic_time() - start) / 1e6 <
-		    g_ascii_strtod(want, NULL);
-	if (ok == 0)
-		g_test_message("assertion failed %s/%s %s %s", set, f[0], f[1],
+	else if (strcmp(f[1], "reply_equals_whole_input") == 0) {
+		char *a = test_normalise(got), *b = test_normalise(text);
+
+		ok = strcmp(a, b) == 0;
+		g_free(a);
+		g_free(b);
+	} else if (strcmp(f[1], "quote_starts_with") == 0 ||
+	    strcmp(f[1], "signature_equals") == 0) {
+		char *rest = trim_rest(text, got);
+
+		ok = rest != NULL && g_str_has_prefix(rest, want) &&
+		    strstr(got, want) == NULL;
+		g_free(rest);
+	} else if (strcmp(f[1], "finishes_within_seconds") == 0)
+		ok = secs < g_ascii_strtod(want, NULL);
+	if (ok < 0)
+		trim_miss(misses, "%s/assertions.tsv %s: unknown kind %s", set,
+		    f[0], f[1]);
+	else if (ok == 0)
+		trim_miss(misses, "%s/assertions.tsv %s %s %s", set, f[0], f[1],
 		    f[2]);
 	g_free(got);
 	g_free(want);
 	g_free(text);
 	g_free(path);
-	return ok;
+	return ok > 0;
 }
 
 static void
-score_assertions(const char *set, int *pass, int *total)
+score_assertions(const char *set, int *pass, int *total, GString *misses)
 {
 	char *path = g_build_filename(set, "assertions.tsv", NULL);
 	char *text = read_text(path), **lines;
 	int i;
 
+	g_assert_nonnull(text);
 	g_free(path);
-	if (text == NULL)
-		return;
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i] != NULL; i++) {
-		char **f = g_strsplit(lines[i], "\t", 3);
-		int ok;
+		char **f;
 
-		if (lines[i][0] != '#' && g_strv_length(f) == 3 &&
-		    (ok = check_assertion(set, f)) >= 0) {
-			(*total)++;
-			*pass += ok;
-		}
+		g_strchomp(lines[i]);
+		if (lines[i][0] == '#' || lines[i][0] == '\0')
+			continue;
+		f = g_strsplit(lines[i], "\t", 3);
+		(*total)++;
+		if (g_strv_length(f) != 3)
+			trim_miss(misses, "%s/assertions.tsv:%d: not EMAIL KIND "
+			    "VALUE", set, i + 1);
+		else
+			*pass += check_assertion(set, f, misses);
 		g_strfreev(f);
 	}
 	g_strfreev(lines);
@@ -283,6 +371,7 @@ test_corpus(void)
 		"trim/reply-parser-github", "trim/reply-parser-zapier",
 	};
 	int pass = 0, total = 0, apass = 0, atotal = 0;
+	GString *misses = g_string_new(NULL);
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(sets); i++) {
@@ -290,19 +379,25 @@ test_corpus(void)
 
 		if (set == NULL) {
 			g_test_skip("no ../shared/corpus");
+			g_string_free(misses, TRUE);
 			return;
 		}
-		score_expected(set, &pass, &total);
-		score_assertions(set, &apass, &atotal);
+		score_expected(set, &pass, &total, misses);
+		score_assertions(set, &apass, &atotal, misses);
 		g_free(set);
 	}
-	g_test_message("trimmed replies equal to the expected text: %d of %d "
-	    "(%.1f %%)", pass, total, 100.0 * pass / MAX(total, 1));
-	g_test_message("assertions.tsv checks that hold: %d of %d (%.1f %%)",
-	    apass, atotal, 100.0 * apass / MAX(atotal, 1));
-	g_assert_cmpint(total, >, 0);
-	g_assert_cmpfloat(100.0 * pass / total, >=, 95.0);
-	g_assert_cmpfloat(100.0 * apass / MAX(atotal, 1), >=, 95.0);
+	g_test_message("trimmed replies equal to expected/NAME.txt: %d of %d",
+	    pass, total);
+	g_test_message("assertions.tsv lines that hold: %d of %d", apass,
+	    atotal);
+	if (total != TRIM_EXPECTED || atotal != TRIM_ASSERTIONS ||
+	    pass != total || apass != atotal)
+		g_test_fail_printf("want %d of %d replies and %d of %d "
+		    "assertions, got %d of %d and %d of %d; misses:%s",
+		    TRIM_EXPECTED, TRIM_EXPECTED, TRIM_ASSERTIONS,
+		    TRIM_ASSERTIONS, pass, total, apass, atotal,
+		    misses->len ? misses->str : " none");
+	g_string_free(misses, TRUE);
 }
 
 int
