@@ -43,7 +43,9 @@ t0=$(now_us)
 for i in $(seq 1 $n); do
 	(
 		start=$(now_us)
-		sed "s/^Message-ID: <a8d9/Message-ID: <par$i-a8d9/" "$mail" |
+		# each its own subject: the same text 20 times is a loop
+		sed -e "s/^Message-ID: <a8d9/Message-ID: <par$i-a8d9/" \
+		    -e "s/^Subject: /Subject: $(echo abcdefghijklmnopqrst | cut -c"$i") /" "$mail" |
 		    "$DESKGATE" -c "$DESK_CONF" -f bob@customer.example -- \
 		    support@desk.test > "$tmp/par/out.$i"
 		rc=$?
