@@ -26,6 +26,7 @@ enum conf_type {
 	CONF_STRING,
 	CONF_ADDRESS,		/* one mailbox address, lower-cased */
 	CONF_ADDRESS_LIST,	/* ';'-separated mailbox addresses */
+	CONF_ADDRESS_MAP,	/* ';'-separated ADDRESS=ADDRESS pairs */
 	CONF_INT,
 	CONF_SIZE,		/* bytes, with optional K/M/G suffix */
 	CONF_SECRET,		/* hex, at least 32 bytes */
@@ -109,7 +110,17 @@ static const struct conf_key conf_keys[] = {
 	{ "guard", "addresses", CONF_ADDRESS_LIST, OFF(guard_addresses), "",
 	  0, 0, "addresses license owners must not write to directly" },
 	{ "guard", "action", CONF_ACTION, OFF(guard_action), "reject", 0, 0,
-	  "reject (bounce) or reply (notice, mail discarded)" },
+	  "reject (bounce) or reply (mail kept, one notice to the sender)" },
+	{ "guard", "pass_to", CONF_ADDRESS_MAP, OFF(guard_pass_to), "", 0, 0,
+	  "GUARDED=MAILBOX;...: where mail from anyone else to a guarded "
+	  "address goes on to, unchanged (an address postfix does not route "
+	  "through deskgate)" },
+	{ "guard", "sendmail", CONF_STRING, OFF(guard_sendmail),
+	  "/usr/sbin/sendmail", 0, 0,
+	  "the sendmail program that passes guarded mail on" },
+	{ "guard", "notice_hours", CONF_INT, OFF(guard_notice_hours), "24",
+	  1, 24 * 365, "action = reply: at most one notice per sender and "
+	  "guarded address in this many hours" },
 	{ "trust", "authserv_id", CONF_STRING, OFF(authserv_id), "", 0, 0,
 	  "authserv-id of our own MTA's Authentication-Results (RFC 8601); "
 	  "empty: the header is not read" },
@@ -369,6 +380,30 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 		*(char ***)field = list;
 		return true;
 	}
+	case CONF_ADDRESS_MAP: {
+		char **list = conf_split_list(value);
+
+		for (i = 0; list[i] != NULL; i++) {
+			char *eq = strchr(list[i], '='), *pair;
+
+			if (eq != NULL)
+				*eq = '\0';
+			if (eq == NULL ||
+			    !conf_is_valid_address(g_strstrip(list[i])) ||
+			    !conf_is_valid_address(g_strstrip(eq + 1))) {
+				*why = g_strdup_printf("\"%s\" is not "
+				    "GUARDED=MAILBOX", list[i]);
+				g_strfreev(list);
+				return false;
+			}
+			pair = g_strdup_printf("%s=%s", list[i], eq + 1);
+			g_free(list[i]);
+			list[i] = g_ascii_strdown(pair, -1);
+			g_free(pair);
+		}
+		*(char ***)field = list;
+		return true;
+	}
 	case CONF_INT:
 	case CONF_SIZE:
 		if (!conf_parse_int(value, &n, k->type == CONF_SIZE)) {
@@ -489,6 +524,55 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 	g_assert_not_reached();
 }
 
+/*
+ * Every guarded address passes on to a mailbox of its own that is neither
+ * guarded nor the desk's: else a stranger's mail to it would be lost, or
+ * come back to deskgate for ever.
+ */
+static int
+conf_check_guard(const struct desk_conf *conf, struct conf_lines *where,
+    GError **error)
+{
+	const char *const *guarded =
+	    (const char *const *)conf->guard_addresses;
+	char **g, **p;
+
+	for (g = conf->guard_addresses; g != NULL && *g != NULL; g++) {
+		const char *target = NULL;
+
+		for (p = conf->guard_pass_to; p != NULL && *p != NULL; p++)
+			if (g_str_has_prefix(*p, *g) && (*p)[strlen(*g)] == '=')
+				target = *p + strlen(*g) + 1;
+		if (target == NULL) {
+			conf_error(error, conf, where, "guard", "pass_to",
+			    "no mailbox for the guarded address %s (add "
+			    "%s=MAILBOX)", *g, *g);
+			return -1;
+		}
+		if (g_strv_contains(guarded, target) ||
+		    g_ascii_strcasecmp(strrchr(target, '@') + 1,
+		    conf->domain) == 0) {
+			conf_error(error, conf, where, "guard", "pass_to",
+			    "%s passes to %s, which is guarded or the desk's: "
+			    "a loop", *g, target);
+			return -1;
+		}
+	}
+	for (p = conf->guard_pass_to; p != NULL && *p != NULL; p++) {
+		char *name = g_strndup(*p, (gsize)(strchr(*p, '=') - *p));
+		bool known = guarded != NULL && g_strv_contains(guarded, name);
+
+		g_free(name);
+		if (!known) {
+			conf_error(error, conf, where, "guard", "pass_to",
+			    "%s is for an address that [guard] addresses does "
+			    "not list", *p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct desk_conf *
 conf_load(const char *path, GError **error)
 {
@@ -594,6 +678,9 @@ conf_load(const char *path, GError **error)
 		goto fail;
 	}
 
+	if (conf_check_guard(conf, &where, error) < 0)
+		goto fail;
+
 	g_strfreev(groups);
 	g_free(clean);
 	g_free(text);
@@ -623,6 +710,7 @@ conf_free(struct desk_conf *conf)
 
 		switch (conf_keys[i].type) {
 		case CONF_ADDRESS_LIST:
+		case CONF_ADDRESS_MAP:
 		case CONF_LANGUAGES:
 			g_strfreev(*(char ***)field);
 			break;

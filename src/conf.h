@@ -57,6 +57,9 @@ struct desk_conf {
 	/* [guard] */
 	char **guard_addresses;	/* lower case */
 	char *guard_action;	/* "reject" or "reply" */
+	char **guard_pass_to;	/* "guarded=mailbox", lower case */
+	char *guard_sendmail;	/* passes the others' mail on */
+	int guard_notice_hours;	/* action = reply: one notice per this */
 
 	/* [trust] */
 	char *authserv_id;	/* "" when Authentication-Results is ignored */

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "error.h"
 #include "exitcode.h"
+#include "guard.h"
 #include "intake.h"
 #include "log.h"
 #include "mime-message.h"
@@ -203,7 +204,8 @@ main(int argc, char **argv)
 
 		token_parse_address(conf->secret, conf->address_local,
 		    conf->domain, argv[i], &a);
-		ours += a.kind != ADDRESS_OTHER;
+		ours += a.kind != ADDRESS_OTHER ||
+		    guard_is_guarded(conf, argv[i]);
 	}
 	if (ours > 0 && ours < argc - optind) {
 		log_err("%d of %d recipients are not the Help Desk's: set "
@@ -250,6 +252,17 @@ main(int argc, char **argv)
 		if (res.action == INTAKE_NOUSER && ++nouser == argc - optind) {
 			printf("%s\n", res.dsn);
 			status = DESK_EXIT_NOUSER;
+		}
+		if (res.action == INTAKE_GUARD_REJECT) {
+			/* res.dsn is "5.7.1 TEXT" */
+			status = deskgate_status(DESK_EXIT_NOPERM, "5.7.1",
+			    res.dsn + strlen("5.7.1 "));
+		} else if (res.action == INTAKE_GUARD_PASS &&
+		    guard_pass_on(conf, spool->fd, sender, res.pass_to,
+		    &error) < 0) {
+			intake_result_clear(&res);
+			status = deskgate_error(error);
+			goto out;
 		}
 		intake_result_clear(&res);
 	}

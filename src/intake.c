@@ -20,6 +20,7 @@
 
 #include "address.h"
 #include "error.h"
+#include "guard.h"
 #include "identity.h"
 #include "intake.h"
 #include "log.h"
@@ -37,6 +38,9 @@ static const char *const action_names[] = {
 	[INTAKE_ROBOT] = "robot",
 	[INTAKE_QUARANTINED] = "quarantined",
 	[INTAKE_NOUSER] = "nouser",
+	[INTAKE_GUARD_REJECT] = "guard-rejected",
+	[INTAKE_GUARD_KEEP] = "guard-kept",
+	[INTAKE_GUARD_PASS] = "guard-passed",
 };
 
 const char *
@@ -378,6 +382,7 @@ intake_vars_new(const struct desk_conf *conf)
 
 struct planned_notice {
 	const char *kind;	/* the template, and the outbox kind */
+	char *outbox_kind;	/* NULL: KIND */
 	char *lang;
 	char *to;
 	char *to_name;
@@ -425,6 +430,7 @@ planned_notice_free(gpointer p)
 {
 	struct planned_notice *n = p;
 
+	g_free(n->outbox_kind);
 	g_free(n->lang);
 	g_free(n->to);
 	g_free(n->to_name);
@@ -562,8 +568,9 @@ intake_plan_digest(const struct intake_plan *plan)
 		while (g_hash_table_iter_next(&it, &key, NULL))
 			g_ptr_array_add(keys, key);
 
-		g_string_append_printf(d, "\nnotice %s %s %s %s %"
-		    G_GINT64_FORMAT " %s", n->kind, n->lang, n->to,
+		g_string_append_printf(d, "\nnotice %s %s %s %s %s %"
+		    G_GINT64_FORMAT " %s", n->kind, n->outbox_kind ?
+		    n->outbox_kind : "", n->lang, n->to,
 		    n->to_name ? n->to_name : "", (gint64)n->ticket,
 		    n->reply_to ? n->reply_to : "");
 		g_ptr_array_sort(keys, intake_compare_keys);
@@ -839,6 +846,82 @@ intake_is_owner(const struct identity *id)
 }
 
 /*
+ * A message to a guarded address (guard.c has the table): a license
+ * owner is rejected or kept; anyone else passes, and nothing is stored.
+ */
+static int
+intake_plan_guard(struct intake *in, const struct intake_mail *m,
+    struct intake_plan *plan, GError **error)
+{
+	const struct desk_conf *conf = in->conf;
+	struct guard_facts f = { 0 };
+	struct guard_decision d;
+	int64_t since, open;
+	int recent;
+
+	f.null_sender = *m->sender == '\0';
+	f.robot = m->mail->malformed || m->class->class != MAIL_CLASS_HUMAN;
+	if ((f.from_owner = guard_owner(in->store, m->mail->from_addr,
+	    error)) < 0 || (f.envelope_owner = guard_owner(in->store,
+	    m->sender, error)) < 0)
+		return -1;
+	guard_table(&f, conf->guard_action, &d);
+	plan->detail = g_strdup_printf("guard: %s", d.rule);
+	if (d.verdict == GUARD_PASS) {
+		plan->action = INTAKE_GUARD_PASS;
+		return 0;
+	}
+	if ((open = store_ticket_open_of(in->store, d.customer, error)) < 0)
+		return -1;
+	intake_plan_audit(plan, d.verdict == GUARD_REJECT ? "guard-rejected" :
+	    "guard-kept", open, g_strdup_printf("from=%s envelope=<%s> to=%s "
+	    "rule=%s", m->mail->from_addr, m->sender, m->recipient, d.rule));
+	if (d.verdict == GUARD_REJECT) {
+		plan->action = INTAKE_GUARD_REJECT;
+		return 0;
+	}
+	/* kept: stored for the audit and for the engineers to see */
+	plan->action = INTAKE_GUARD_KEEP;
+	plan->author = "customer";
+	intake_plan_flag(plan, "outside-help-desk");
+	since = (int64_t)time(NULL) - (int64_t)conf->guard_notice_hours * 3600;
+	{
+		char *kind = g_strdup_printf("guard:%s", m->recipient);
+		char *to = g_ascii_strdown(m->sender, -1);
+		struct customer c = { 0 };
+		GHashTable *vars;
+		struct planned_notice *pn;
+		int found;
+
+		recent = store_outbox_recent(in->store, kind, to, since, error);
+		if (recent != 0 || !address_check(to, NULL)) {
+			g_free(kind);
+			g_free(to);
+			return recent < 0 ? -1 : 0;
+		}
+		if ((found = store_customer_get(in->store, d.customer, &c,
+		    error)) < 0) {
+			g_free(kind);
+			g_free(to);
+			return -1;
+		}
+		vars = intake_vars_new(conf);
+		intake_var(vars, "guarded_address", g_strdup(m->recipient));
+		intake_var(vars, "subject", notice_cut_text(
+		    *m->mail->subject ? m->mail->subject : "(no subject)",
+		    NOTICE_SUBJECT_MAX));
+		intake_var(vars, "ticket", open > 0 ? g_strdup_printf("%"
+		    G_GINT64_FORMAT, (gint64)open) : g_strdup(""));
+		pn = intake_plan_notice(plan, "guard", intake_lang(m, found ?
+		    &c : NULL), to, m->mail->from_name, 0, NULL, vars);
+		pn->outbox_kind = kind;
+		customer_clear(&c);
+		g_free(to);
+	}
+	return 0;
+}
+
+/*
  * intake_plan_make - decide what M causes; reads the store, writes
  * nothing, builds no notice. Run once before the transaction and once
  * inside it.
@@ -856,6 +939,8 @@ intake_plan_make(struct intake *in, const struct intake_mail *m,
 	int found, repeats, volume, shared, rc = -1;
 	const char *refused = NULL;
 
+	if (guard_is_guarded(conf, m->recipient))
+		return intake_plan_guard(in, m, plan, error);
 	if (m->mail->malformed) {
 		plan->action = INTAKE_QUARANTINED;
 		plan->author = "unknown";
@@ -1012,7 +1097,7 @@ intake_apply_notice(struct intake *in, const struct planned_notice *pn,
 	struct outbox_new o = { 0 };
 
 	o.ticket_id = pn->ticket;
-	o.kind = pn->kind;
+	o.kind = pn->outbox_kind ? pn->outbox_kind : pn->kind;
 	o.env_from = pn->env_from;
 	o.rcpt = pn->to;
 	o.subject = pn->subject;
@@ -1060,8 +1145,10 @@ intake_plan_apply(struct intake *in, const struct intake_mail *m,
 			return -1;
 		store_fault_point("after-ticket");
 	}
-	if (intake_store_message(in, m, plan->ticket, plan->author,
-	    plan->class, plan->flags->str, dedup_key, error) < 0)
+	if (plan->action != INTAKE_GUARD_REJECT && plan->action !=
+	    INTAKE_GUARD_PASS && intake_store_message(in, m, plan->ticket,
+	    plan->author, plan->class, plan->flags->str, dedup_key,
+	    error) < 0)
 		return -1;
 	if (plan->failed_notice > 0 && store_outbox_failed(in->store,
 	    plan->failed_notice, plan->failed_note, error) < 0)
@@ -1085,6 +1172,13 @@ intake_plan_apply(struct intake *in, const struct intake_mail *m,
 			return -1;
 	}
 	res->action = plan->action;
+	if (plan->action == INTAKE_GUARD_REJECT) {
+		const struct planned_audit *a = g_ptr_array_index(
+		    plan->audits, 0);
+
+		res->dsn = guard_reject_text(in->conf, m->recipient,
+		    a->ticket);
+	}
 	res->ticket = plan->ticket;
 	res->notices = (int)plan->notices->len;
 	res->detail = g_strdup(plan->detail);
@@ -1108,7 +1202,8 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	intake_plan_init(&under_lock);
 	token_parse_address(conf->secret, conf->address_local, conf->domain,
 	    m->recipient, &addr);
-	if (addr.kind == ADDRESS_OTHER) {
+	if (addr.kind == ADDRESS_OTHER && !guard_is_guarded(conf,
+	    m->recipient)) {
 		res->action = INTAKE_NOUSER;
 		res->dsn = g_strdup_printf("5.1.1 <%s>: not an address of "
 		    "the Help Desk (write to %s)", m->recipient,
@@ -1122,6 +1217,14 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	if (intake_plan_make(in, m, &before, error) < 0 ||
 	    intake_plan_build(in, m, &before, error) < 0)
 		goto out;
+	if (before.action == INTAKE_GUARD_PASS) {
+		/* nothing to store: deskgate passes it on */
+		res->action = INTAKE_GUARD_PASS;
+		res->pass_to = guard_pass_target(conf, m->recipient);
+		res->detail = g_strdup(before.detail);
+		rc = 0;
+		goto out;
+	}
 	digest_before = intake_plan_digest(&before);
 
 	if (store_begin(in->store, error) < 0)
@@ -1144,6 +1247,15 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	if (intake_plan_make(in, m, &under_lock, error) < 0)
 		goto out;
 	digest = intake_plan_digest(&under_lock);
+	if (under_lock.action == INTAKE_GUARD_PASS) {
+		store_rollback(in->store);
+		began = false;
+		res->action = INTAKE_GUARD_PASS;
+		res->pass_to = guard_pass_target(conf, m->recipient);
+		res->detail = g_strdup(under_lock.detail);
+		rc = 0;
+		goto out;
+	}
 	if (strcmp(digest, digest_before) == 0) {
 		plan = &before;
 	} else {

@@ -47,13 +47,18 @@ enum intake_action {
 	INTAKE_ROBOT,		/* auto-reply, bounce, list, loop: stored */
 	INTAKE_QUARANTINED,	/* unparseable: stored raw and flagged */
 	INTAKE_NOUSER,		/* not an address of the desk */
+	INTAKE_GUARD_REJECT,	/* a license owner to a guarded address: 77 */
+	INTAKE_GUARD_KEEP,	/* ... kept, with a notice (action = reply) */
+	INTAKE_GUARD_PASS,	/* anyone else: on to pass_to, unchanged */
 };
 
 struct intake_result {
 	enum intake_action action;
 	int64_t ticket;		/* 0: none */
 	int notices;		/* notices queued */
-	char *dsn;		/* INTAKE_NOUSER: the line for postfix */
+	char *dsn;		/* INTAKE_NOUSER, _GUARD_REJECT: the line for
+				 * postfix */
+	const char *pass_to;	/* INTAKE_GUARD_PASS: the mailbox (conf's) */
 	char *detail;		/* for the log line, may be NULL */
 };
 

@@ -91,6 +91,31 @@ store_customer_get(struct store *store, int64_t id, struct customer *c,
 }
 
 int
+store_customer_find_domain(struct store *store, const char *domain,
+    struct customer *c, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_CUSTOMER_BY_DOMAIN, error);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, domain);
+	return store_customer_row(store, st, c, error);
+}
+
+int
+store_domain_add(struct store *store, int64_t customer_id,
+    const char *domain, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_DOMAIN_INSERT, error);
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, domain);
+	sqlite3_bind_int64(st, 2, customer_id);
+	return store_step_done(store, st, "adding a customer's domain", error);
+}
+
+int
 store_address_add(struct store *store, int64_t customer_id,
     const char *address, GError **error)
 {

@@ -141,6 +141,11 @@ static const char *const schema_steps[] = {
 	 */
 	"ALTER TABLE messages ADD COLUMN fingerprint TEXT;"
 	"CREATE INDEX messages_by_fingerprint ON messages(fingerprint, created);",
+
+	/* 4: a whole mail domain registered for a customer (the guard) */
+	"CREATE TABLE customer_domains ("
+	"  domain TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id));",
 };
 
 int

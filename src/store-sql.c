@@ -23,6 +23,12 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_CUSTOMER_BY_ID] =
 	    "SELECT id, email, name, lang, preapprove FROM customers"
 	    " WHERE id = ?1",
+	[SQL_DOMAIN_INSERT] =
+	    "INSERT INTO customer_domains (domain, customer_id) VALUES (?1, ?2)",
+	[SQL_CUSTOMER_BY_DOMAIN] =
+	    "SELECT c.id, c.email, c.name, c.lang, c.preapprove"
+	    " FROM customer_domains d JOIN customers c"
+	    " ON c.id = d.customer_id WHERE d.domain = ?1",
 	[SQL_ADDRESS_INSERT] =
 	    "INSERT INTO customer_addresses (address, customer_id)"
 	    " VALUES (?1, ?2)",
@@ -54,6 +60,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    "INSERT INTO tickets (id, customer_id, subject, status, preapproved,"
 	    " lang, flags, created, updated)"
 	    " VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6, " NOW ", " NOW ")",
+	[SQL_TICKET_OPEN_OF_CUSTOMER] =
+	    "SELECT coalesce(max(id), 0) FROM tickets WHERE customer_id = ?1"
+	    " AND status <> 'closed'",
 	[SQL_TICKET_NEXT_ID] =
 	    "SELECT coalesce(max(id), 0) + 1 FROM tickets",
 	[SQL_TICKET_BY_ID] =

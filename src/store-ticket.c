@@ -315,6 +315,19 @@ store_message_id_stored(struct store *store, const char *message_id,
 }
 
 int64_t
+store_ticket_open_of(struct store *store, int64_t customer_id,
+    GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_TICKET_OPEN_OF_CUSTOMER,
+	    error);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, customer_id);
+	return store_count(store, st, "finding an open ticket", error);
+}
+
+int64_t
 store_ticket_next_id(struct store *store, GError **error)
 {
 	sqlite3_stmt *st = store_stmt(store, SQL_TICKET_NEXT_ID, error);

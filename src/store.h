@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -71,6 +71,16 @@ int store_customer_find(struct store *store, const char *address,
     struct customer *c, GError **error);
 int store_customer_get(struct store *store, int64_t id, struct customer *c,
     GError **error);
+
+/*
+ * store_customer_find_domain - the customer a whole mail DOMAIN is
+ * registered for (the guard counts any address there as the customer's):
+ * 1 and *C, 0 when none, -1 on error.
+ */
+int store_customer_find_domain(struct store *store, const char *domain,
+    struct customer *c, GError **error);
+int store_domain_add(struct store *store, int64_t customer_id,
+    const char *domain, GError **error);
 
 int store_address_add(struct store *store, int64_t customer_id,
     const char *address, GError **error);
@@ -142,6 +152,9 @@ int64_t store_ticket_add(struct store *store, int64_t customer_id,
 int64_t store_ticket_add_as(struct store *store, int64_t id,
     int64_t customer_id, const char *subject, const char *status,
     bool preapproved, const char *lang, const char *flags, GError **error);
+/* The customer's newest ticket that is not closed, 0: none; -1 on error. */
+int64_t store_ticket_open_of(struct store *store, int64_t customer_id,
+    GError **error);
 /* The number the next ticket will get; -1 on error. */
 int64_t store_ticket_next_id(struct store *store, GError **error);
 /* 1 and a ticket in *T_R (transfer full), 0 when none, -1 on error. */
