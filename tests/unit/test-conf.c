@@ -117,6 +117,9 @@ test_full(struct test_tmp *t, gconstpointer data)
 	    "[guard]\n"
 	    "addresses = Alice@Vendor.Example; contact@vendor.example,"
 	    "bob@vendor.example\n"
+	    "pass_to = alice@vendor.example=Alice@Mbox.Vendor.Example;"
+	    "contact@vendor.example=contact@mbox.vendor.example;"
+	    "bob@vendor.example=bob@mbox.vendor.example\n"
 	    "action = reply\n"
 	    "[log]\n"
 	    "target = stderr\n";
@@ -167,6 +170,9 @@ test_full(struct test_tmp *t, gconstpointer data)
 	g_assert_cmpstr(c->guard_addresses[1], ==, "contact@vendor.example");
 	g_assert_cmpstr(c->guard_addresses[2], ==, "bob@vendor.example");
 	g_assert_cmpstr(c->guard_action, ==, "reply");
+	g_assert_cmpuint(g_strv_length(c->guard_pass_to), ==, 3);
+	g_assert_cmpstr(c->guard_pass_to[0], ==,
+	    "alice@vendor.example=alice@mbox.vendor.example");
 	g_assert_cmpstr(c->log_target, ==, "stderr");
 	conf_free(c);
 }
