@@ -53,11 +53,29 @@ store_fail(struct store *store, GError **error, const char *what)
 	    sqlite3_errmsg(store->db), code);
 }
 
+static struct store *store_open_flags(const char *path,
+    int busy_timeout_ms, int flags, GError **error);
+
 struct store *
 store_open(const char *path, int busy_timeout_ms, bool create, GError **error)
 {
+	return store_open_flags(path, busy_timeout_ms, SQLITE_OPEN_READWRITE |
+	    (create ? SQLITE_OPEN_CREATE : 0), error);
+}
+
+struct store *
+store_open_readonly(const char *path, int busy_timeout_ms, GError **error)
+{
+	return store_open_flags(path, busy_timeout_ms, SQLITE_OPEN_READONLY,
+	    error);
+}
+
+static struct store *
+store_open_flags(const char *path, int busy_timeout_ms, int flags,
+    GError **error)
+{
 	struct store *store = g_new0(struct store, 1);
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	bool create = (flags & SQLITE_OPEN_CREATE) != 0;
 	int rc;
 
 	store->path = g_strdup(path);

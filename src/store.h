@@ -27,6 +27,12 @@ struct store;
  */
 struct store *store_open(const char *path, int busy_timeout_ms, bool create,
     GError **error);
+/*
+ * store_open_readonly - the same, read-only (the policy service): no
+ * pragma is set that would write.
+ */
+struct store *store_open_readonly(const char *path, int busy_timeout_ms,
+    GError **error);
 void store_close(struct store *store);
 
 /* store_migrate - bring the schema to STORE_SCHEMA_VERSION. */
