@@ -172,7 +172,7 @@ _pf_write_master_cf() {
 		printf '\n'
 		_pf_subst "$PF_SNIPPET_DIR/master.cf.snippet" \
 		    DESKGATE_USER="$PF_DESKGATE_USER" DESKGATE="$bin" \
-		    DESKGATE_CONF="$conf"
+		    DESKGATE_CONF="$conf" DESKGATE_POLICY="$bin-policy"
 	} >>"$PF_ETC/master.cf"
 }
 
