@@ -81,5 +81,23 @@ check "the prospect's second mail arrives" pf_wait_maildir "$MBOX" 2 30
 check "the queue is empty at the end" pf_wait_queue_empty 30
 is "$(pf_maildir_files "$BOB" | wc -l)" 1 "the refusal at RCPT made no second bounce"
 
+# --- action = reply: kept, and one notice for three mails in a row
+pf_postconf "smtpd_recipient_restrictions ="
+sed -i 's/^\[guard\]$/[guard]\naction = reply/' "$DESK_CONF"
+for i in 1 2 3; do
+	check "reply mode: bob's mail $i accepted and handed to deskgate" \
+	    pf_send "$BOB" "$ALICE" "Question $i" "Alice, question $i."
+done
+check "reply mode: the queue is empty" pf_wait_queue_empty 30
+is "$(desk_sql "SELECT count(*) FROM messages WHERE flags = 'outside-help-desk'")" 3 \
+    "reply mode: the three mails are kept in the store"
+is "$(desk_ctl outbox run)" "sent 2, deferred 0, failed 0" \
+    "the outbox sends the acknowledgment of ticket 1 and one guard notice"
+check "bob's Maildir: the bounce and now the notice" pf_wait_maildir "$BOB" 3 30
+is "$(grep -l 'not delivered' $(pf_maildir_files "$BOB") | wc -l)" 1 \
+    "exactly one guard notice for three mails"
+is "$(pf_maildir_files "$MBOX" | wc -l)" 2 "the engineer's mailbox still has only the prospect's two"
+check "the queue is empty at the very end" pf_wait_queue_empty 30
+
 done_testing
 tap_status
