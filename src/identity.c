@@ -80,27 +80,65 @@ identity_owner(struct store *store, const char *address,
 	return 0;
 }
 
-/* Does RESULTS (one header's value) hold METHOD=RESULT as a resinfo? */
+/* Past the blanks and (nested) comments at P: RFC 8601's CFWS. */
+static const char *
+identity_skip_cfws(const char *p)
+{
+	int depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && depth > 0 && p[1] != '\0')
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && !g_ascii_isspace(*p))
+			break;
+	}
+	return p;
+}
+
+/*
+ * Does RESULTS (one header's value) hold METHOD=RESULT as a resinfo? A
+ * resinfo starts after a ';' that is in no comment and no quoted string,
+ * past blanks and comments; text inside a comment or a property's value
+ * never counts.
+ */
 static bool
 identity_has_result(const char *results, const char *method,
     const char *result)
 {
 	char *want = g_strdup_printf("%s=%s", method, result);
-	const char *p = results;
 	size_t len = strlen(want);
-	bool found = false;
+	const char *p;
+	int depth = 0;
+	bool quoted = false, found = false;
 
-	/* resinfo starts after ';' and blanks; a comment never matches */
-	while ((p = strchr(p, ';')) != NULL) {
-		p++;
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+	for (p = results; *p != '\0' && !found; p++) {
+		const char *r;
+
+		if (*p == '\\' && (quoted || depth > 0) && p[1] != '\0') {
 			p++;
-		if (g_ascii_strncasecmp(p, want, len) == 0 &&
-		    (p[len] == '\0' || g_ascii_isspace(p[len]) ||
-		    p[len] == ';' || p[len] == '(')) {
-			found = true;
-			break;
+			continue;
 		}
+		if (quoted) {
+			quoted = *p != '"';
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (*p == '"' && depth == 0)
+			quoted = true;
+		if (*p != ';' || depth > 0)
+			continue;
+		r = identity_skip_cfws(p + 1);
+		if (g_ascii_strncasecmp(r, want, len) == 0 &&
+		    (r[len] == '\0' || g_ascii_isspace(r[len]) ||
+		    r[len] == ';' || r[len] == '('))
+			found = true;
 	}
 	g_free(want);
 	return found;

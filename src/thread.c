@@ -152,7 +152,8 @@ thread_message_id(struct intake *in, const struct intake_mail *m,
 	for (i = 0; i < ids->len; i++) {
 		const char *id = g_ptr_array_index(ids, i);
 		int64_t ticket, customer;
-		int found, owns;
+		int64_t notice, notice_ticket;
+		int found, owns, ours = 0;
 
 		found = store_message_ticket(in->store, id, &ticket, error);
 		if (found < 0 || (found && (customer = thread_ticket_customer(
@@ -164,8 +165,13 @@ thread_message_id(struct intake *in, const struct intake_mail *m,
 			continue;
 		owns = thread_whose(who, customer);
 		/* a robot answering our own notice needs no more proof */
-		if (owns != THREAD_NOBODY || (robot && store_outbox_find(in->store, id,
-		    &(int64_t){ 0 }, &(int64_t){ 0 }, error) == 1)) {
+		if (owns == THREAD_NOBODY && robot &&
+		    (ours = store_outbox_find(in->store, id, &notice,
+		    &notice_ticket, error)) < 0) {
+			rc = -1;
+			break;
+		}
+		if (owns != THREAD_NOBODY || ours == 1) {
 			ref->rule = THREAD_MESSAGE_ID;
 			ref->ticket = ticket;
 			ref->refused = false;
