@@ -308,7 +308,8 @@ no:
 
 /*
  * The organisation's part of DOMAIN: its last two labels, or three when
- * the last two look like a country's second level ("co.uk", "com.ru").
+ * the last two are a country's public second level ("co.uk", "com.ru"),
+ * by a short list of such labels.
  * A heuristic, not the Public Suffix List (which Debian ships, but as a
  * data file we would have to parse for a notice that is a courtesy).
  */
@@ -325,10 +326,21 @@ identity_org_domain(const char *domain)
 			continue;
 		dots++;
 		if (dots == 2) {
-			/* ".co.uk": a short second level under a 2-letter TLD */
-			size_t second = (size_t)(last - p);
+			/* ".co.uk", ".com.ru": a public second level */
+			static const char *const public_second[] = {
+				"co", "com", "net", "org", "gov", "edu", "ac",
+				"or", "ne", "go", "gv", "mil", "nom", "ltd",
+				"plc", "msk", "spb",
+			};
+			size_t second = (size_t)(last - p), k;
+			bool public = false;
 
-			if (strlen(last + 1) == 2 && second <= 3)
+			for (k = 0; k < G_N_ELEMENTS(public_second); k++)
+				if (strlen(public_second[k]) == second &&
+				    g_ascii_strncasecmp(p, public_second[k],
+				    second) == 0)
+					public = true;
+			if (strlen(last + 1) == 2 && public)
 				continue;
 			return p;
 		}

@@ -431,6 +431,10 @@ test_notice_address(void)
 		{ "bob@shop.co.uk", "spam@evil.co.uk", false, "different" },
 		{ "bob@shop.co.uk", "spam@co.uk", false, "different" },
 		{ "bob@shop.com.ru", "spam@evil.com.ru", false, "different" },
+		/* a short registrable name under a country code is no suffix */
+		{ "bob@gmx.de", "bounce@mail.gmx.de", true, NULL },
+		{ "bob@web.de", "x@smtp.web.de", true, NULL },
+		{ "bob@gmx.de", "x@web.de", false, "different" },
 		/* different organisations */
 		{ "bob@shop.example", "spammer@evil.example", false,
 		  "different" },
