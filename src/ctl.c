@@ -1,0 +1,125 @@
+/*
+ * ctl.c - what deskctl's commands share: errors, options and arguments,
+ * times, JSON output, the customer of an address, the end of a write
+ * transaction. The commands themselves are in ctl-*.c, the command
+ * table and main() in deskctl.c.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "error.h"
+
+#include "ctl.h"
+
+int
+ctl_fail(GError **error, enum desk_status code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_set_error_literal(error, DESK_ERROR, code, msg);
+	g_free(msg);
+	return -1;
+}
+
+const char *
+ctl_opt(struct ctl *ctl, const char *name)
+{
+	return g_hash_table_lookup(ctl->opts, name);
+}
+
+const char *
+ctl_arg(struct ctl *ctl, guint i)
+{
+	return i < ctl->args->len ? g_ptr_array_index(ctl->args, i) : NULL;
+}
+
+char *
+ctl_time(int64_t t)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc(t);
+	char *s;
+
+	if (dt == NULL)
+		return g_strdup("-");
+	s = g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ");
+	g_date_time_unref(dt);
+	return s;
+}
+
+void
+ctl_print_json(JsonBuilder *b)
+{
+	JsonGenerator *gen = json_generator_new();
+	JsonNode *root = json_builder_get_root(b);
+	char *text;
+
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+	g_free(text);
+	json_node_unref(root);
+	g_object_unref(gen);
+}
+
+void
+ctl_json_int_or_null(JsonBuilder *b, const char *name, int64_t v)
+{
+	json_builder_set_member_name(b, name);
+	if (v > 0)
+		json_builder_add_int_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+void
+ctl_json_string(JsonBuilder *b, const char *name, const char *v)
+{
+	json_builder_set_member_name(b, name);
+	if (v != NULL)
+		json_builder_add_string_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+/* The customer whose address is ADDRESS, or an error naming it. */
+int
+ctl_customer(struct ctl *ctl, const char *address, struct customer *c,
+    GError **error)
+{
+	int found = store_customer_find(ctl->store, address, c, error);
+
+	if (found < 0)
+		return -1;
+	if (found == 0)
+		return ctl_fail(error, DESK_ERROR_NOTFOUND,
+		    "no customer has the address %s", address);
+	return 0;
+}
+
+int
+ctl_check_address(const char *address, GError **error)
+{
+	if (!conf_is_valid_address(address))
+		return ctl_fail(error, DESK_ERROR_PERM,
+		    "\"%s\" is not a mail address", address);
+	return 0;
+}
+
+/* Wrap CALL in a write transaction. */
+int
+ctl_tx_end(struct ctl *ctl, int rc, GError **error)
+{
+	if (rc < 0) {
+		store_rollback(ctl->store);
+		return -1;
+	}
+	return store_commit(ctl->store, error);
+}
