@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf.h"
 #include "error.h"
@@ -53,17 +54,70 @@ ctl_time(int64_t t)
 	return s;
 }
 
+/*
+ * Make the generator's TEXT strict JSON (RFC 8259). json-glib 1.6 leaves
+ * U+001F raw in a string (its escaper tests "< 0x1f") and copies bytes
+ * that are not UTF-8 as they are; a strict parser rejects both, and mail
+ * text holds both. The builder API stays what every command uses, and
+ * this one pass over its output fixes every field of every command at
+ * once, whatever json-glib version: inside a string each raw byte below
+ * 0x20 becomes \u00XX and each byte that does not start a valid UTF-8
+ * sequence becomes \ufffd. Outside strings the generator writes only
+ * syntax and blanks, which are left alone. (transfer full)
+ */
+char *
+ctl_json_strict(const char *text)
+{
+	GString *out = g_string_sized_new(strlen(text) + 16);
+	const char *p = text;
+	bool in_string = false;
+
+	while (*p != '\0') {
+		unsigned char c = (unsigned char)*p;
+		const char *next;
+
+		if (!in_string) {
+			in_string = c == '"';
+			g_string_append_c(out, (char)c);
+			p++;
+		} else if (c == '\\' && p[1] != '\0') {
+			g_string_append_len(out, p, 2);	/* escaped already */
+			p += 2;
+		} else if (c == '"') {
+			in_string = false;
+			g_string_append_c(out, '"');
+			p++;
+		} else if (c < 0x20) {
+			g_string_append_printf(out, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			g_string_append_c(out, (char)c);
+			p++;
+		} else if (g_utf8_get_char_validated(p, -1) < 0x110000) {
+			next = g_utf8_next_char(p);	/* one valid character */
+			g_string_append_len(out, p, next - p);
+			p = next;
+		} else {
+			g_string_append(out, "\\ufffd");
+			p++;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
 void
 ctl_print_json(JsonBuilder *b)
 {
 	JsonGenerator *gen = json_generator_new();
 	JsonNode *root = json_builder_get_root(b);
-	char *text;
+	char *text, *strict;
 
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_root(gen, root);
 	text = json_generator_to_data(gen, NULL);
-	printf("%s\n", text);
+	strict = ctl_json_strict(text);
+	printf("%s\n", strict);
+	g_free(strict);
 	g_free(text);
 	json_node_unref(root);
 	g_object_unref(gen);

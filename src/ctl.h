@@ -46,7 +46,14 @@ char *ctl_time(int64_t t);
 
 /* ---- JSON output (ctl.c) ---- */
 
-/* Print the builder's root, pretty, and a newline on stdout. */
+/*
+ * ctl_json_strict - TEXT, JSON from json-glib, with every raw control
+ * byte inside a string escaped and every byte that is not UTF-8 replaced
+ * by \ufffd, so that strict parsers accept it. (transfer full)
+ */
+char *ctl_json_strict(const char *text);
+
+/* Print the builder's root, pretty, strict (above), and a newline. */
 void ctl_print_json(JsonBuilder *b);
 
 /* Member NAME: V, or null when V <= 0. */
