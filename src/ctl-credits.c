@@ -87,13 +87,14 @@ ctl_credits_show(struct ctl *ctl, GError **error)
 		ctl_print_json(b);
 		g_object_unref(b);
 	} else {
-		printf("%s: %" G_GINT64_FORMAT " credits\n", c.email,
-		    (gint64)balance);
+		printf("%s: %" G_GINT64_FORMAT " credits\n", ctl_plain(ctl,
+		    c.email), (gint64)balance);
 		for (i = 0; i < ledger->len; i++) {
 			struct ledger_entry *e = g_ptr_array_index(ledger, i);
 			char *when = ctl_time(e->created);
 
-			printf("  %s  %+5d  %s", when, e->delta, e->reason);
+			printf("  %s  %+5d  %s", when, e->delta, ctl_plain(ctl,
+			    e->reason));
 			if (e->ticket_id > 0)
 				printf(" (ticket %" G_GINT64_FORMAT ")",
 				    (gint64)e->ticket_id);

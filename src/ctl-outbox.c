@@ -55,12 +55,16 @@ ctl_outbox_list(struct ctl *ctl, GError **error)
 				    "%" G_GINT64_FORMAT, (gint64)o->ticket_id);
 			printf("%-5" G_GINT64_FORMAT " %-8s %-8s ticket=%-5s "
 			    "to=%s\n      Subject: %s\n", (gint64)o->id,
-			    o->status, o->kind, ticket, o->rcpt, o->subject);
+			    ctl_plain(ctl, o->status), ctl_plain(ctl, o->kind),
+			    ticket, ctl_plain(ctl, o->rcpt), ctl_plain(ctl,
+			    o->subject));
 			if (o->reply_to != NULL)
-				printf("      Reply-To: %s\n", o->reply_to);
+				printf("      Reply-To: %s\n", ctl_plain(ctl,
+				    o->reply_to));
+			/* a relay's answer is text from the network */
 			if (o->last_error != NULL)
 				printf("      last error (attempt %d): %s\n",
-				    o->attempts, o->last_error);
+				    o->attempts, ctl_plain(ctl, o->last_error));
 		}
 		if (items->len == 0)
 			printf("(the outbox is empty)\n");

@@ -58,10 +58,11 @@ ctl_ticket_list(struct ctl *ctl, GError **error)
 			struct ticket *t = g_ptr_array_index(tickets, i);
 
 			printf("%-6" G_GINT64_FORMAT " %-22s %-28s %-4s %-7d "
-			    "%-4d %s\n", (gint64)t->id, t->status,
-			    t->customer_email, t->category ?
-			    (t->category == 1 ? "1" : t->category == 2 ? "2" :
-			    "3") : "-", t->charged, t->messages, t->subject);
+			    "%-4d %s\n", (gint64)t->id, ctl_plain(ctl,
+			    t->status), ctl_plain(ctl, t->customer_email),
+			    t->category ? (t->category == 1 ? "1" :
+			    t->category == 2 ? "2" : "3") : "-", t->charged,
+			    t->messages, ctl_plain(ctl, t->subject));
 		}
 		if (tickets->len == 0)
 			printf("(no tickets)\n");
@@ -153,10 +154,11 @@ ctl_ticket_show(struct ctl *ctl, GError **error)
 		char *when = ctl_time(t->created);
 
 		printf("Ticket #%" G_GINT64_FORMAT ": %s\n", (gint64)t->id,
-		    t->subject);
+		    ctl_plain(ctl, t->subject));
 		printf("Customer: %s\nStatus: %s\nCategory: %s\n"
 		    "Charged: %d credits\nPre-approved: %s\nOpened: %s\n",
-		    t->customer_email, t->status, t->category ?
+		    ctl_plain(ctl, t->customer_email), ctl_plain(ctl,
+		    t->status), t->category ?
 		    (t->category == 1 ? "1" : t->category == 2 ? "2" : "3") :
 		    "not assessed", t->charged, t->preapproved ? "yes" : "no",
 		    when);
@@ -172,19 +174,20 @@ ctl_ticket_show(struct ctl *ctl, GError **error)
 			when = ctl_time(m->created);
 			printf("\n--- %s %s %s <%s> %s\n", when,
 			    strcmp(m->direction, "in") == 0 ? "from" : "to",
-			    m->author, strcmp(m->direction, "in") == 0 ?
-			    m->from_addr : m->recipient,
-			    *m->flags ? m->flags : "");
+			    ctl_plain(ctl, m->author), ctl_plain(ctl,
+			    strcmp(m->direction, "in") == 0 ? m->from_addr :
+			    m->recipient), ctl_plain(ctl, m->flags));
 			g_free(when);
-			printf("%s\n", m->reply_text ? m->reply_text :
-			    m->text ? m->text : "");
+			printf("%s\n", ctl_plain_text(ctl, m->reply_text ?
+			    m->reply_text : m->text));
 			for (j = 0; j < atts->len; j++) {
 				struct attachment *a = g_ptr_array_index(atts,
 				    j);
 
 				printf("[attachment: %s, %s, %" G_GINT64_FORMAT
-				    " bytes]\n", a->filename ? a->filename :
-				    "(unnamed)", a->content_type,
+				    " bytes]\n", a->filename ? ctl_plain(ctl,
+				    a->filename) : "(unnamed)", ctl_plain(ctl,
+				    a->content_type),
 				    (gint64)a->size);
 			}
 			g_ptr_array_unref(atts);
@@ -236,9 +239,10 @@ ctl_message_unfiled(struct ctl *ctl, GError **error)
 			struct message *m = g_ptr_array_index(messages, i);
 
 			printf("%-6" G_GINT64_FORMAT " %-9s %-10s %-12s "
-			    "%-28s %s\n", (gint64)m->id, m->author, m->class,
-			    *m->flags ? m->flags : "-", m->from_addr ?
-			    m->from_addr : "", m->subject ? m->subject : "");
+			    "%-28s %s\n", (gint64)m->id, ctl_plain(ctl,
+			    m->author), ctl_plain(ctl, m->class), *m->flags ?
+			    ctl_plain(ctl, m->flags) : "-", ctl_plain(ctl,
+			    m->from_addr), ctl_plain(ctl, m->subject));
 		}
 		if (messages->len == 0)
 			printf("(no unfiled messages)\n");

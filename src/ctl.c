@@ -54,6 +54,65 @@ ctl_time(int64_t t)
 	return s;
 }
 
+/* ctl_plain and ctl_plain_text: MULTILINE keeps LF and TAB. */
+static const char *
+ctl_plain_escape(struct ctl *ctl, const char *s, bool multiline)
+{
+	GString *out;
+	const char *p;
+	char *r;
+
+	if (s == NULL)
+		return "";
+	out = g_string_sized_new(strlen(s));
+	for (p = s; *p != '\0';) {
+		unsigned char c = (unsigned char)*p;
+		gunichar u;
+
+		if ((c == '\n' || c == '\t') && multiline) {
+			g_string_append_c(out, (char)c);
+			p++;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			g_string_append(out, c == '\n' ? "\\n" : c == '\r' ?
+			    "\\r" : "\\t");
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			g_string_append_printf(out, "\\x%02x", c);
+			p++;
+		} else if (c < 0x80) {
+			g_string_append_c(out, (char)c);
+			p++;
+		} else if ((u = g_utf8_get_char_validated(p, -1)) >=
+		    0x110000) {
+			g_string_append_printf(out, "\\x%02x", c);
+			p++;
+		} else if (u >= 0x80 && u <= 0x9f) {
+			g_string_append_printf(out, "\\u%04x", (unsigned)u);
+			p = g_utf8_next_char(p);
+		} else {
+			const char *next = g_utf8_next_char(p);
+
+			g_string_append_len(out, p, next - p);
+			p = next;
+		}
+	}
+	r = g_string_free(out, FALSE);
+	g_ptr_array_add(ctl->scratch, r);
+	return r;
+}
+
+const char *
+ctl_plain(struct ctl *ctl, const char *s)
+{
+	return ctl_plain_escape(ctl, s, false);
+}
+
+const char *
+ctl_plain_text(struct ctl *ctl, const char *s)
+{
+	return ctl_plain_escape(ctl, s, true);
+}
+
 /*
  * Make the generator's TEXT strict JSON (RFC 8259). json-glib 1.6 leaves
  * U+001F raw in a string (its escaper tests "< 0x1f") and copies bytes

@@ -27,6 +27,7 @@ struct ctl {
 	GPtrArray *args;	/* positional arguments after the words */
 	GHashTable *opts;	/* --name -> value ("" for flags) */
 	bool json;		/* --json was given */
+	GPtrArray *scratch;	/* strings of ctl_plain*, freed at exit */
 };
 
 /* ---- errors, options, arguments (ctl.c) ---- */
@@ -43,6 +44,22 @@ const char *ctl_arg(struct ctl *ctl, guint i);
 
 /* T as "YYYY-MM-DD HH:MM:SSZ", "-" when out of range. (transfer full) */
 char *ctl_time(int64_t t);
+
+/* ---- plain output (ctl.c) ---- */
+
+/*
+ * ctl_plain - S made safe to print on a terminal, on one line: every C0
+ * control, DEL and C1 control (U+0080..U+009F, 8-bit CSI among them) is
+ * shown as an escape (\r, \n, \t, \x1b, \u009b), every byte that is not
+ * UTF-8 as \xNN; a backslash stays as it is. NULL gives "". Every plain
+ * (non-JSON) output passes sender-controlled text through it, so mail
+ * cannot move the cursor, clear the screen or retitle the window.
+ * (transfer none: the string lives until deskctl exits)
+ */
+const char *ctl_plain(struct ctl *ctl, const char *s);
+
+/* ctl_plain_text - the same for multi-line text: LF and TAB stay. */
+const char *ctl_plain_text(struct ctl *ctl, const char *s);
 
 /* ---- JSON output (ctl.c) ---- */
 

@@ -189,6 +189,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	ctl.args = g_ptr_array_new();
+	ctl.scratch = g_ptr_array_new_with_free_func(g_free);
 	ctl.opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
 	if (ctl_parse(&ctl, cmd, argc - i - used, argv + i + used,
@@ -230,6 +231,7 @@ out:
 	store_close(ctl.store);
 	conf_free(ctl.conf);
 	g_ptr_array_unref(ctl.args);
+	g_ptr_array_unref(ctl.scratch);
 	g_hash_table_destroy(ctl.opts);
 	return status;
 }

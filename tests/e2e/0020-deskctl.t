@@ -117,5 +117,51 @@ is "$CTL_RC" 1 "a package number with trailing junk is refused"
 run_ctl check-config
 like "$CTL_OUT" ': ok$' "check-config accepts the test configuration"
 
+# Plain output escapes control characters: mail must not drive the
+# operator's terminal (ESC[2J clears it; CR rewrites the line).
+desk_customer esc@shop.example --name "Esc Shop"
+{
+	printf 'From: =?utf-8?q?Evil=1B[2J=0D=0AName?= <esc@shop.example>\n'
+	printf 'To: support@desk.test\n'
+	printf 'Subject: =?utf-8?q?clear=1B[2J_cr=0D_lf=0A_end?=\n'
+	printf 'Date: Mon, 1 Jan 2024 10:00:00 +0000\n'
+	printf 'Message-ID: <esc-1@shop.example>\n'
+	printf 'MIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/mixed; boundary=b\n\n'
+	printf -- '--b\nContent-Type: text/plain; charset=utf-8\n\n'
+	printf 'first line\x1b[2J\rsecond\tcolumn\nthird line\n'
+	printf -- '--b\nContent-Type: application/octet-stream\n'
+	printf "Content-Disposition: attachment; filename*=utf-8''a%%1B%%5B2J%%0D%%0Ab.bin\n\n"
+	printf 'data\n--b--\n'
+} > "$tmp/esc.eml"
+desk_gate esc@shop.example support@desk.test < "$tmp/esc.eml"
+is "$DESK_RC" 0 "a mail with ESC, CR and LF in name, subject and file name is stored"
+esc_ticket=$(desk_sql "SELECT ticket_id FROM messages WHERE message_id = 'esc-1@shop.example'")
+# whatever the parser keeps, the store may hold raw controls: put them in
+# every field the plain listings print (customer subject, From, outbox)
+raw="'x' || char(27) || '[2J' || char(13) || char(10) || char(155) || 'y'"
+desk_sql "UPDATE tickets SET subject = $raw WHERE id = $esc_ticket;
+    UPDATE messages SET subject = $raw, from_addr = $raw WHERE ticket_id = $esc_ticket;
+    UPDATE outbox SET subject = $raw, reply_to = $raw WHERE ticket_id = $esc_ticket;
+    INSERT INTO messages (direction, author, from_addr, subject, class, flags, created)
+        SELECT direction, 'stranger', $raw, $raw, class, flags, created
+        FROM messages WHERE ticket_id = $esc_ticket" 2> "$tmp/sqlerr" || diag "$(cat "$tmp/sqlerr")"
+n=0
+for cmd in "ticket show $esc_ticket" "ticket list" "message unfiled" "outbox list"; do
+	# shellcheck disable=SC2086
+	out=$(desk_ctl $cmd | od -An -tx1 -v | tr -s ' \n' '  ')
+	n=$((n + 1))
+	check "$cmd: no raw ESC, CR or 8-bit CSI in the plain output" \
+	    sh -c "! printf '%s' '$out' | grep -Eq ' (1b|0d|c2 9b)( |\$)'"
+done
+show=$(desk_ctl ticket show "$esc_ticket")
+like "$show" 'Ticket #[0-9]+: x\\x1b\[2J\\r\\n\\u009by$' "ticket show: the subject's ESC, CR, LF and CSI shown as 4 escapes"
+like "$show" '\[attachment: a\\x1b\[2J\\r\\nb\.bin, ' "ticket show: the attachment name's ESC, CR, LF shown as escapes"
+# (GMime has made the lone CR a newline by now)
+like "$show" '^first line\\x1b\[2J$' "ticket show: the text's ESC is escaped"
+like "$show" '^second	column$' "ticket show: the text keeps its TAB"
+like "$show" '^third line$' "ticket show: the text keeps its real newlines"
+like "$(desk_ctl message unfiled)" 'x\\x1b\[2J\\r\\n\\u009by +x\\x1b' "message unfiled: From and subject escaped"
+
 done_testing
 tap_status
