@@ -201,15 +201,73 @@ out:
 	return rc;
 }
 
-/* Messages filed in no ticket: strangers, robots, quarantined mail. */
+/* Does the comma-separated list FLAGS hold WORD? */
+static bool
+ctl_has_flag(const char *flags, const char *word)
+{
+	char **words = g_strsplit(flags != NULL ? flags : "", ",", -1);
+	bool found = false;
+	guint i;
+
+	for (i = 0; words[i] != NULL && !found; i++)
+		found = strcmp(g_strstrip(words[i]), word) == 0;
+	g_strfreev(words);
+	return found;
+}
+
+static void
+ctl_json_unfiled(JsonBuilder *b, const struct message *m, bool suppressed)
+{
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "id");
+	json_builder_add_int_value(b, m->id);
+	ctl_json_int_or_null(b, "ticket", m->ticket_id);
+	ctl_json_string(b, "author", m->author);
+	ctl_json_string(b, "from", m->from_addr);
+	ctl_json_string(b, "to", m->recipient);
+	ctl_json_string(b, "subject", m->subject);
+	ctl_json_string(b, "class", m->class);
+	ctl_json_string(b, "flags", m->flags);
+	json_builder_set_member_name(b, "suppressed");
+	json_builder_add_boolean_value(b, suppressed);
+	ctl_json_string(b, "message_id", m->message_id);
+	json_builder_set_member_name(b, "size");
+	json_builder_add_int_value(b, m->size);
+	json_builder_end_object(b);
+}
+
+static void
+ctl_print_unfiled(struct ctl *ctl, const struct message *m)
+{
+	char ticket[24] = "-";
+
+	if (m->ticket_id > 0)
+		g_snprintf(ticket, sizeof(ticket), "#%" G_GINT64_FORMAT,
+		    (gint64)m->ticket_id);
+	printf("%-6" G_GINT64_FORMAT " %-6s %-9s %-10s %-12s %-28s %s\n",
+	    (gint64)m->id, ticket, ctl_plain(ctl, m->author),
+	    ctl_plain(ctl, m->class), *m->flags ? ctl_plain(ctl, m->flags) :
+	    "-", ctl_plain(ctl, m->from_addr), ctl_plain(ctl, m->subject));
+}
+
+/*
+ * Messages filed in no ticket (strangers, robots, quarantined mail), and
+ * in a section of their own the suppressed ones: robot-classed mail from
+ * a license owner, filed or not, so that a misclassified request is seen.
+ * A suppressed message is listed once, among the suppressed. The JSON is
+ * one array of both; each element says "suppressed" and "ticket".
+ */
 int
 ctl_message_unfiled(struct ctl *ctl, GError **error)
 {
-	GPtrArray *messages = store_message_list(ctl->store, 0, error);
-	guint i;
+	GPtrArray *messages = NULL, *suppressed = NULL;
+	guint i, shown = 0;
+	int rc = -1;
 
-	if (messages == NULL)
-		return -1;
+	if ((messages = store_message_list(ctl->store, 0, error)) == NULL ||
+	    (suppressed = store_message_list_suppressed(ctl->store,
+	    error)) == NULL)
+		goto out;
 	if (ctl->json) {
 		JsonBuilder *b = json_builder_new();
 
@@ -217,20 +275,12 @@ ctl_message_unfiled(struct ctl *ctl, GError **error)
 		for (i = 0; i < messages->len; i++) {
 			struct message *m = g_ptr_array_index(messages, i);
 
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "id");
-			json_builder_add_int_value(b, m->id);
-			ctl_json_string(b, "author", m->author);
-			ctl_json_string(b, "from", m->from_addr);
-			ctl_json_string(b, "to", m->recipient);
-			ctl_json_string(b, "subject", m->subject);
-			ctl_json_string(b, "class", m->class);
-			ctl_json_string(b, "flags", m->flags);
-			ctl_json_string(b, "message_id", m->message_id);
-			json_builder_set_member_name(b, "size");
-			json_builder_add_int_value(b, m->size);
-			json_builder_end_object(b);
+			if (!ctl_has_flag(m->flags, "suppressed"))
+				ctl_json_unfiled(b, m, false);
 		}
+		for (i = 0; i < suppressed->len; i++)
+			ctl_json_unfiled(b, g_ptr_array_index(suppressed, i),
+			    true);
 		json_builder_end_array(b);
 		ctl_print_json(b);
 		g_object_unref(b);
@@ -238,15 +288,24 @@ ctl_message_unfiled(struct ctl *ctl, GError **error)
 		for (i = 0; i < messages->len; i++) {
 			struct message *m = g_ptr_array_index(messages, i);
 
-			printf("%-6" G_GINT64_FORMAT " %-9s %-10s %-12s "
-			    "%-28s %s\n", (gint64)m->id, ctl_plain(ctl,
-			    m->author), ctl_plain(ctl, m->class), *m->flags ?
-			    ctl_plain(ctl, m->flags) : "-", ctl_plain(ctl,
-			    m->from_addr), ctl_plain(ctl, m->subject));
+			if (ctl_has_flag(m->flags, "suppressed"))
+				continue;
+			ctl_print_unfiled(ctl, m);
+			shown++;
 		}
-		if (messages->len == 0)
+		if (shown == 0)
 			printf("(no unfiled messages)\n");
+		printf("\nSuppressed: robot-classed mail from license owners "
+		    "(%u)\n", suppressed->len);
+		for (i = 0; i < suppressed->len; i++)
+			ctl_print_unfiled(ctl, g_ptr_array_index(suppressed,
+			    i));
 	}
-	g_ptr_array_unref(messages);
-	return 0;
+	rc = 0;
+out:
+	if (messages != NULL)
+		g_ptr_array_unref(messages);
+	if (suppressed != NULL)
+		g_ptr_array_unref(suppressed);
+	return rc;
 }

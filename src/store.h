@@ -204,6 +204,13 @@ int store_message_count_from(struct store *store, const char *from_addr,
 /* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */
 GPtrArray *store_message_list(struct store *store, int64_t ticket_id,
     GError **error);
+/*
+ * store_message_list_suppressed - messages whose flags hold the word
+ * "suppressed" (robot-classed mail from a license owner), filed in a
+ * ticket or not, oldest first. (transfer full)
+ */
+GPtrArray *store_message_list_suppressed(struct store *store,
+    GError **error);
 
 /* Store SIZE bytes read from FD (at its current offset) as an attachment. */
 int64_t store_attachment_add(struct store *store, int64_t message_row,

@@ -163,5 +163,29 @@ like "$show" '^second	column$' "ticket show: the text keeps its TAB"
 like "$show" '^third line$' "ticket show: the text keeps its real newlines"
 like "$(desk_ctl message unfiled)" 'x\\x1b\[2J\\r\\n\\u009by +x\\x1b' "message unfiled: From and subject escaped"
 
+# Robot-classed mail from license owners is listed as suppressed, filed
+# or not (intake sets the word "suppressed" in messages.flags).
+ins() {	# TICKET FLAGS SUBJECT: an inbound robot row; prints its id
+	desk_sql "INSERT INTO messages (ticket_id, direction, author, from_addr,
+	    subject, class, flags, created) VALUES ($1, 'in', 'robot',
+	    'esc@shop.example', '$3', 'autoreply', '$2', 1700000000);
+	    SELECT last_insert_rowid()"
+}
+s1=$(ins NULL suppressed 'Out of office reply not working')
+s2=$(ins "$esc_ticket" 'malformed, suppressed' 'Delivery failed for our order confirmation emails')
+d1=$(ins NULL suppressedx 'decoy: not the word')
+unfiled=$(desk_ctl message unfiled)
+section=$(printf '%s\n' "$unfiled" | sed -n '/^Suppressed: /,$p')
+like "$section" '^Suppressed: robot-classed mail from license owners \(2\)$' "message unfiled: a suppressed section counting 2"
+like "$(printf '%s\n' "$section" | awk '{print $1}' | tr '\n' ' ')" "^Suppressed: $s1 $s2 \$" "... listing the unfiled one and the one filed in a ticket"
+like "$section" "^$s2 +#$esc_ticket " "... with the ticket of the filed one"
+like "$(printf '%s\n' "$unfiled" | sed '/^Suppressed: /,$d' | awk 'NF {print $1}' | tr '\n' ' ')" " $d1 \$" "... the decoy flag 'suppressedx' stays among the unfiled"
+check "... and a suppressed message is not listed twice" \
+    sh -c "[ \$(printf '%s\n' '$unfiled' | grep -c '^$s1 ') -eq 1 ]"
+is "$(desk_ctl message unfiled --json | jq -c '[.[] | select(.suppressed) | [.id, .ticket]]')" \
+    "[[$s1,null],[$s2,$esc_ticket]]" "message unfiled --json: 2 suppressed, with their tickets"
+is "$(desk_ctl message unfiled --json | jq -c "[.[] | select(.id == $d1) | .suppressed]")" \
+    "[false]" "message unfiled --json: the decoy is not suppressed"
+
 done_testing
 tap_status
