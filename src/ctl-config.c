@@ -67,6 +67,23 @@ ctl_check_config(struct ctl *ctl, GError **error)
 	return 0;
 }
 
+/*
+ * The version and how this build was configured, so that a test (or an
+ * operator) can ask whether the DESKGATE_FAULT crash points are built in:
+ * deskctl and deskgate come from one configure run.
+ */
+int
+ctl_version(struct ctl *ctl, GError **error)
+{
+	printf("deskgate %s\n", PACKAGE_VERSION);
+#ifdef DESK_FAULT_INJECTION
+	printf("fault-injection: yes\n");
+#else
+	printf("fault-injection: no\n");
+#endif
+	return 0;
+}
+
 int
 ctl_config_defaults(struct ctl *ctl, GError **error)
 {

@@ -98,6 +98,7 @@ int ctl_init(struct ctl *ctl, GError **error);
 int ctl_secret(struct ctl *ctl, GError **error);
 int ctl_check_config(struct ctl *ctl, GError **error);
 int ctl_config_defaults(struct ctl *ctl, GError **error);
+int ctl_version(struct ctl *ctl, GError **error);
 
 /* ctl-customer.c */
 int ctl_customer_add(struct ctl *ctl, GError **error);

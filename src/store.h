@@ -302,10 +302,21 @@ int store_audit(struct store *store, const char *actor, const char *action,
 /* ---- for tests: fault injection ---- */
 
 /*
- * store_fault_point - if the environment variable DESKGATE_FAULT names
- * POINT, kill the process on the spot (SIGKILL), as a crash or the OOM
- * killer would. Used by the crash-consistency tests.
+ * store_fault_point - in a build configured with --enable-fault-injection
+ * (DESK_FAULT_INJECTION in config.h): if the environment variable
+ * DESKGATE_FAULT names POINT, kill the process on the spot (SIGKILL), as
+ * a crash or the OOM killer would. Used by the crash-consistency tests.
+ * In any other build it is an empty inline function: the environment
+ * variable is never read, and no fault code is in the binary.
  */
+#ifdef DESK_FAULT_INJECTION
 void store_fault_point(const char *point);
+#else
+static inline void
+store_fault_point(const char *point)
+{
+	(void)point;
+}
+#endif
 
 #endif

@@ -187,5 +187,12 @@ is "$(desk_ctl message unfiled --json | jq -c '[.[] | select(.suppressed) | [.id
 is "$(desk_ctl message unfiled --json | jq -c "[.[] | select(.id == $d1) | .suppressed]")" \
     "[false]" "message unfiled --json: the decoy is not suppressed"
 
+# "deskctl version" tells whether the crash points are built in, and
+# deskgate agrees: the DESKGATE_FAULT name is in it only when they are.
+faults=$("$DESKCTL" version | sed -n 's/^fault-injection: //p')
+like "$faults" '^(yes|no)$' "deskctl version names the fault-injection build option"
+if grep -q DESKGATE_FAULT "$DESKGATE"; then in_gate=yes; else in_gate=no; fi
+is "$in_gate" "$faults" "deskgate holds DESKGATE_FAULT exactly when deskctl version says fault-injection: $faults"
+
 done_testing
 tap_status
