@@ -194,5 +194,41 @@ like "$faults" '^(yes|no)$' "deskctl version names the fault-injection build opt
 if grep -q DESKGATE_FAULT "$DESKGATE"; then in_gate=yes; else in_gate=no; fi
 is "$in_gate" "$faults" "deskgate holds DESKGATE_FAULT exactly when deskctl version says fault-injection: $faults"
 
+# check-config renders every template of every language with sample
+# values: a variable the code does not give, or a syntax error, fails.
+# broken NAME FILE SED: a copy of the templates with FILE edited by SED;
+# sets CTL_RC, CTL_ERR for check-config on it
+broken() {
+	rm -rf "$tmp/tpl-$1"
+	cp -r "$top_srcdir/etc/templates" "$tmp/tpl-$1"
+	chmod -R u+w "$tmp/tpl-$1"
+	sed -i "$3" "$tmp/tpl-$1/$2"
+	sed "s|^templates = .*|templates = $tmp/tpl-$1|" "$DESK_CONF" > "$tmp/tpl-$1.conf"
+	set +e
+	"$DESKCTL" -c "$tmp/tpl-$1.conf" check-config > /dev/null 2> "$tmp/err"
+	CTL_RC=$?
+	set -e
+	CTL_ERR=$(cat "$tmp/err")
+}
+run_ctl check-config
+like "$CTL_OUT" 'templates: 5 notice templates render' "check-config renders the 5 shipped templates"
+broken typo ru/ack.txt 's/{{customer_name}}/{{customer_nmae}}/'
+is "$CTL_RC" 1 "check-config fails on a misspelt variable in ru/ack.txt"
+like "$CTL_ERR" 'tpl-typo/ru/ack\.txt:[0-9]+: unknown variable \{\{customer_nmae\}\}' "... naming the file, line and variable"
+broken wrongkind en/stranger.txt 's/^Hello,$/Hello, about ticket {{ticket}},/'
+like "$CTL_ERR" 'en/stranger\.txt:[0-9]+: unknown variable \{\{ticket\}\}' "check-config: a stranger notice has no {{ticket}}"
+broken cond en/ack.txt 's/{{if preapproved}}/{{if pre_approved}}/'
+like "$CTL_ERR" 'en/ack\.txt:[0-9]+: unknown variable \{\{if pre_approved\}\}' "check-config: an {{if}} on an unknown variable fails"
+broken syntax en/language.txt '0,/^--$/s//{{if ticket}}/'
+is "$CTL_RC" 1 "check-config fails on an {{if}} without {{end}}"
+like "$CTL_ERR" 'en/language\.txt: \{\{if\}\} without \{\{end\}\}' "... naming the file"
+broken unknown ru/ack.txt 's/x/x/'
+mv "$tmp/tpl-unknown/ru/ack.txt" "$tmp/tpl-unknown/ru/akc.txt"
+set +e; err=$("$DESKCTL" -c "$tmp/tpl-unknown.conf" check-config 2>&1 >/dev/null); rc=$?; set -e
+is "$rc/$(printf '%s\n' "$err" | grep -c 'akc\.txt: no notice of that name')" 1/1 "check-config: a template no notice uses (akc.txt) fails"
+rm "$tmp/tpl-unknown/ru/akc.txt" "$tmp/tpl-unknown/en/ack.txt"
+set +e; err=$("$DESKCTL" -c "$tmp/tpl-unknown.conf" check-config 2>&1 >/dev/null); set -e
+like "$err" 'en/ack\.txt: missing' "check-config: en/ack.txt, the fallback, must exist"
+
 done_testing
 tap_status
