@@ -356,6 +356,51 @@ intake_hours_text(const struct desk_conf *conf)
 	return g_strdup_printf("%s (UTC%s)", conf->hours, conf->timezone);
 }
 
+const char *const intake_notice_common_vars[] = {
+	"desk_name", "desk_address", "hours", "timezone", "hours_text",
+	"contact_url", "cost1", "cost2", "cost3", NULL,
+};
+static const char *const intake_vars_ticket[] = {
+	"ticket", "subject", "reply_address", "customer_name", "preapproved",
+	"balance", NULL,
+};
+static const char *const intake_vars_stranger[] = {
+	"subject", "known_customer", NULL,
+};
+static const char *const intake_vars_agree_howto[] = {
+	"ticket", "subject", "reply_address", "customer_name", NULL,
+};
+static const char *const intake_vars_guard[] = {
+	"guarded_address", "subject", "ticket", NULL,
+};
+/* Keep in step with the intake_plan_*() functions that fill the vars. */
+static const struct intake_notice intake_notice_table[] = {
+	{ "ack", intake_vars_ticket },
+	{ "language", intake_vars_ticket },
+	{ "stranger", intake_vars_stranger },
+	{ "agree-howto", intake_vars_agree_howto },
+	{ "guard", intake_vars_guard },
+	{ NULL, NULL },
+};
+
+const struct intake_notice *
+intake_notices(void)
+{
+	return intake_notice_table;
+}
+
+char *
+intake_notice_names(void)
+{
+	GString *s = g_string_new(NULL);
+	size_t i;
+
+	for (i = 0; intake_notice_table[i].name != NULL; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "",
+		    intake_notice_table[i].name);
+	return g_string_free(s, FALSE);
+}
+
 /* Variables every notice template may use. */
 static GHashTable *
 intake_vars_new(const struct desk_conf *conf)

@@ -79,6 +79,21 @@ struct intake_mail {
 const char *intake_action_name(enum intake_action action);
 
 /*
+ * The notices intake sends and the variables each template gets, beside
+ * intake_notice_common_vars (desk_name, hours, ...), for "deskctl
+ * check-config". Kept here, beside the code that sets them.
+ */
+struct intake_notice {
+	const char *name;		/* the template is NAME.txt */
+	const char *const *vars;	/* NULL-terminated */
+};
+extern const char *const intake_notice_common_vars[];
+/* intake_notices - the table, ended by a NULL name. */
+const struct intake_notice *intake_notices(void);
+/* intake_notice_names - "ack, language, ..." (transfer full) */
+char *intake_notice_names(void);
+
+/*
  * intake_load_rules - compile the rule files IN needs from the conf's
  * filters directory (robots, assessment, quotes, languages).
  */

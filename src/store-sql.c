@@ -117,6 +117,13 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " recipient, subject, class, flags, text, size, created,"
 	    " reply_text, language"
 	    " FROM messages WHERE ticket_id IS NULL ORDER BY id",
+	/* flags is a comma-separated list of words */
+	[SQL_MESSAGE_LIST_SUPPRESSED] =
+	    "SELECT id, ticket_id, direction, author, message_id, from_addr,"
+	    " recipient, subject, class, flags, text, size, created,"
+	    " reply_text, language"
+	    " FROM messages WHERE ',' || replace(flags, ' ', '') || ','"
+	    " LIKE '%,suppressed,%' ORDER BY id",
 	[SQL_ATTACHMENT_INSERT] =
 	    "INSERT INTO attachments (message_row, filename, content_type,"
 	    " size, content) VALUES (?1, ?2, ?3, ?4, zeroblob(?4))",

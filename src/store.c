@@ -350,6 +350,7 @@ out:
 	return rc;
 }
 
+#ifdef DESK_FAULT_INJECTION
 void
 store_fault_point(const char *point)
 {
@@ -358,3 +359,4 @@ store_fault_point(const char *point)
 	if (want != NULL && strcmp(want, point) == 0)
 		kill(getpid(), SIGKILL);
 }
+#endif

@@ -239,6 +239,13 @@ int store_message_id_stored(struct store *store, const char *message_id,
 /* Messages of a ticket (TICKET 0: those of no ticket). (transfer full) */
 GPtrArray *store_message_list(struct store *store, int64_t ticket_id,
     GError **error);
+/*
+ * store_message_list_suppressed - messages whose flags hold the word
+ * "suppressed" (robot-classed mail from a license owner), filed in a
+ * ticket or not, oldest first. (transfer full)
+ */
+GPtrArray *store_message_list_suppressed(struct store *store,
+    GError **error);
 
 /* Store SIZE bytes read from FD (at its current offset) as an attachment. */
 int64_t store_attachment_add(struct store *store, int64_t message_row,
@@ -362,10 +369,21 @@ int store_audit(struct store *store, const char *actor, const char *action,
 /* ---- for tests: fault injection ---- */
 
 /*
- * store_fault_point - if the environment variable DESKGATE_FAULT names
- * POINT, kill the process on the spot (SIGKILL), as a crash or the OOM
- * killer would. Used by the crash-consistency tests.
+ * store_fault_point - in a build configured with --enable-fault-injection
+ * (DESK_FAULT_INJECTION in config.h): if the environment variable
+ * DESKGATE_FAULT names POINT, kill the process on the spot (SIGKILL), as
+ * a crash or the OOM killer would. Used by the crash-consistency tests.
+ * In any other build it is an empty inline function: the environment
+ * variable is never read, and no fault code is in the binary.
  */
+#ifdef DESK_FAULT_INJECTION
 void store_fault_point(const char *point);
+#else
+static inline void
+store_fault_point(const char *point)
+{
+	(void)point;
+}
+#endif
 
 #endif

@@ -41,10 +41,14 @@ template_line_bounds(const char *end, GString *out, const char **next_r)
 		*next_r = end;
 }
 
-/* template_expand for TEXT that starts on line FIRST_LINE of NAME. */
+/*
+ * template_expand for TEXT that starts on line FIRST_LINE of NAME. STRICT
+ * also refuses an {{if}} on a variable VARS does not have (at run time
+ * such a condition is only false; deskctl check-config wants to know).
+ */
 static char *
 template_expand_at(const char *text, const char *name, int first_line,
-    GHashTable *vars, GError **error)
+    GHashTable *vars, bool strict, GError **error)
 {
 	GString *out = g_string_new(NULL);
 	const char *p = text;
@@ -83,6 +87,14 @@ template_expand_at(const char *text, const char *name, int first_line,
 				goto fail;
 			}
 			g_strstrip(word + 3);
+			if (strict && !g_hash_table_contains(vars, word + 3)) {
+				g_set_error(error, DESK_ERROR,
+				    DESK_ERROR_CONFIG,
+				    "%s:%d: unknown variable {{if %s}}", name,
+				    line, word + 3);
+				g_free(word);
+				goto fail;
+			}
 			cond = template_is_true(vars, word + 3);
 			keep = cond;
 			state = IN_IF;
@@ -152,30 +164,18 @@ char *
 template_expand(const char *text, const char *name, GHashTable *vars,
     GError **error)
 {
-	return template_expand_at(text, name, 1, vars, error);
+	return template_expand_at(text, name, 1, vars, false, error);
 }
 
-int
-template_render(const char *dir, const char *lang, const char *name,
-    GHashTable *vars, char **subject_r, char **body_r, GError **error)
+/* Render TEXT, the contents of the template file PATH. */
+static int
+template_render_text(const char *path, const char *text, GHashTable *vars,
+    bool strict, char **subject_r, char **body_r, GError **error)
 {
-	char *file = g_strdup_printf("%s.txt", name);
-	char *path = g_build_filename(dir, lang, file, NULL);
-	char *text = NULL, *head = NULL, *subject = NULL, *body = NULL, *p;
+	char *head = NULL, *subject = NULL, *body = NULL, *p;
 	const char *split;
-	GError *local = NULL;
 	int rc = -1;
 
-	if (!g_file_get_contents(path, &text, NULL, &local)) {
-		g_free(path);
-		path = g_build_filename(dir, "en", file, NULL);
-		g_clear_error(&local);
-		if (!g_file_get_contents(path, &text, NULL, &local)) {
-			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
-			    "notice template: %s", local->message);
-			goto out;
-		}
-	}
 	if (!g_utf8_validate(text, -1, NULL)) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 		    "%s: not UTF-8", path);
@@ -190,9 +190,9 @@ template_render(const char *dir, const char *lang, const char *name,
 		goto out;
 	}
 	head = g_strndup(text + 8, split - text - 8);
-	if ((subject = template_expand_at(head, path, 1, vars, error)) ==
-	    NULL || (body = template_expand_at(split + 2, path, 3, vars,
-	    error)) == NULL)
+	if ((subject = template_expand_at(head, path, 1, vars, strict,
+	    error)) == NULL || (body = template_expand_at(split + 2, path, 3,
+	    vars, strict, error)) == NULL)
 		goto out;
 	for (p = subject; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
@@ -202,12 +202,59 @@ template_render(const char *dir, const char *lang, const char *name,
 	body = NULL;
 	rc = 0;
 out:
-	g_clear_error(&local);
 	g_free(subject);
 	g_free(body);
 	g_free(head);
+	return rc;
+}
+
+int
+template_render(const char *dir, const char *lang, const char *name,
+    GHashTable *vars, char **subject_r, char **body_r, GError **error)
+{
+	char *file = g_strdup_printf("%s.txt", name);
+	char *path = g_build_filename(dir, lang, file, NULL);
+	char *text = NULL;
+	GError *local = NULL;
+	int rc = -1;
+
+	if (!g_file_get_contents(path, &text, NULL, &local)) {
+		g_free(path);
+		path = g_build_filename(dir, "en", file, NULL);
+		g_clear_error(&local);
+		if (!g_file_get_contents(path, &text, NULL, &local)) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "notice template: %s", local->message);
+			goto out;
+		}
+	}
+	rc = template_render_text(path, text, vars, false, subject_r, body_r,
+	    error);
+out:
+	g_clear_error(&local);
 	g_free(text);
 	g_free(path);
 	g_free(file);
+	return rc;
+}
+
+int
+template_check(const char *path, GHashTable *vars, GError **error)
+{
+	char *text = NULL, *subject = NULL, *body = NULL;
+	GError *local = NULL;
+	int rc;
+
+	if (!g_file_get_contents(path, &text, NULL, &local)) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+		    "notice template: %s", local->message);
+		g_clear_error(&local);
+		return -1;
+	}
+	rc = template_render_text(path, text, vars, true, &subject, &body,
+	    error);
+	g_free(subject);
+	g_free(body);
+	g_free(text);
 	return rc;
 }

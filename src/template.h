@@ -22,6 +22,14 @@
 int template_render(const char *dir, const char *lang, const char *name,
     GHashTable *vars, char **subject_r, char **body_r, GError **error);
 
+/*
+ * template_check - render the template file PATH with VARS, strictly: an
+ * {{if name}} on a variable VARS lacks is an error too (template_render
+ * takes it as false). 0, or -1 with ERROR naming file, line and variable
+ * or the syntax error. For deskctl check-config.
+ */
+int template_check(const char *path, GHashTable *vars, GError **error);
+
 /* template_expand - the same on TEXT in memory (NAME for errors). */
 char *template_expand(const char *text, const char *name, GHashTable *vars,
     GError **error);

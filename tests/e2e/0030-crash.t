@@ -7,6 +7,9 @@ set -eu
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
 
+desk_has_faults ||
+    plan_skip "fault injection: deskgate built without --enable-fault-injection"
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mail=$(desk_sample 03-html-attachment.eml)

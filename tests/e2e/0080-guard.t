@@ -75,6 +75,24 @@ FAKE_SENDMAIL_EXIT=75 mail "Pat <pat@prospect.example>" pat@prospect.example ali
 is "$DESK_RC" 75 "sendmail failing: deferred (75), postfix keeps the mail"
 like "$DESK_OUT" '^4\.3\.0 ' "... with a 4.3.0 line"
 
+# a whole domain registered for a customer
+desk_ctl customer domain add bob@customer.example shop.customer.example > /dev/null
+mail "Ann <ann@shop.customer.example>" ann@shop.customer.example alice@vendor.example "Help" d1@shop.customer.example
+is "$DESK_RC/$(passed)" 77/6 "an address in a domain registered for bob (customer domain add) is bob's: 77"
+set +e
+out=$(desk_ctl customer domain add bob@customer.example not_a_domain 2>&1)
+rc=$?
+set -e
+is "$rc" 1 "customer domain add refuses \"not_a_domain\""
+
+# deskctl inspect shows the guard's decision and its rule
+is "$(desk_ctl inspect --from bob@customer.example --to alice@vendor.example "$tmp/m.eml" | jq -r '.guard.verdict + " " + .guard.rule')" \
+    "reject owner" "inspect: bob's mail to alice would be rejected (rule owner)"
+is "$(desk_ctl inspect --from pat@prospect.example --to alice@vendor.example "$tmp/m.eml" | jq -r '.guard.verdict + " " + .guard.pass_to')" \
+    "pass alice@mbox.vendor.example" "inspect: pat's would pass to alice's mailbox"
+is "$(desk_ctl inspect --from pat@prospect.example "$tmp/m.eml" | jq -r '.guard')" null \
+    "inspect: no guard for the intake address"
+
 # action = reply: kept, one notice a day for three mails
 guard_conf reply reply
 desk_customer bob@customer.example --lang ru

@@ -60,6 +60,12 @@ is "$(desk_ctl outbox list --json | jq -r '[.[].status] | join(",")')" "sent,sen
 is "$(desk_ctl outbox run)" "sent 0, deferred 0, failed 0" "a second run sends nothing again"
 
 # --- deskgate killed in the middle of its transaction: postfix retries.
+# (only where the build has the DESKGATE_FAULT points; the block is not
+# indented, to keep it as it was)
+if ! desk_has_faults; then
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n # SKIP fault injection: built without --enable-fault-injection"
+else
 # master(8) imports the environment only when it starts: restart it.
 pf_stop
 pf_postconf "import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C DESKGATE_FAULT=before-commit" \
@@ -86,6 +92,7 @@ pf_flush
 check "the retry is delivered" pf_wait_queue_empty 30
 is "$(desk_sql "SELECT group_concat(subject, '|') FROM tickets")" \
     "Shipping methods disappear at checkout|A second question" "the retry opened ticket 2, once"
+fi
 
 if [ "$tap_failed" -ne 0 ]; then
 	diag "postfix log:"

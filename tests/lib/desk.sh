@@ -6,6 +6,7 @@
 #   desk_ctl ARGS...                        deskctl with the test's config
 #   desk_sql SQL                            query the store
 #   desk_fixture NAME                       path of tests/fixtures/mail/NAME
+#   desk_has_faults                         true when built with the crash points
 #
 # Paths come from automake's test environment (top_srcdir, top_builddir)
 # or, when a test is run by hand, from the script's own location.
@@ -55,6 +56,10 @@ desk_gate() {
 desk_ctl() { "$DESKCTL" -c "$DESK_CONF" "$@"; }
 
 desk_sql() { sqlite3 -batch "$DESK_DIR/desk.db" "$@"; }
+
+# desk_has_faults: the build has the DESKGATE_FAULT crash points
+# (configure --enable-fault-injection; "deskctl version" says)
+desk_has_faults() { "$DESKCTL" version | grep -qx 'fault-injection: yes'; }
 
 desk_fixture() { echo "$top_srcdir/tests/fixtures/mail/$1"; }
 

@@ -445,6 +445,59 @@ test_mixed_attachments(void)
 	mail_free(m);
 }
 
+/*
+ * A text part that holds binary is a file, not text: a PNG labelled
+ * text/plain; charset=ISO-8859-1 (NUL bytes), and bytes a fifth of which
+ * are C0 controls without any NUL. A text with a stray ESC stays text,
+ * and so does UTF-16, NULs and all.
+ */
+static void
+test_binary_text_part(void)
+{
+	static const char png[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ISO-8859-1\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ\n";
+	static const char mixed[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	    "--b\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "the log is attached\n"
+	    "--b\nContent-Type: text/plain; charset=us-ascii\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "YWIBAmFiAQJhYgECYWIBAmFiAQJhYgECYWIBAmFiAQJhYgECYWIBAg==\n"
+	    "--b\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "a pasted log line \x1b[31mred\x1b[0m and more of the text here,"
+	    " long enough\n"
+	    "--b\nContent-Type: text/plain; charset=utf-16le\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "SABlAGwAbABvACwAIAB3AG8AcgBsAGQA\n"
+	    "--b--\n";
+	struct mail *m = parse(png);
+	const struct mail_attachment *a;
+
+	check_invariants(m);
+	g_assert_cmpstr(m->text, ==, "");
+	g_assert_cmpuint(m->attachments->len, ==, 1);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpstr(a->content_type, ==, "text/plain");
+		g_assert_cmpint(a->size, ==, 33);
+	}
+	mail_free(m);
+
+	m = parse(mixed);
+	check_invariants(m);
+	test_check_contains(m->text, "the log is attached");
+	test_check_contains(m->text, "a pasted log line \x1b[31mred");
+	test_check_contains(m->text, "Hello, world");
+	test_check_lacks(m->text, "ab\x01");
+	g_assert_cmpuint(m->attachments->len, ==, 1);
+	if ((a = attachment(m, 0)) != NULL) {
+		g_assert_cmpstr(a->content_type, ==, "text/plain");
+		g_assert_cmpint(a->size, ==, 40);
+	}
+	mail_free(m);
+}
+
 static void
 test_inline_image(void)
 {
@@ -1170,6 +1223,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/body/mixed-attachments",
 	    test_mixed_attachments);
 	g_test_add_func("/mime/body/inline-image", test_inline_image);
+	g_test_add_func("/mime/body/binary-text-part", test_binary_text_part);
 	g_test_add_func("/mime/body/alternative-related",
 	    test_alternative_related);
 	g_test_add_func("/mime/body/rfc822-attachment",
