@@ -337,18 +337,14 @@ store_ticket_next_id(struct store *store, GError **error)
 	return store_count(store, st, "numbering a ticket", error);
 }
 
-GPtrArray *
-store_message_list(struct store *store, int64_t ticket_id, GError **error)
+/* The rows of ST (bound; the columns of SQL_MESSAGE_LIST_*) as messages. */
+static GPtrArray *
+store_message_rows(struct store *store, sqlite3_stmt *st, const char *what,
+    GError **error)
 {
-	sqlite3_stmt *st = store_stmt(store, ticket_id > 0 ?
-	    SQL_MESSAGE_LIST_BY_TICKET : SQL_MESSAGE_LIST_UNFILED, error);
 	GPtrArray *out;
 	int rc;
 
-	if (st == NULL)
-		return NULL;
-	if (ticket_id > 0)
-		sqlite3_bind_int64(st, 1, ticket_id);
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct message *m = g_new0(struct message, 1);
@@ -371,7 +367,7 @@ store_message_list(struct store *store, int64_t ticket_id, GError **error)
 		g_ptr_array_add(out, m);
 	}
 	if (rc != SQLITE_DONE) {
-		store_fail(store, error, "listing messages");
+		store_fail(store, error, what);
 		g_ptr_array_unref(out);
 		out = NULL;
 	}
@@ -380,43 +376,28 @@ store_message_list(struct store *store, int64_t ticket_id, GError **error)
 }
 
 GPtrArray *
+store_message_list(struct store *store, int64_t ticket_id, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, ticket_id > 0 ?
+	    SQL_MESSAGE_LIST_BY_TICKET : SQL_MESSAGE_LIST_UNFILED, error);
+
+	if (st == NULL)
+		return NULL;
+	if (ticket_id > 0)
+		sqlite3_bind_int64(st, 1, ticket_id);
+	return store_message_rows(store, st, "listing messages", error);
+}
+
+GPtrArray *
 store_message_list_suppressed(struct store *store, GError **error)
 {
 	sqlite3_stmt *st = store_stmt(store, SQL_MESSAGE_LIST_SUPPRESSED,
 	    error);
-	GPtrArray *out;
-	int rc;
 
 	if (st == NULL)
 		return NULL;
-	out = g_ptr_array_new_with_free_func((GDestroyNotify)message_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct message *m = g_new0(struct message, 1);
-
-		m->id = sqlite3_column_int64(st, 0);
-		m->ticket_id = sqlite3_column_int64(st, 1);
-		m->direction = store_column_dup(st, 2);
-		m->author = store_column_dup(st, 3);
-		m->message_id = store_column_dup(st, 4);
-		m->from_addr = store_column_dup(st, 5);
-		m->recipient = store_column_dup(st, 6);
-		m->subject = store_column_dup(st, 7);
-		m->class = store_column_dup(st, 8);
-		m->flags = store_column_dup(st, 9);
-		m->text = store_column_dup(st, 10);
-		m->size = sqlite3_column_int64(st, 11);
-		m->created = sqlite3_column_int64(st, 12);
-		m->reply_text = store_column_dup(st, 13);
-		m->language = store_column_dup(st, 14);
-		g_ptr_array_add(out, m);
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail(store, error, "listing suppressed messages");
-		g_ptr_array_unref(out);
-		out = NULL;
-	}
-	store_stmt_done(st);
-	return out;
+	return store_message_rows(store, st, "listing suppressed messages",
+	    error);
 }
 
 int64_t

@@ -13,24 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 count() { desk_sql "SELECT count(*) FROM $1"; }
 ticket_of() { desk_sql "SELECT coalesce(ticket_id, 0) FROM messages WHERE message_id = '$1'"; }
-# mail FROM ENVELOPE TO SUBJECT MESSAGE-ID [HEADER...] < BODY: deliver it
-mail() {
-	local from=$1 env=$2 to=$3 subject=$4 id=$5
-	shift 5
-	{
-		echo "From: $from"
-		echo "To: $to"
-		echo "Subject: $subject"
-		echo "Date: Thu, 26 Nov 2026 10:00:00 +0000"
-		echo "Message-ID: <$id>"
-		for h in "$@"; do echo "$h"; done
-		echo "MIME-Version: 1.0"
-		echo "Content-Type: text/plain; charset=utf-8"
-		echo
-		cat
-	} > "$tmp/m.eml"
-	desk_gate "$env" "$to" < "$tmp/m.eml"
-}
+# mail: desk_mail (tests/lib/desk.sh) into $tmp/m.eml
+DESK_MAIL=$tmp/m.eml
+mail() { desk_mail "$@"; }
 
 desk_setup "$tmp/desk"
 desk_customer bob@customer.example --name "Bob Smith"

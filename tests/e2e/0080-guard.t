@@ -27,22 +27,9 @@ guard_conf() {
 	    "pass_to = alice@vendor.example=alice@mbox.vendor.example;contact@vendor.example=contact@mbox.vendor.example" \
 	    "sendmail = $tmp/sendmail" "action = $2"
 }
-# mail FROM ENVELOPE TO SUBJECT ID [HEADER...]: write $tmp/m.eml, deliver
-mail() {
-	local from=$1 env=$2 to=$3 subject=$4 id=$5
-	shift 5
-	{
-		echo "From: $from"
-		echo "To: $to"
-		echo "Subject: $subject"
-		echo "Date: Thu, 26 Nov 2026 10:00:00 +0000"
-		echo "Message-ID: <$id>"
-		for h in "$@"; do echo "$h"; done
-		echo
-		echo "Hello Alice, a question about my store."
-	} > "$tmp/m.eml"
-	desk_gate "$env" "$to" < "$tmp/m.eml"
-}
+# mail: desk_mail (tests/lib/desk.sh) into $tmp/m.eml
+DESK_MAIL=$tmp/m.eml
+mail() { desk_mail "$@" <<< "Hello Alice, a question about my store."; }
 
 guard_conf reject reject
 desk_customer bob@customer.example

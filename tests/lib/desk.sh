@@ -90,3 +90,24 @@ desk_with_postfix() {
 
 # desk_as_test FILE: a sample mail addressed to the test desk's domain
 desk_as_test() { sed 's/support@desk\.example/support@desk.test/g' "$1"; }
+
+# desk_mail FROM ENVELOPE TO SUBJECT MESSAGE-ID [HEADER...] < BODY: write a
+# plain UTF-8 mail to $DESK_MAIL (the caller's file) and deliver it with
+# desk_gate from ENVELOPE to TO
+desk_mail() {
+	local from=$1 env=$2 to=$3 subject=$4 id=$5 h
+	shift 5
+	{
+		echo "From: $from"
+		echo "To: $to"
+		echo "Subject: $subject"
+		echo "Date: Thu, 26 Nov 2026 10:00:00 +0000"
+		echo "Message-ID: <$id>"
+		for h in "$@"; do echo "$h"; done
+		echo "MIME-Version: 1.0"
+		echo "Content-Type: text/plain; charset=utf-8"
+		echo
+		cat
+	} > "$DESK_MAIL"
+	desk_gate "$env" "$to" < "$DESK_MAIL"
+}
