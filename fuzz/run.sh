@@ -27,11 +27,11 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 	-I$top/src -I$out $(pkg-config --cflags gmime-3.0 sqlite3 libpcre2-8 libxml-2.0)"
 libs="$(pkg-config --libs gmime-3.0 sqlite3 libpcre2-8 libxml-2.0)"
 [ -f "$out/config.h" ] || echo '#define _GNU_SOURCE 1' > "$out/config.h"
-# libdesk's sources: all of src/ but the two main()s and the SMTP side
+# libdesk's sources: all of src/ but the main()s, deskctl's ctl-*.c and the SMTP side
 objs=""
 for c in "$top"/src/*.c; do
 	s=$(basename "$c" .c)
-	case "$s" in deskgate|deskctl|smtp-send|outbox) continue ;; esac
+	case "$s" in deskgate|deskgate-policy|deskctl|ctl|ctl-*|smtp-send|outbox) continue ;; esac
 	clang $cflags -c "$c" -o "$out/$s.o" || exit 1
 	objs="$objs $out/$s.o"
 done
