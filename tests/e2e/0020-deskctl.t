@@ -230,5 +230,11 @@ rm "$tmp/tpl-unknown/ru/akc.txt" "$tmp/tpl-unknown/en/ack.txt"
 set +e; err=$("$DESKCTL" -c "$tmp/tpl-unknown.conf" check-config 2>&1 >/dev/null); set -e
 like "$err" 'en/ack\.txt: missing' "check-config: en/ack.txt, the fallback, must exist"
 
+# the shipped sample configuration loads once it has a secret and a store
+sed -e "s/^secret = .*/secret = $desk_secret/" -e "s|^path = .*|path = $tmp/sample.db|" \
+    "$top_srcdir/etc/deskgate.conf" > "$tmp/sample.conf"
+set +e; out=$("$DESKCTL" -c "$tmp/sample.conf" init 2>&1); rc=$?; set -e
+is "$rc" 0 "etc/deskgate.conf, with a secret and a store path, is a valid configuration${out:+ ($out)}"
+
 done_testing
 tap_status
