@@ -561,6 +561,16 @@ conf_check_guard(const struct desk_conf *conf, struct conf_lines *where,
 	for (p = conf->guard_pass_to; p != NULL && *p != NULL; p++) {
 		char *name = g_strndup(*p, (gsize)(strchr(*p, '=') - *p));
 		bool known = guarded != NULL && g_strv_contains(guarded, name);
+		char **q;
+
+		for (q = conf->guard_pass_to; q < p; q++)
+			if (g_str_has_prefix(*q, name) &&
+			    (*q)[strlen(name)] == '=') {
+				conf_error(error, conf, where, "guard",
+				    "pass_to", "%s is given twice", name);
+				g_free(name);
+				return -1;
+			}
 
 		g_free(name);
 		if (!known) {

@@ -59,6 +59,13 @@ ctl_json_guard(JsonBuilder *b, struct ctl *ctl, struct store *store,
 	json_builder_begin_object(b);
 	f.null_sender = *m->sender == '\0';
 	f.robot = m->mail->malformed || m->class->class != MAIL_CLASS_HUMAN;
+	{
+		char *note = NULL;
+
+		f.auth_failed = identity_auth_verdict(m->mail,
+		    ctl->conf->authserv_id, &note) == IDENTITY_AUTH_FAIL;
+		g_free(note);
+	}
 	if (store == NULL || (f.from_owner = guard_owner(store,
 	    m->mail->from_addr, &error)) < 0 || (f.envelope_owner =
 	    guard_owner(store, m->sender, &error)) < 0) {

@@ -49,7 +49,7 @@ policy_decide(struct policy *p)
 	const char *state = g_hash_table_lookup(p->attrs, "protocol_state");
 	const char *sender = g_hash_table_lookup(p->attrs, "sender");
 	const char *recipient = g_hash_table_lookup(p->attrs, "recipient");
-	struct guard_facts f = { -1, 0, false, false };
+	struct guard_facts f = { -1, 0, false, false, false };
 	struct guard_decision d;
 	GError *error = NULL;
 	int64_t open = 0;
@@ -68,8 +68,9 @@ policy_decide(struct policy *p)
 		    &error)) < 0)
 			goto fail;
 	}
-	guard_table(&f, "reject", &d);
-	if (d.verdict == GUARD_PASS)
+	/* with action = reply the pipe keeps the mail: let it through */
+	guard_table(&f, p->conf->guard_action, &d);
+	if (d.verdict != GUARD_REJECT)
 		return g_strdup("DUNNO");
 	if ((open = store_ticket_open_of(p->store, d.customer, &error)) < 0)
 		goto fail;

@@ -100,7 +100,7 @@ main(int argc, char **argv)
 	const char *language = NULL;
 	GError *error = NULL;
 	gint64 started = g_get_monotonic_time();
-	int ch, status = DESK_EXIT_OK, i, nouser = 0, ours = 0;
+	int ch, status = DESK_EXIT_OK, i, nouser = 0, ours = 0, guarded = 0;
 	bool verbose = false, gmime_up = false;
 
 	umask(077);
@@ -196,8 +196,9 @@ main(int argc, char **argv)
 	/*
 	 * Each recipient gets its own result only when postfix passes one
 	 * (deskgate_destination_recipient_limit = 1, as etc/postfix says).
-	 * Given several of which some are not ours, one exit status cannot
-	 * tell them apart: defer the whole message rather than drop any.
+	 * Given several of which some are not ours, or a guarded one among
+	 * others, one exit status cannot tell them apart: defer the whole
+	 * message rather than drop or bounce any.
 	 */
 	for (i = optind; i < argc; i++) {
 		struct address_info a;
@@ -207,10 +208,13 @@ main(int argc, char **argv)
 		ours += a.kind != ADDRESS_OTHER ||
 		    guard_is_guarded(conf, argv[i]);
 	}
-	if (ours > 0 && ours < argc - optind) {
-		log_err("%d of %d recipients are not the Help Desk's: set "
-		    "deskgate_destination_recipient_limit = 1", argc - optind -
-		    ours, argc - optind);
+	for (i = optind; i < argc && argc - optind > 1; i++)
+		guarded += guard_is_guarded(conf, argv[i]);
+	if ((ours > 0 && ours < argc - optind) || guarded > 0) {
+		log_err("%d recipients, %d of them not the Help Desk's and %d "
+		    "guarded, get different results: set "
+		    "deskgate_destination_recipient_limit = 1", argc - optind,
+		    argc - optind - ours, guarded);
 		status = deskgate_status(DESK_EXIT_TEMPFAIL, "4.3.5",
 		    "Help Desk configuration error: one recipient per "
 		    "delivery, try again later");

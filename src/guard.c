@@ -36,6 +36,11 @@ guard_table(const struct guard_facts *f, const char *action,
 		d->rule = "robot";		/* never answered, never bounced */
 		return;
 	}
+	if (f->auth_failed) {
+		/* a forgery: a bounce or notice would reach the owner */
+		d->rule = "auth-failed";
+		return;
+	}
 	if (f->envelope_owner <= 0) {
 		d->rule = f->from_owner > 0 ? "from-only" : "not-owner";
 		return;

@@ -31,6 +31,7 @@ struct guard_facts {
 	int64_t envelope_owner;	/* the same for the envelope sender */
 	bool null_sender;	/* envelope <> */
 	bool robot;		/* classified as anything but human */
+	bool auth_failed;	/* our MTA found DMARC or SPF failing */
 };
 
 struct guard_decision {

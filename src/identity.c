@@ -263,7 +263,7 @@ identity_may(const struct identity *id, enum identity_action action,
 	switch (r->who) {
 	case WHO_LICENSED:
 		if (id->customer.id == 0 || id->licenses <= 0 ||
-		    identity_speaker_customer(id) != id->customer.id) {
+		    id->from_customer != id->customer.id) {
 			why = "the From address is no license owner's";
 			goto no;
 		}

@@ -803,8 +803,10 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 	plan->ticket = t->id;
 	if (identity_speaker_customer(id) == t->customer_id)
 		plan->author = "customer";
-	else if (identity_speaker_staff(id))
-		plan->author = "staff";
+	else if (identity_may(id, IDENTITY_ACT_AS_STAFF, t->id, t->customer_id,
+	    NULL) || identity_may(id, IDENTITY_COMMAND, t->id, t->customer_id,
+	    NULL))
+		plan->author = "staff";	/* an engineer's own envelope or token */
 	else
 		plan->author = "other";
 	/* "Assessment: agree" in a reply, as the acknowledgment suggests */
@@ -906,6 +908,13 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 
 	f.null_sender = *m->sender == '\0';
 	f.robot = m->mail->malformed || m->class->class != MAIL_CLASS_HUMAN;
+	{
+		char *note = NULL;
+
+		f.auth_failed = identity_auth_verdict(m->mail,
+		    conf->authserv_id, &note) == IDENTITY_AUTH_FAIL;
+		g_free(note);
+	}
 	if ((f.from_owner = guard_owner(in->store, m->mail->from_addr,
 	    error)) < 0 || (f.envelope_owner = guard_owner(in->store,
 	    m->sender, error)) < 0)
@@ -931,7 +940,10 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 	intake_plan_flag(plan, "outside-help-desk");
 	since = (int64_t)time(NULL) - (int64_t)conf->guard_notice_hours * 3600;
 	{
-		char *kind = g_strdup_printf("guard:%s", m->recipient);
+		char *kind = g_ascii_strdown(m->recipient, -1), *lower = kind;
+
+		kind = g_strdup_printf("guard:%s", lower);
+		g_free(lower);
 		char *to = g_ascii_strdown(m->sender, -1);
 		struct customer c = { 0 };
 		GHashTable *vars;

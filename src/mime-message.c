@@ -731,6 +731,43 @@ mail_raw_header(GMimeObject *obj, const char *name)
 	return h ? g_mime_header_get_raw_value(h) : NULL;
 }
 
+/*
+ * GMime finds no mailbox in a From: whose encoded display name decodes to
+ * control characters (ESC, CR, LF): the customer would become a stranger.
+ * Then take the last <local@domain> of the raw header, and the decoded
+ * text before it as the name.
+ */
+static void
+mail_from_fallback(struct mail *mail, GMimeParserOptions *opts)
+{
+	const char *raw = mail_raw_header((GMimeObject *)mail->message, "From");
+	const char *lt, *gt, *p;
+	char *addr, *name, *decoded;
+
+	if (raw == NULL || (lt = strrchr(raw, '<')) == NULL ||
+	    (gt = strchr(lt, '>')) == NULL || gt - lt < 4)
+		return;
+	for (p = lt + 1; p < gt; p++)
+		if (g_ascii_isspace(*p) || (unsigned char)*p < 0x21 ||
+		    *p == '<' || *p == '"')
+			return;
+	addr = g_strndup(lt + 1, (gsize)(gt - lt - 1));
+	if (strchr(addr, '@') == NULL) {
+		g_free(addr);
+		return;
+	}
+	g_free(mail->from_addr);
+	mail->from_addr = g_ascii_strdown(addr, -1);
+	g_free(addr);
+	name = g_strndup(raw, (gsize)(lt - raw));
+	decoded = mail_decode_header(opts, name);
+	g_free(mail->from_name);
+	mail->from_name = mail_clean_header(decoded);
+	g_strstrip(g_strdelimit(mail->from_name, "\"", ' '));
+	g_free(decoded);
+	g_free(name);
+}
+
 static void
 mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 {
@@ -762,6 +799,8 @@ mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 			    internet_address_get_name(ia));
 		}
 	}
+	if (*mail->from_addr == '\0')
+		mail_from_fallback(mail, opts);
 	value = mail_raw_header((GMimeObject *)msg, "Subject");
 	if (value != NULL) {
 		char *decoded = mail_decode_header(opts, value);

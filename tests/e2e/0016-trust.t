@@ -81,6 +81,18 @@ printf 'Please help.\n\nAssessment: agree\n' | mail bob@customer.example bob@cus
 is "$(ticket_of new2@customer.example)/$(desk_sql "SELECT preapproved FROM tickets WHERE id = 3")" 3/1 \
     "... from bob's From and envelope it is pre-approved"
 
+# --- no From: at all: the envelope alone opens nothing and agrees to nothing
+printf 'To: support@desk.test\nSubject: Charge me\nDate: Thu, 26 Nov 2026 10:00:00 +0000\nMessage-ID: <nofrom1@evil.example>\n\nAssessment: agree\n' |
+    desk_gate bob@customer.example support@desk.test
+is "$DESK_RC/$(ticket_of nofrom1@evil.example)/$(count tickets)" 0/0/3 \
+    "a mail without From: and bob's envelope opens no ticket and pre-approves nothing"
+
+# --- a forged engineer From: is not filed as the engineers' words
+desk_ctl staff add eng@vendor.example > /dev/null
+printf 'Closing this.\n' | mail eng@vendor.example eve@evil.example "$r" "Re: [#1]" fakeeng@evil.example
+is "$(desk_sql "SELECT author FROM messages WHERE message_id = 'fakeeng@evil.example'")" other \
+    "an engineer's From with a foreign envelope on the customer token is filed as 'other'"
+
 # --- a forger cannot make the real message vanish
 desk_setup "$tmp/dup"
 desk_customer bob@customer.example

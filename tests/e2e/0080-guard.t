@@ -62,10 +62,27 @@ FAKE_SENDMAIL_EXIT=75 mail "Pat <pat@prospect.example>" pat@prospect.example ali
 is "$DESK_RC" 75 "sendmail failing: deferred (75), postfix keeps the mail"
 like "$DESK_OUT" '^4\.3\.0 ' "... with a 4.3.0 line"
 
+# a guarded and a desk recipient in one delivery: one exit status cannot
+# answer both, so nothing is done and postfix keeps it
+set +e
+out=$("$DESKGATE" -c "$DESK_CONF" -f bob@customer.example -- alice@vendor.example \
+    support@desk.test < "$tmp/m.eml")
+rc=$?
+set -e
+is "$rc/$(passed)/$(desk_sql "SELECT count(*) FROM tickets")" 75/6/1 \
+    "a guarded and a desk recipient together: deferred (75), nothing passed or opened"
+
+# a DMARC fail under our own authserv-id: a forgery, never bounced to bob
+printf '[trust]\nauthserv_id = mx.desk.test\n' >> "$DESK_CONF"
+mail "Bob <bob@customer.example>" bob@customer.example alice@vendor.example "Forged" af1@customer.example \
+    "Authentication-Results: mx.desk.test; dmarc=fail header.from=customer.example"
+is "$DESK_RC/$(passed)" 0/7 "bob's address failing DMARC: passes like a stranger's, no bounce to bob"
+sed -i '/^\[trust\]$/,$d' "$DESK_CONF"
+
 # a whole domain registered for a customer
 desk_ctl customer domain add bob@customer.example shop.customer.example > /dev/null
 mail "Ann <ann@shop.customer.example>" ann@shop.customer.example alice@vendor.example "Help" d1@shop.customer.example
-is "$DESK_RC/$(passed)" 77/6 "an address in a domain registered for bob (customer domain add) is bob's: 77"
+is "$DESK_RC/$(passed)" 77/7 "an address in a domain registered for bob (customer domain add) is bob's: 77"
 set +e
 out=$(desk_ctl customer domain add bob@customer.example not_a_domain 2>&1)
 rc=$?
@@ -87,12 +104,14 @@ for i in 1 2 3; do
 	mail "Bob <bob@customer.example>" bob@customer.example alice@vendor.example "Вопрос $i" r$i@customer.example
 	[ "$DESK_RC" = 0 ] || break
 done
-is "$DESK_RC/$(passed)" 0/6 "action = reply: three mails from bob exit 0 and none passes on"
+is "$DESK_RC/$(passed)" 0/7 "action = reply: three mails from bob exit 0 and none passes on"
 is "$(desk_sql "SELECT count(*) FROM messages WHERE flags = 'outside-help-desk' AND ticket_id IS NULL")" 3 \
     "... all three are kept, flagged outside-help-desk"
 is "$(desk_sql "SELECT count(*) || ' ' || rcpt FROM outbox WHERE kind = 'guard:alice@vendor.example'")" \
     "1 bob@customer.example" "... exactly one notice, to bob"
 like "$(desk_sql "SELECT text FROM outbox LIMIT 1")" 'support@desk\.test' "... which names the Help Desk address"
+mail "Bob <bob@customer.example>" bob@customer.example Alice@Vendor.Example "Case" r3b@customer.example
+is "$(desk_sql "SELECT count(*) FROM outbox")" 1 "... the same address in other case gets no second notice"
 mail "Bob <bob@customer.example>" bob@customer.example contact@vendor.example "Another" r4@customer.example
 is "$(desk_sql "SELECT count(*) FROM outbox")" 2 "... a second guarded address gets its own notice"
 

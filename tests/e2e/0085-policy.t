@@ -40,6 +40,10 @@ is "$(printf '%s\n' "$answers" | grep '^action=' | sed -n '2,5p' | tr '\n' ' ')"
     "action=DUNNO action=DUNNO action=DUNNO action=DUNNO " \
     "a prospect, an unguarded recipient, the null sender and a MAIL-time request: DUNNO"
 
+sed 's/^\[guard\]$/[guard]\naction = reply/' "$DESK_CONF" > "$tmp/reply.conf"
+is "$(request bob@customer.example alice@vendor.example | "$POLICY" -c "$tmp/reply.conf" | head -n 1)" \
+    action=DUNNO "with action = reply the owner is let through (the pipe keeps the mail)"
+
 mv "$tmp/desk/desk.db" "$tmp/desk/gone.db"
 is "$(request bob@customer.example alice@vendor.example | "$POLICY" -c "$DESK_CONF" | head -n 1)" \
     action=DUNNO "the store missing: DUNNO"

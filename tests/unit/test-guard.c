@@ -21,28 +21,28 @@ test_table(void)
 {
 	static const struct {
 		int64_t from, env;
-		bool null_sender, robot;
+		bool null_sender, robot, auth_failed;
 		enum guard_verdict reject, reply;
 		const char *rule;
 	} rows[] = {
-		{ 7, 7, false, false, GUARD_REJECT, GUARD_KEEP, "owner" },
-		{ -1, 7, false, false, GUARD_REJECT, GUARD_KEEP,
+		{ 7, 7, false, false, false, GUARD_REJECT, GUARD_KEEP, "owner" },
+		{ -1, 7, false, false, false, GUARD_REJECT, GUARD_KEEP,
 		  "envelope-owner" },
-		{ 7, 0, false, false, GUARD_PASS, GUARD_PASS, "from-only" },
-		{ 7, 8, false, false, GUARD_PASS, GUARD_PASS, "envelope-only" },
-		{ 0, 7, false, false, GUARD_PASS, GUARD_PASS, "envelope-only" },
-		{ 0, 0, false, false, GUARD_PASS, GUARD_PASS, "not-owner" },
-		{ -1, 0, false, false, GUARD_PASS, GUARD_PASS, "not-owner" },
-		{ 7, 7, false, true, GUARD_PASS, GUARD_PASS, "robot" },
-		{ 7, 7, true, false, GUARD_PASS, GUARD_PASS, "null-sender" },
-		{ 7, 7, true, true, GUARD_PASS, GUARD_PASS, "null-sender" },
-		{ 0, 0, false, true, GUARD_PASS, GUARD_PASS, "robot" },
+		{ 7, 0, false, false, false, GUARD_PASS, GUARD_PASS, "from-only" },
+		{ 7, 8, false, false, false, GUARD_PASS, GUARD_PASS, "envelope-only" },
+		{ 0, 7, false, false, false, GUARD_PASS, GUARD_PASS, "envelope-only" },
+		{ 0, 0, false, false, false, GUARD_PASS, GUARD_PASS, "not-owner" },
+		{ -1, 0, false, false, false, GUARD_PASS, GUARD_PASS, "not-owner" },
+		{ 7, 7, false, true, false, GUARD_PASS, GUARD_PASS, "robot" },
+		{ 7, 7, true, false, false, GUARD_PASS, GUARD_PASS, "null-sender" },
+		{ 7, 7, true, true, false, GUARD_PASS, GUARD_PASS, "null-sender" },
+		{ 0, 0, false, true, false, GUARD_PASS, GUARD_PASS, "robot" },
 	};
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(rows); i++) {
 		struct guard_facts f = { rows[i].from, rows[i].env,
-		    rows[i].null_sender, rows[i].robot };
+		    rows[i].null_sender, rows[i].robot, rows[i].auth_failed };
 		struct guard_decision d;
 
 		guard_table(&f, "reject", &d);
@@ -134,6 +134,10 @@ test_conf_errors(void)
 		  "x@m.example;c@v.example=y@m.example\n", "does not list" },
 		{ "addresses = a@v.example\npass_to = a@v.example\n",
 		  "GUARDED=MAILBOX" },
+		{ "addresses = a@v.example\npass_to = a@v.example=x@desk.test;"
+		  "a@v.example=y@m.example\n", "given twice" },
+		{ "addresses = a@v.example\npass_to = a@v.example=y@m.example;"
+		  "a@v.example=z@m.example\n", "given twice" },
 	};
 	char *dir = test_tmpdir_new("test-guard-XXXXXX");
 	char *path = g_build_filename(dir, "deskgate.conf", NULL);

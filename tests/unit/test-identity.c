@@ -212,12 +212,16 @@ test_may_edges(void)
 	g_assert_false(identity_may(&id, IDENTITY_OPEN_TICKET, 0, 0, &why));
 	test_check_contains(why, "license");
 
-	/* no From address: the envelope speaks; it opens a ticket */
+	/*
+	 * no From address: the envelope is the only word for who it is, and
+	 * it is forgeable: no ticket, no pre-approval on it alone
+	 */
 	ev_identity(&id, TOK_CUSTOMER, FROM_TICKET_CUSTOMER, ENV_SAME,
 	    IDENTITY_AUTH_NONE);
 	id.from = "";
 	id.from_customer = 0;
-	g_assert_true(identity_may(&id, IDENTITY_OPEN_TICKET, 0, 0, NULL));
+	g_assert_false(identity_may(&id, IDENTITY_OPEN_TICKET, 0, 0, NULL));
+	g_assert_false(identity_may(&id, IDENTITY_PREAPPROVE_NEW, 0, 0, NULL));
 	g_assert_cmpint(identity_speaker_customer(&id), ==, TICKET_CUSTOMER);
 	/* ... but agreeing wants the customer's own From */
 	g_assert_false(identity_may(&id, IDENTITY_AGREE, TICKET,

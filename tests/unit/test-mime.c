@@ -1197,6 +1197,23 @@ test_class_names(void)
 	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
 	    test_tmp_teardown)
 
+/* A From: whose encoded name decodes to ESC, CR, LF keeps its address. */
+static void
+test_from_control_name(void)
+{
+	static const char msg[] =
+	    "From: =?utf-8?q?Evil=1B[2J=0D=0AName?= <Esc@Shop.example>\r\n"
+	    "To: support@desk.test\r\nSubject: x\r\n"
+	    "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nhi\r\n";
+	struct mail *m = mail_parse_bytes(msg, sizeof(msg) - 1);
+
+	g_assert_cmpstr(m->from_addr, ==, "esc@shop.example");
+	test_check_contains(m->from_name, "Evil");
+	test_check_lacks(m->from_name, "\x1b");
+	test_check_lacks(m->from_name, "\n");
+	mail_free(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1247,6 +1264,7 @@ main(int argc, char **argv)
 	ADD("/mime/fd/offset", test_parse_fd_offset);
 	ADD("/mime/fd/no-tmpdir", test_parse_fd_no_tmpdir);
 	g_test_add_func("/mime/fd/bad-fd", test_parse_bad_fd);
+	g_test_add_func("/mime/headers/from-control-name", test_from_control_name);
 	g_test_add_func("/classify/robots", test_classify);
 	g_test_add_func("/classify/dsn", test_classify_dsn);
 	g_test_add_func("/classify/unknown-sender",
