@@ -45,36 +45,54 @@ ctl_customer_add(struct ctl *ctl, GError **error)
 	return 0;
 }
 
-int
-ctl_address_add(struct ctl *ctl, GError **error)
+/*
+ * Give the customer of CUSTOMER_EMAIL one more VALUE (an address or a
+ * domain, in lower case) with ADD; WHAT names it in messages.
+ */
+static int
+ctl_customer_attach(struct ctl *ctl, const char *customer_email,
+    const char *value, const char *what,
+    int (*add)(struct store *, int64_t, const char *, GError **),
+    GError **error)
 {
 	struct customer c = { 0 };
-	const char *other = ctl_arg(ctl, 1);
 	char *lower;
 	int rc;
 
-	if (ctl_check_address(other, error) < 0)
-		return -1;
 	if (store_begin(ctl->store, error) < 0)
 		return -1;
-	if (ctl_customer(ctl, ctl_arg(ctl, 0), &c, error) < 0) {
+	if (ctl_customer(ctl, customer_email, &c, error) < 0) {
 		store_rollback(ctl->store);
 		return -1;
 	}
-	lower = g_ascii_strdown(other, -1);
-	rc = store_address_add(ctl->store, c.id, lower, error);
+	lower = g_ascii_strdown(value, -1);
+	rc = add(ctl->store, c.id, lower, error);
 	if (rc < 0 && (*error)->code == DESK_ERROR_EXISTS) {
 		g_clear_error(error);
 		ctl_fail(error, DESK_ERROR_EXISTS,
-		    "the address %s already belongs to a customer", lower);
+		    "the %s %s already belongs to a customer", what, lower);
 	}
-	if (ctl_tx_end(ctl, rc, error) == 0)
-		printf("%s is now an address of %s\n", lower, c.email);
-	else
+	if (ctl_tx_end(ctl, rc, error) < 0)
 		rc = -1;
+	else if (strcmp(what, "domain") == 0)
+		printf("every address at %s is now %s's for the guard\n",
+		    lower, c.email);
+	else
+		printf("%s is now an address of %s\n", lower, c.email);
 	g_free(lower);
 	customer_clear(&c);
 	return rc;
+}
+
+int
+ctl_address_add(struct ctl *ctl, GError **error)
+{
+	const char *other = ctl_arg(ctl, 1);
+
+	if (ctl_check_address(other, error) < 0)
+		return -1;
+	return ctl_customer_attach(ctl, ctl_arg(ctl, 0), other, "address",
+	    store_address_add, error);
 }
 
 /*
@@ -84,9 +102,8 @@ ctl_address_add(struct ctl *ctl, GError **error)
 int
 ctl_domain_add(struct ctl *ctl, GError **error)
 {
-	struct customer c = { 0 };
 	const char *domain = ctl_arg(ctl, 1);
-	char *probe = g_strdup_printf("postmaster@%s", domain), *lower;
+	char *probe = g_strdup_printf("postmaster@%s", domain);
 	int rc;
 
 	/* a domain is valid where an address in it is */
@@ -97,27 +114,8 @@ ctl_domain_add(struct ctl *ctl, GError **error)
 		return ctl_fail(error, DESK_ERROR_PERM,
 		    "\"%s\" is not a mail domain", domain);
 	}
-	if (store_begin(ctl->store, error) < 0)
-		return -1;
-	if (ctl_customer(ctl, ctl_arg(ctl, 0), &c, error) < 0) {
-		store_rollback(ctl->store);
-		return -1;
-	}
-	lower = g_ascii_strdown(domain, -1);
-	rc = store_domain_add(ctl->store, c.id, lower, error);
-	if (rc < 0 && (*error)->code == DESK_ERROR_EXISTS) {
-		g_clear_error(error);
-		ctl_fail(error, DESK_ERROR_EXISTS,
-		    "the domain %s already belongs to a customer", lower);
-	}
-	if (ctl_tx_end(ctl, rc, error) == 0)
-		printf("every address at %s is now %s's for the guard\n",
-		    lower, c.email);
-	else
-		rc = -1;
-	g_free(lower);
-	customer_clear(&c);
-	return rc;
+	return ctl_customer_attach(ctl, ctl_arg(ctl, 0), domain, "domain",
+	    store_domain_add, error);
 }
 
 int

@@ -57,10 +57,14 @@ identity_clear(struct identity *id)
 	memset(id, 0, sizeof(*id));
 }
 
-/* The customer ADDRESS is registered to (0: none), and whether staff. */
+/*
+ * The customer ADDRESS is registered to (0: none; into *C_R when not
+ * NULL, else forgotten), and whether it is staff.
+ */
 static int
 identity_owner(struct store *store, const char *address,
-    int64_t *customer_r, bool *staff_r, GError **error)
+    int64_t *customer_r, struct customer *c_r, bool *staff_r,
+    GError **error)
 {
 	struct customer c = { 0 };
 	int found;
@@ -73,7 +77,10 @@ identity_owner(struct store *store, const char *address,
 		return -1;
 	if (found)
 		*customer_r = c.id;
-	customer_clear(&c);
+	if (found && c_r != NULL)
+		*c_r = c;	/* transfer full */
+	else
+		customer_clear(&c);
 	if ((found = store_staff_find(store, address, error)) < 0)
 		return -1;
 	*staff_r = found > 0;
@@ -200,29 +207,24 @@ identity_find(const struct desk_conf *conf, struct store *store,
     const struct mail *mail, const char *envelope, const char *recipient,
     struct identity *id, GError **error)
 {
-	const char *speaker;
-	int found;
+	bool from_speaks;
 
 	memset(id, 0, sizeof(*id));
 	id->from = mail->from_addr ? mail->from_addr : "";
 	id->envelope = envelope ? envelope : "";
 	token_parse_address(conf->secret, conf->address_local, conf->domain,
 	    recipient, &id->token);
-	if (identity_owner(store, id->from, &id->from_customer,
-	    &id->from_staff, error) < 0 ||
-	    identity_owner(store, id->envelope, &id->envelope_customer,
-	    &id->envelope_staff, error) < 0)
-		return -1;
 	/* the customer the message speaks for: From, else the envelope */
-	speaker = *id->from != '\0' ? id->from : id->envelope;
-	if (*speaker != '\0') {
-		if ((found = store_customer_find(store, speaker, &id->customer,
-		    error)) < 0)
-			return -1;
-		if (found && (id->licenses = store_license_count(store,
-		    id->customer.id, NULL, error)) < 0)
-			return -1;
-	}
+	from_speaks = *id->from != '\0';
+	if (identity_owner(store, id->from, &id->from_customer,
+	    from_speaks ? &id->customer : NULL, &id->from_staff, error) < 0 ||
+	    identity_owner(store, id->envelope, &id->envelope_customer,
+	    from_speaks ? NULL : &id->customer, &id->envelope_staff,
+	    error) < 0)
+		return -1;
+	if (id->customer.id > 0 && (id->licenses = store_license_count(store,
+	    id->customer.id, NULL, error)) < 0)
+		return -1;
 	id->auth = identity_auth_verdict(mail, conf->authserv_id,
 	    &id->auth_note);
 	return 0;
