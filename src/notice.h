@@ -6,11 +6,19 @@
  * with CRLF line ends, ready for SMTP. Every notice says it is automatic
  * (Auto-Submitted: auto-replied, RFC 3834; X-Auto-Response-Suppress: All
  * for Exchange) and carries X-Loop with the desk address, so that it is
- * never answered by a robot and never answered by us.
+ * never answered by a robot and never answered by us. The one exception
+ * is an engineer's answer (human): a person wrote it, so it is not marked
+ * automatic (RFC 3834 3.1.7 leaves a person's reply unmarked), and the
+ * customer's auto-responder may answer it; X-Loop stays.
+ *
+ * A notice with attachments is multipart/mixed (RFC 2046 5.1.3): the text
+ * first, then each file base64, Content-Disposition: attachment with the
+ * file name (RFC 2183; RFC 2231 parameter encoding when not ASCII).
  */
 #ifndef DESK_NOTICE_H
 #define DESK_NOTICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -25,6 +33,20 @@ struct notice {
 	const char *in_reply_to; /* Message-ID without <>, may be NULL */
 	GPtrArray *references;	/* char *, may be NULL */
 	int64_t ticket;		/* 0: none */
+	bool human;		/* a person's answer: not marked automatic */
+	GPtrArray *attachments;	/* struct notice_attachment *, may be NULL */
+};
+
+/*
+ * A file sent with a notice (an engineer's attachment). The strings and
+ * bytes are the caller's (transfer none); FILENAME and CONTENT_TYPE are
+ * taken as untrusted (see notice_attachment_filename and
+ * notice_attachment_type); CONTENT NULL is an empty file.
+ */
+struct notice_attachment {
+	const char *filename;	/* may be NULL */
+	const char *content_type; /* "type/subtype", may be NULL */
+	GBytes *content;
 };
 
 /* How much of a sender's subject or name a notice repeats, in characters. */
@@ -39,6 +61,27 @@ struct notice {
  * 2.1.1: 998). (transfer full)
  */
 char *notice_cut_text(const char *text, size_t max);
+
+/* How long a file name a notice repeats, in characters. */
+#define NOTICE_FILENAME_MAX 200
+
+/*
+ * notice_attachment_filename - NAME as the file name of an attachment we
+ * send: its last path component only (after the last "/" or "\\", so
+ * "../../etc/passwd" is "passwd"), invalid UTF-8 repaired, control
+ * characters, Unicode line separators and bidirectional controls removed,
+ * blanks at the ends stripped, at most NOTICE_FILENAME_MAX characters (an
+ * extension of up to 16 is kept when it is cut); "attachment" when
+ * nothing is left or it is "." or "..". (transfer full)
+ */
+char *notice_attachment_filename(const char *name);
+
+/*
+ * notice_attachment_type - TYPE's "type/subtype" in lower case (any
+ * parameters dropped) when both are RFC 2045 tokens, else
+ * "application/octet-stream". (transfer full)
+ */
+char *notice_attachment_type(const char *type);
 
 /*
  * notice_build - the message for N from CONF's desk. *MESSAGE_ID_R gets

@@ -1,7 +1,8 @@
 /*
  * test-notice.c - unit tests of notice.c: the notices deskgate writes
  * are complete, 7-bit, CRLF messages with the headers that mark them as
- * automatic, and GMime reads back exactly the subject and text given.
+ * automatic (except a person's answer), and GMime reads back exactly the
+ * subject, text and attached files given.
  */
 #include "config.h"
 
@@ -609,6 +610,371 @@ out:
 	g_string_free(big, TRUE);
 }
 
+/*
+ * An engineer's answer is a person's mail: no Auto-Submitted and no
+ * X-Auto-Response-Suppress, but X-Loop and the rest as in any notice.
+ */
+static void
+test_human(struct fx *f, gconstpointer data)
+{
+	GPtrArray *refs = refs_new(2);
+	struct notice n = full_notice(refs);
+	struct built auto_b, human_b;
+	struct mail *m = NULL;
+
+	memset(&auto_b, 0, sizeof(auto_b));
+	if (!build(f->conf, &n, &auto_b))
+		goto out;
+	n.human = true;
+	if (!build(f->conf, &n, &human_b))
+		goto out;
+	check_wire_format(&human_b);
+	/* the default is still an automatic notice */
+	g_assert_cmpstr(header(&auto_b, "auto-submitted"), ==,
+	    "auto-replied");
+	g_assert_cmpstr(header(&auto_b, "x-auto-response-suppress"), ==,
+	    "All");
+	g_assert_null(header(&human_b, "auto-submitted"));
+	g_assert_null(header(&human_b, "x-auto-response-suppress"));
+	test_check_lacks(human_b.text, "Auto-Submitted");
+	test_check_lacks(human_b.text, "X-Auto-Response-Suppress");
+	g_assert_cmpstr(header(&human_b, "x-loop"), ==,
+	    "support@desk.example");
+	g_assert_cmpstr(header(&human_b, "x-deskgate-ticket"), ==, "42");
+	g_assert_cmpstr(header(&human_b, "in-reply-to"), ==,
+	    "<orig@example.com>");
+	test_check_contains(header(&human_b, "reply-to"),
+	    "<support+42-0123456789abcdef@desk.example>");
+	m = mail_parse_bytes(g_bytes_get_data(human_b.raw, NULL),
+	    g_bytes_get_size(human_b.raw));
+	g_assert_nonnull(m);
+	if (m != NULL) {
+		g_assert_cmpstr(m->subject, ==, RU_SUBJECT);
+		g_assert_cmpstr(m->text, ==, RU_BODY);
+	}
+out:
+	mail_free(m);
+	built_free(&auto_b);
+	built_free(&human_b);
+	g_ptr_array_unref(refs);
+}
+
+/* "Отчёт за март.txt" */
+#define RU_FILENAME "\xd0\x9e\xd1\x82\xd1\x87\xd1\x91\xd1\x82 \xd0\xb7\xd0" \
+	"\xb0 \xd0\xbc\xd0\xb0\xd1\x80\xd1\x82.txt"
+
+/* The decoded content of PART. (transfer full) */
+static GBytes *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *array;
+	GBytes *bytes;
+
+	g_assert_nonnull(content);
+	if (content != NULL)
+		g_assert_cmpint(g_mime_data_wrapper_write_to_stream(content,
+		    mem), >=, 0);
+	array = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+	bytes = g_bytes_new(array->data, array->len);
+	g_object_unref(mem);
+	return bytes;
+}
+
+/* RAW parsed by GMime itself. (transfer full) */
+static GMimeMessage *
+parse_message(GBytes *raw)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(
+	    g_bytes_get_data(raw, NULL), g_bytes_get_size(raw));
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_assert_nonnull(msg);
+	return msg;
+}
+
+/* Check the attachment at INDEX of MIXED: type, name, bytes. */
+static void
+check_attachment(GMimeMultipart *mixed, int index, const char *type,
+    const char *name, GBytes *want)
+{
+	GMimeObject *obj = g_mime_multipart_get_part(mixed, index);
+	GMimePart *part;
+	GBytes *got;
+	char *ct;
+
+	g_assert_true(GMIME_IS_PART(obj));
+	if (!GMIME_IS_PART(obj))
+		return;
+	part = (GMimePart *)obj;
+	ct = g_mime_content_type_get_mime_type(
+	    g_mime_object_get_content_type(obj));
+	g_assert_cmpstr(ct, ==, type);
+	g_free(ct);
+	g_assert_true(g_mime_part_is_attachment(part));
+	g_assert_cmpstr(g_mime_object_get_disposition(obj), ==,
+	    GMIME_DISPOSITION_ATTACHMENT);
+	g_assert_cmpstr(g_mime_part_get_filename(part), ==, name);
+	g_assert_cmpint(g_mime_part_get_content_encoding(part), ==,
+	    GMIME_CONTENT_ENCODING_BASE64);
+	got = part_bytes(part);
+	g_assert_true(g_bytes_equal(got, want));
+	g_bytes_unref(got);
+}
+
+/*
+ * Two files: multipart/mixed, the text first, then each file base64
+ * with its name (RFC 2231 for the Cyrillic one) and its exact bytes.
+ */
+static void
+test_attachments(struct fx *f, gconstpointer data)
+{
+	static const char text[] = "line one\nline two\r\nno final newline";
+	GPtrArray *refs = refs_new(1);
+	GPtrArray *files = g_ptr_array_new();
+	struct notice n = full_notice(refs);
+	struct notice_attachment a1 = { 0 }, a2 = { 0 };
+	unsigned char binary[512];
+	struct built b;
+	struct mail *m = NULL;
+	GMimeMessage *msg = NULL;
+	GMimeObject *top;
+	char *lower;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < sizeof(binary); i++)
+		binary[i] = (unsigned char)(i * 7);
+	a1.filename = "dump.bin";
+	a1.content_type = "application/x-Custom";
+	a1.content = g_bytes_new(binary, sizeof(binary));
+	a2.filename = RU_FILENAME;
+	a2.content_type = "text/plain; charset=utf-8";
+	a2.content = g_bytes_new_static(text, strlen(text));
+	g_ptr_array_add(files, &a1);
+	g_ptr_array_add(files, &a2);
+	n.attachments = files;
+	n.human = true;
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	test_check_contains(header(&b, "content-type"), "multipart/mixed");
+	g_assert_null(header(&b, "auto-submitted"));
+	/* the Cyrillic name as an RFC 2231 parameter, in UTF-8 */
+	lower = g_ascii_strdown(b.text, -1);
+	g_assert_true(g_regex_match_simple("filename\\*(0\\*)?=utf-8''%d0%9e",
+	    lower, 0, 0));
+	test_check_contains(lower, "filename=dump.bin");
+	g_free(lower);
+
+	msg = parse_message(b.raw);
+	if (msg == NULL)
+		goto out;
+	top = g_mime_message_get_mime_part(msg);
+	g_assert_true(GMIME_IS_MULTIPART(top));
+	if (!GMIME_IS_MULTIPART(top))
+		goto out;
+	g_assert_true(g_mime_content_type_is_type(
+	    g_mime_object_get_content_type(top), "multipart", "mixed"));
+	g_assert_cmpint(g_mime_multipart_get_count((GMimeMultipart *)top),
+	    ==, 3);
+	if (g_mime_multipart_get_count((GMimeMultipart *)top) != 3)
+		goto out;
+	{
+		GMimeObject *first = g_mime_multipart_get_part(
+		    (GMimeMultipart *)top, 0);
+		char *body;
+
+		g_assert_true(GMIME_IS_TEXT_PART(first));
+		if (GMIME_IS_TEXT_PART(first)) {
+			g_assert_false(g_mime_part_is_attachment(
+			    (GMimePart *)first));
+			body = g_mime_text_part_get_text(
+			    (GMimeTextPart *)first);
+			g_assert_cmpstr(body, ==, RU_BODY);
+			g_free(body);
+		}
+	}
+	check_attachment((GMimeMultipart *)top, 1, "application/x-custom",
+	    "dump.bin", a1.content);
+	check_attachment((GMimeMultipart *)top, 2, "text/plain",
+	    RU_FILENAME, a2.content);
+
+	/* and deskgate's own reader sees the text and two files */
+	m = mail_parse_bytes(g_bytes_get_data(b.raw, NULL),
+	    g_bytes_get_size(b.raw));
+	g_assert_nonnull(m);
+	if (m == NULL)
+		goto out;
+	g_assert_false(m->malformed);
+	g_assert_cmpstr(m->text, ==, RU_BODY);
+	g_assert_cmpuint(m->attachments->len, ==, 2);
+	if (m->attachments->len == 2) {
+		struct mail_attachment *m1 = g_ptr_array_index(
+		    m->attachments, 0);
+		struct mail_attachment *m2 = g_ptr_array_index(
+		    m->attachments, 1);
+
+		g_assert_cmpstr(m1->filename, ==, "dump.bin");
+		g_assert_cmpint(m1->size, ==, sizeof(binary));
+		g_assert_cmpstr(m2->filename, ==, RU_FILENAME);
+		g_assert_cmpint(m2->size, ==, strlen(text));
+	}
+out:
+	if (msg != NULL)
+		g_object_unref(msg);
+	mail_free(m);
+	built_free(&b);
+	g_bytes_unref(a1.content);
+	g_bytes_unref(a2.content);
+	g_ptr_array_unref(files);
+	g_ptr_array_unref(refs);
+}
+
+/*
+ * A hostile name and type: the name loses its directories, the type
+ * falls back; an empty file and a NULL entry are fine; an empty array
+ * is the plain single-part notice.
+ */
+static void
+test_attachment_hostile(struct fx *f, gconstpointer data)
+{
+	GPtrArray *files = g_ptr_array_new();
+	struct notice n = { 0 };
+	struct notice_attachment a1 = { 0 }, a2 = { 0 };
+	struct built b, plain;
+	GMimeMessage *msg = NULL;
+	GMimeObject *top;
+	GBytes *empty = g_bytes_new_static("", 0);
+
+	memset(&b, 0, sizeof(b));
+	memset(&plain, 0, sizeof(plain));
+	n.to = "kunde@example.com";
+	n.subject = "s";
+	n.body = "b\n";
+	n.attachments = files;
+	if (!build(f->conf, &n, &plain))
+		goto out;
+	test_check_contains(header(&plain, "content-type"), "text/plain");
+	test_check_lacks(plain.text, "multipart");
+
+	a1.filename = "../../etc/passwd";
+	a1.content_type = "text/plain\r\nX-Injected: 1";
+	a1.content = g_bytes_new_static("root:x:0:0\n", 11);
+	a2.filename = NULL;
+	a2.content_type = NULL;
+	a2.content = NULL;
+	g_ptr_array_add(files, &a1);
+	g_ptr_array_add(files, NULL);
+	g_ptr_array_add(files, &a2);
+	if (!build(f->conf, &n, &b))
+		goto out;
+	check_wire_format(&b);
+	test_check_lacks(b.text, "etc/passwd");
+	test_check_lacks(b.text, "X-Injected");
+	g_assert_cmpstr(header(&b, "auto-submitted"), ==, "auto-replied");
+	msg = parse_message(b.raw);
+	if (msg == NULL)
+		goto out;
+	top = g_mime_message_get_mime_part(msg);
+	g_assert_true(GMIME_IS_MULTIPART(top));
+	if (!GMIME_IS_MULTIPART(top))
+		goto out;
+	g_assert_cmpint(g_mime_multipart_get_count((GMimeMultipart *)top),
+	    ==, 3);
+	if (g_mime_multipart_get_count((GMimeMultipart *)top) != 3)
+		goto out;
+	check_attachment((GMimeMultipart *)top, 1,
+	    "application/octet-stream", "passwd", a1.content);
+	check_attachment((GMimeMultipart *)top, 2,
+	    "application/octet-stream", "attachment", empty);
+out:
+	if (msg != NULL)
+		g_object_unref(msg);
+	built_free(&b);
+	built_free(&plain);
+	if (a1.content != NULL)
+		g_bytes_unref(a1.content);
+	g_bytes_unref(empty);
+	g_ptr_array_unref(files);
+}
+
+static void
+expect_filename(const char *name, const char *want)
+{
+	char *got = notice_attachment_filename(name);
+
+	g_assert_cmpstr(got, ==, want);
+	g_free(got);
+}
+
+static void
+test_attachment_filename(struct fx *f, gconstpointer data)
+{
+	GString *big = g_string_new(NULL);
+	char *got;
+	int i;
+
+	expect_filename("../../etc/passwd", "passwd");
+	expect_filename("/etc/passwd", "passwd");
+	expect_filename("C:\\Users\\ivan\\report.doc", "report.doc");
+	expect_filename("a/b\\c", "c");
+	expect_filename("report.pdf", "report.pdf");
+	expect_filename(RU_FILENAME, RU_FILENAME);
+	expect_filename("  spaced name.txt ", "spaced name.txt");
+	expect_filename("a\r\nb\t\x01" "c\x7f.txt", "abc.txt");
+	expect_filename("evil\xe2\x80\xae" "gpj.exe", "evilgpj.exe");
+	expect_filename("bad\xff.txt", "bad\xef\xbf\xbd.txt");
+	expect_filename(NULL, "attachment");
+	expect_filename("", "attachment");
+	expect_filename("dir/", "attachment");
+	expect_filename("..", "attachment");
+	expect_filename("../..", "attachment");
+	expect_filename(".", "attachment");
+	expect_filename("\r\n", "attachment");
+	for (i = 0; i < 1000; i++)
+		g_string_append(big, "\xd1\x84");	/* "ф" */
+	g_string_append(big, ".pdf");
+	got = notice_attachment_filename(big->str);
+	g_assert_cmpuint(g_utf8_strlen(got, -1), ==, NOTICE_FILENAME_MAX);
+	g_assert_true(g_str_has_suffix(got, "\xd1\x84.pdf"));
+	g_assert_true(g_utf8_validate(got, -1, NULL));
+	g_free(got);
+	g_string_free(big, TRUE);
+}
+
+static void
+expect_type(const char *type, const char *want)
+{
+	char *got = notice_attachment_type(type);
+
+	g_assert_cmpstr(got, ==, want);
+	g_free(got);
+}
+
+static void
+test_attachment_type(struct fx *f, gconstpointer data)
+{
+	expect_type("image/png", "image/png");
+	expect_type("Image/PNG", "image/png");
+	expect_type(" text/plain ; charset=utf-8", "text/plain");
+	expect_type("application/vnd.ms-excel", "application/vnd.ms-excel");
+	expect_type("application/x-tar+gzip", "application/x-tar+gzip");
+	expect_type(NULL, "application/octet-stream");
+	expect_type("", "application/octet-stream");
+	expect_type("garbage", "application/octet-stream");
+	expect_type("text/", "application/octet-stream");
+	expect_type("/plain", "application/octet-stream");
+	expect_type("a/b/c", "application/octet-stream");
+	expect_type("te xt/plain", "application/octet-stream");
+	expect_type("text/plain\r\nBcc: x", "application/octet-stream");
+	expect_type("text/pl\xc3\xa4in", "application/octet-stream");
+}
+
 #define ADD(path, fn) \
 	g_test_add(path, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -631,6 +997,11 @@ main(int argc, char **argv)
 	ADD("/notice/cyrillic-desk-name", test_cyrillic_desk_name);
 	ADD("/notice/cut-text", test_cut_text);
 	ADD("/notice/long-subject", test_long_subject);
+	ADD("/notice/human", test_human);
+	ADD("/notice/attachments", test_attachments);
+	ADD("/notice/attachment-hostile", test_attachment_hostile);
+	ADD("/notice/attachment-filename", test_attachment_filename);
+	ADD("/notice/attachment-type", test_attachment_type);
 	rc = g_test_run();
 	mail_shutdown();
 	return rc;
