@@ -74,7 +74,10 @@ desk_customer() {
 
 # desk_with_postfix DIR MAILBOX...: a desk in DIR/desk whose notices go to a
 # private postfix (tests/lib/postfix.sh, sourced by the caller) in DIR/pf,
-# started, with virtual Maildirs for MAILBOX...; deskgate runs as nobody.
+# started, with virtual Maildirs for MAILBOX... (of any domain but desk.test,
+# e.g. a customer's and the engineers' vendor.example; see pf_setup);
+# deskgate runs as nobody.  Further config sections can be appended to
+# $DESK_CONF afterwards (the last one written is [log]).
 # Sets PF_PORT; bails out (TAP) when postfix does not come up.
 desk_with_postfix() {
 	local dir=$1 port

@@ -235,6 +235,10 @@ _pf_reset_dir() {
 }
 
 # pf_setup DIR PORT DESK_DOMAIN DESKGATE_BIN DESKGATE_CONF [MAILBOXES...]
+# Each MAILBOX address gets a virtual Maildir (DIR/vmail/DOMAIN/LOCAL/), and
+# the domains of the MAILBOXes are the instance's virtual mailbox domains:
+# mail to another address of those domains is refused at RCPT (unless
+# smtpd_reject_unlisted_recipient = no, as 0110 sets).
 pf_setup() {
 	if (($# < 5)); then
 		_pf_err "usage: pf_setup DIR PORT DESK_DOMAIN DESKGATE_BIN DESKGATE_CONF [MAILBOX...]"
@@ -440,6 +444,18 @@ pf_wait_maildir() {
 		fi
 		sleep 0.2
 	done
+}
+
+# pf_maildir ADDRESS: the Maildir of ADDRESS, one of pf_setup's MAILBOXes
+# (for a mail client: s-nail -f "maildir://$(pf_maildir ADDRESS)").  It
+# exists once postfix has delivered the first message there.
+pf_maildir() {
+	_pf_need_setup || return 1
+	if (($# != 1)); then
+		_pf_err "usage: pf_maildir ADDRESS"
+		return 1
+	fi
+	_pf_maildir "$1"
 }
 
 # pf_maildir_files ADDRESS: the message files of ADDRESS's Maildir, one
