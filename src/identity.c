@@ -38,8 +38,9 @@ static const struct identity_rule identity_rules[IDENTITY_ACTION_COUNT] = {
 	    WHO_TICKET_CUSTOMER, false },
 	[IDENTITY_CONFIRM] = { "confirm", TOKEN_ROLE_CONFIRM,
 	    WHO_TICKET_CUSTOMER, false },
+	/* announcements get forwarded: the engineer's own envelope too */
 	[IDENTITY_COMMAND] = { "command", TOKEN_ROLE_STAFF, WHO_STAFF,
-	    false },
+	    true },
 	[IDENTITY_ACT_AS_STAFF] = { "act-as-staff", -1, WHO_STAFF, true },
 };
 

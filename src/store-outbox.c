@@ -58,6 +58,7 @@ store_outbox_add(struct store *store, const struct outbox_new *o,
 	store_bind_text(st, 7, o->message_id);
 	store_bind_text(st, 8, o->text);
 	sqlite3_bind_blob64(st, 9, raw, len, SQLITE_STATIC);
+	store_bind_text(st, 10, o->status ? o->status : "queued");
 	if (store_step_done(store, st, "queueing a notice", error) < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(store->db);

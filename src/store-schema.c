@@ -146,6 +146,54 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE customer_domains ("
 	"  domain TEXT PRIMARY KEY COLLATE NOCASE,"
 	"  customer_id INTEGER NOT NULL REFERENCES customers(id));",
+
+	/*
+	 * 5: the engineers' side: held and cancelled notices (a held answer
+	 * is released by the confirmation, not copied), the ticket's
+	 * engineer, and the confirmation notices with their serial numbers.
+	 * SQLite cannot change a CHECK: the outbox is made again.
+	 */
+	"CREATE TABLE outbox_v5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  kind TEXT NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  reply_to TEXT,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  text TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (status IN ('queued', 'sending', 'sent', 'failed',"
+	"    'held', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER);"
+	"INSERT INTO outbox_v5 SELECT id, ticket_id, kind, env_from, rcpt,"
+	"  subject, reply_to, message_id, text, raw, status, attempts,"
+	"  next_attempt, last_error, created, sent FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v5 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt);"
+	"CREATE INDEX outbox_by_rcpt ON outbox(rcpt, kind, created);"
+	"CREATE INDEX outbox_by_message_id ON outbox(message_id);"
+	"CREATE INDEX outbox_by_ticket ON outbox(ticket_id, status);"
+	"ALTER TABLE tickets ADD COLUMN engineer_id INTEGER"
+	"  REFERENCES staff(id);"
+	"CREATE TABLE confirmations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  category INTEGER NOT NULL CHECK (category IN (1, 2, 3)),"
+	"  credits INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN"
+	"    ('pending', 'confirmed', 'declined', 'superseded')),"
+	"  created INTEGER NOT NULL,"
+	"  decided INTEGER);"
+	"CREATE INDEX confirmations_by_ticket"
+	"  ON confirmations(ticket_id, status);",
 };
 
 int

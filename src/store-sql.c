@@ -69,14 +69,14 @@ static const char *const store_sql[SQL_COUNT] = {
 	    "SELECT t.id, t.customer_id, c.email, t.subject, t.status,"
 	    " t.category, t.charged, t.preapproved, t.lang, t.flags,"
 	    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
-	    " t.created, t.updated"
+	    " t.created, t.updated, coalesce(t.engineer_id, 0)"
 	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
 	    " WHERE t.id = ?1",
 	[SQL_TICKET_LIST] =
 	    "SELECT t.id, t.customer_id, c.email, t.subject, t.status,"
 	    " t.category, t.charged, t.preapproved, t.lang, t.flags,"
 	    " (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),"
-	    " t.created, t.updated"
+	    " t.created, t.updated, coalesce(t.engineer_id, 0)"
 	    " FROM tickets t JOIN customers c ON c.id = t.customer_id"
 	    " ORDER BY t.id",
 	[SQL_TICKET_SET_STATUS] =
@@ -132,8 +132,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE message_row = ?1 ORDER BY id",
 	[SQL_OUTBOX_INSERT] =
 	    "INSERT INTO outbox (ticket_id, kind, env_from, rcpt, subject,"
-	    " reply_to, message_id, text, raw, next_attempt, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " NOW ", " NOW ")",
+	    " reply_to, message_id, text, raw, status, next_attempt, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " NOW ", "
+	    NOW ")",
 	[SQL_OUTBOX_LIST] =
 	    "SELECT id, ticket_id, kind, env_from, rcpt, subject, reply_to,"
 	    " message_id, text, NULL, status, attempts, next_attempt,"
@@ -159,7 +160,7 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE id = ?1 AND status = 'sending'",
 	[SQL_OUTBOX_FAILED] =
 	    "UPDATE outbox SET status = 'failed', last_error = ?2"
-	    " WHERE id = ?1",
+	    " WHERE id = ?1 AND status NOT IN ('held', 'cancelled')",
 	[SQL_OUTBOX_REQUEUE] =
 	    "UPDATE outbox SET status = 'queued', next_attempt = ?2"
 	    " WHERE id = ?1 AND status IN ('queued', 'failed')",
@@ -168,6 +169,59 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " AND created >= ?3",
 	[SQL_OUTBOX_BY_MESSAGE_ID] =
 	    "SELECT id, ticket_id FROM outbox WHERE message_id = ?1",
+	[SQL_LICENSE_SUMMARY] =
+	    "SELECT group_concat(product || ' ' || kind, ', ') FROM"
+	    " (SELECT product, kind FROM licenses WHERE customer_id = ?1"
+	    " ORDER BY id)",
+	[SQL_STAFF_GET_BY_ADDRESS] =
+	    "SELECT id, email, name FROM staff WHERE email = ?1",
+	[SQL_STAFF_GET_BY_ID] =
+	    "SELECT id, email, name FROM staff WHERE id = ?1",
+	[SQL_TICKET_ASSESS] =
+	    "UPDATE tickets SET category = nullif(?2, 0), charged = ?3,"
+	    " updated = " NOW " WHERE id = ?1",
+	[SQL_TICKET_SET_ENGINEER] =
+	    "UPDATE tickets SET engineer_id = ?2, updated = " NOW
+	    " WHERE id = ?1",
+	[SQL_TICKET_SET_FLAGS] =
+	    "UPDATE tickets SET flags = ?2, updated = " NOW " WHERE id = ?1",
+	[SQL_TICKET_AWAITING_CREDITS] =
+	    "SELECT id FROM tickets WHERE customer_id = ?1"
+	    " AND status = 'awaiting_credits' ORDER BY id",
+	[SQL_TICKET_LAST_IN_MESSAGE] =
+	    "SELECT message_id FROM messages WHERE ticket_id = ?1"
+	    " AND direction = 'in' AND author = 'customer'"
+	    " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+	[SQL_CONFIRMATION_NEXT_ID] =
+	    "SELECT coalesce(max(id), 0) + 1 FROM confirmations",
+	[SQL_CONFIRMATION_INSERT] =
+	    "INSERT INTO confirmations (id, ticket_id, category, credits,"
+	    " created) VALUES (?1, ?2, ?3, ?4, " NOW ")",
+	[SQL_CONFIRMATION_BY_ID] =
+	    "SELECT id, ticket_id, category, credits, status FROM confirmations"
+	    " WHERE id = ?1",
+	[SQL_CONFIRMATION_PENDING] =
+	    "SELECT id, ticket_id, category, credits, status FROM confirmations"
+	    " WHERE ticket_id = ?1 AND status = 'pending' ORDER BY id DESC"
+	    " LIMIT 1",
+	[SQL_CONFIRMATION_DECIDE] =
+	    "UPDATE confirmations SET status = ?2, decided = " NOW
+	    " WHERE id = ?1 AND status = 'pending'",
+	[SQL_CONFIRMATION_SUPERSEDE] =
+	    "UPDATE confirmations SET status = 'superseded', decided = " NOW
+	    " WHERE ticket_id = ?1 AND status = 'pending'",
+	[SQL_OUTBOX_RELEASE] =
+	    "UPDATE outbox SET status = 'queued', next_attempt = ?2"
+	    " WHERE ticket_id = ?1 AND status = 'held'",
+	[SQL_OUTBOX_CANCEL] =
+	    "UPDATE outbox SET status = 'cancelled', last_error = ?2"
+	    " WHERE ticket_id = ?1 AND status = 'held'",
+	[SQL_OUTBOX_HELD_COUNT] =
+	    "SELECT count(*) FROM outbox WHERE ticket_id = ?1"
+	    " AND status = 'held'",
+	[SQL_MESSAGE_SET_FLAGS_HELD] =
+	    "UPDATE messages SET flags = ?2 WHERE ticket_id = ?1"
+	    " AND direction = 'out' AND flags = 'held'",
 	[SQL_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, ticket_id, detail)"
 	    " VALUES (" NOW ", ?1, ?2, ?3, ?4)",

@@ -101,6 +101,7 @@ store_ticket_row(sqlite3_stmt *st)
 	t->messages = sqlite3_column_int(st, 10);
 	t->created = sqlite3_column_int64(st, 11);
 	t->updated = sqlite3_column_int64(st, 12);
+	t->engineer_id = sqlite3_column_int64(st, 13);
 	return t;
 }
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -144,6 +144,7 @@ struct ticket {
 	int messages;
 	int64_t created;
 	int64_t updated;
+	int64_t engineer_id;	/* the engineer who answered; 0: none */
 };
 
 void ticket_free(struct ticket *t);
@@ -275,6 +276,8 @@ struct outbox_new {
 	const char *message_id;
 	const char *text;	/* the body, for people */
 	GBytes *raw;		/* the whole message, CRLF */
+	const char *status;	/* NULL: "queued"; "held": an answer that
+				 * waits for a confirmation or credits */
 };
 
 struct outbox_item {
@@ -360,6 +363,85 @@ int store_outbox_find(struct store *store, const char *message_id,
 /* Notices of KIND to RCPT queued since SINCE: a count, or -1. */
 int store_outbox_recent(struct store *store, const char *kind,
     const char *rcpt, int64_t since, GError **error);
+
+/* ---- the engineers' side (store-life.c) ---- */
+
+struct staff {
+	int64_t id;
+	char *email;
+	char *name;		/* may be NULL */
+};
+
+void staff_clear(struct staff *s);
+/* "cs-cart first, multi-vendor additional": the customer's licenses
+ * ("" when none). (transfer full) NULL on error. */
+char *store_license_summary(struct store *store, int64_t customer_id,
+    GError **error);
+/* The engineer registered as ADDRESS (or with ID): 1 and *S, 0, -1. */
+int store_staff_get(struct store *store, const char *address,
+    struct staff *s, GError **error);
+int store_staff_get_id(struct store *store, int64_t id, struct staff *s,
+    GError **error);
+
+/*
+ * store_ticket_assess - the ticket's category (0: none, as for a
+ * security report) and the credits charged for it so far.
+ */
+int store_ticket_assess(struct store *store, int64_t id, int category,
+    int charged, GError **error);
+int store_ticket_set_engineer(struct store *store, int64_t id,
+    int64_t staff_id, GError **error);
+int store_ticket_set_flags(struct store *store, int64_t id,
+    const char *flags, GError **error);
+/* The customer's tickets awaiting credits, oldest first (int64_t
+ * in a GArray). (transfer full) */
+GArray *store_ticket_awaiting_credits(struct store *store,
+    int64_t customer_id, GError **error);
+/*
+ * store_ticket_last_customer_message - the Message-ID of the customer's
+ * newest message in ticket ID: 1 and *MESSAGE_ID_R (transfer full), 0
+ * when none, -1 on error.
+ */
+int store_ticket_last_customer_message(struct store *store, int64_t id,
+    char **message_id_r, GError **error);
+
+struct confirmation {
+	int64_t id;		/* the serial in the notice's reply address */
+	int64_t ticket_id;
+	int category;
+	int credits;		/* to be charged on confirmation */
+	char status[16];	/* pending, confirmed, declined, superseded */
+};
+
+/* The number the next confirmation will get; -1 on error. */
+int64_t store_confirmation_next_id(struct store *store, GError **error);
+int store_confirmation_add(struct store *store, int64_t id, int64_t ticket,
+    int category, int credits, GError **error);
+/* 1 and *C, 0 when there is none, -1 on error. */
+int store_confirmation_get(struct store *store, int64_t id,
+    struct confirmation *c, GError **error);
+int store_confirmation_pending(struct store *store, int64_t ticket,
+    struct confirmation *c, GError **error);
+/*
+ * store_confirmation_decide - "pending" to STATUS: 1 when it was
+ * pending, 0 when not (decided before: nothing changed), -1 on error.
+ */
+int store_confirmation_decide(struct store *store, int64_t id,
+    const char *status, GError **error);
+/* Every pending confirmation of TICKET is superseded. */
+int store_confirmation_supersede(struct store *store, int64_t ticket,
+    GError **error);
+
+/*
+ * store_outbox_release / _cancel - the held items of TICKET queued (due
+ * at NOW) or cancelled (because of WHY); the count, or -1.
+ */
+int store_outbox_release(struct store *store, int64_t ticket, int64_t now,
+    GError **error);
+int store_outbox_cancel(struct store *store, int64_t ticket, const char *why,
+    GError **error);
+/* Held items of TICKET: a count, or -1. */
+int store_outbox_held(struct store *store, int64_t ticket, GError **error);
 
 /* ---- the audit log ---- */
 

@@ -110,8 +110,9 @@ ev_identity(struct identity *id, enum ev_token tok, enum ev_from from,
  * SPF fail allows nothing; opening a ticket wants a license owner's From;
  * agreeing in the request also the owner's envelope; agreeing, confirming
  * and commands want the token of their role for that very ticket, from
- * the right party's registered From; being filed as the engineers' answer
- * wants an engineer's From that is also the envelope.
+ * the right party's registered From; commands and being filed as the
+ * engineers' answer want an engineer's From that is also the envelope
+ * (the staff reply address travels in announcements, which get forwarded).
  */
 static bool
 ev_expected(enum identity_action action, enum ev_token tok,
@@ -132,7 +133,8 @@ ev_expected(enum identity_action action, enum ev_token tok,
 	case IDENTITY_CONFIRM:
 		return tok == TOK_CONFIRM && from == FROM_TICKET_CUSTOMER;
 	case IDENTITY_COMMAND:
-		return tok == TOK_STAFF && from == FROM_STAFF;
+		return tok == TOK_STAFF && from == FROM_STAFF &&
+		    env == ENV_SAME;
 	case IDENTITY_ACT_AS_STAFF:
 		return from == FROM_STAFF && env == ENV_SAME;
 	default:
@@ -648,7 +650,9 @@ test_find_tokens(struct fx *f, gconstpointer data)
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(roles); i++) {
-		rcpt = token_address(f->conf->secret, "support", "desk.test",
+		rcpt = roles[i] == TOKEN_ROLE_CONFIRM ? token_confirm_address(
+		    f->conf->secret, "support", "desk.test", 42, 3) :
+		    token_address(f->conf->secret, "support", "desk.test",
 		    42, roles[i]);
 		fx_find(f, "ann@shop.example", NULL, "ann@shop.example", rcpt,
 		    &id);

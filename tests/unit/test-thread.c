@@ -172,6 +172,9 @@ fx_teardown(struct fx *f, gconstpointer data)
 static char *
 fx_token(struct fx *f, int64_t ticket, enum token_role role)
 {
+	if (role == TOKEN_ROLE_CONFIRM)	/* confirmation notice 1 */
+		return token_confirm_address(f->conf->secret, "support",
+		    "desk.test", ticket, 1);
 	return token_address(f->conf->secret, "support", "desk.test", ticket,
 	    role);
 }

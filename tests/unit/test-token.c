@@ -120,6 +120,46 @@ test_make_differs(void)
 	g_bytes_unref(s2);
 }
 
+/* A confirmation address names its notice, and only that one. */
+static void
+test_confirm_address(void)
+{
+	GBytes *secret = test_secret(11);
+	char *a = token_confirm_address(secret, LOCAL, DOMAIN, 42, 7);
+	char *b = token_confirm_address(secret, LOCAL, DOMAIN, 42, 8);
+	char *plain = token_address(secret, LOCAL, DOMAIN, 42,
+	    TOKEN_ROLE_CONFIRM);
+	char *swapped, *dash;
+	struct address_info info;
+
+	g_assert_true(g_str_has_prefix(a, LOCAL "+42.7-"));
+	token_parse_address(secret, LOCAL, DOMAIN, a, &info);
+	g_assert_cmpint(info.kind, ==, ADDRESS_REPLY);
+	g_assert_cmpint(info.role, ==, TOKEN_ROLE_CONFIRM);
+	g_assert_cmpint(info.ticket, ==, 42);
+	g_assert_cmpint(info.serial, ==, 7);
+	/* notice 8's token under notice 7's number: a forgery */
+	dash = strchr(b, '-');
+	swapped = g_strdup_printf(LOCAL "+42.7%s", dash);
+	token_parse_address(secret, LOCAL, DOMAIN, swapped, &info);
+	g_assert_cmpint(info.kind, ==, ADDRESS_FORGED);
+	/* a confirmation token without its serial is no token at all */
+	token_parse_address(secret, LOCAL, DOMAIN, plain, &info);
+	g_assert_cmpint(info.kind, ==, ADDRESS_FORGED);
+	/* a serial on another role's token is a forgery too */
+	g_free(plain);
+	plain = token_make(secret, 42, TOKEN_ROLE_CUSTOMER);
+	g_free(swapped);
+	swapped = g_strdup_printf(LOCAL "+42.7-%s@" DOMAIN, plain);
+	token_parse_address(secret, LOCAL, DOMAIN, swapped, &info);
+	g_assert_cmpint(info.kind, ==, ADDRESS_FORGED);
+	g_free(a);
+	g_free(b);
+	g_free(plain);
+	g_free(swapped);
+	g_bytes_unref(secret);
+}
+
 static void
 test_address_format(void)
 {
@@ -169,7 +209,9 @@ test_parse_reply_roles(void)
 	int role;
 
 	for (role = 0; role < TOKEN_ROLE_COUNT; role++) {
-		char *a = token_address(secret, LOCAL, DOMAIN, 987654, role);
+		char *a = role == TOKEN_ROLE_CONFIRM ? token_confirm_address(
+		    secret, LOCAL, DOMAIN, 987654, 5) : token_address(secret,
+		    LOCAL, DOMAIN, 987654, role);
 		struct address_info info;
 
 		token_parse_address(secret, LOCAL, DOMAIN, a, &info);
@@ -297,6 +339,7 @@ main(int argc, char **argv)
 	g_test_add_func("/token/make/format", test_make_format);
 	g_test_add_func("/token/make/hmac", test_make_matches_hmac);
 	g_test_add_func("/token/make/deterministic", test_make_deterministic);
+	g_test_add_func("/token/address/confirm", test_confirm_address);
 	g_test_add_func("/token/make/differs", test_make_differs);
 	g_test_add_func("/token/address/format", test_address_format);
 	g_test_add_func("/token/parse/intake", test_parse_intake);
