@@ -34,6 +34,7 @@ enum conf_type {
 	CONF_TIMEZONE,		/* +HH:MM / -HH:MM / UTC */
 	CONF_LANGUAGES,		/* ';'-separated from {en, ru} */
 	CONF_ACTION,		/* reject | reply */
+	CONF_SIGN,		/* name | none */
 	CONF_CLOSED_REPLY,	/* reopen | new */
 };
 
@@ -107,6 +108,9 @@ static const struct conf_key conf_keys[] = {
 	  60 * 86400, "seconds after which a notice is marked failed" },
 	{ "staff", "notify", CONF_ADDRESS, OFF(staff_notify),
 	  "", 0, 0, "where new tickets and replies are announced" },
+	{ "staff", "sign", CONF_SIGN, OFF(staff_sign), "name", 0, 0,
+	  "an answer is signed with the engineer's name, or none (the desk's "
+	  "name only)" },
 	{ "guard", "addresses", CONF_ADDRESS_LIST, OFF(guard_addresses), "",
 	  0, 0, "addresses license owners must not write to directly" },
 	{ "guard", "action", CONF_ACTION, OFF(guard_action), "reject", 0, 0,
@@ -508,6 +512,14 @@ conf_set(struct desk_conf *conf, const struct conf_key *k,
 		if (strcmp(value, "reopen") != 0 && strcmp(value, "new") != 0) {
 			*why = g_strdup_printf("\"%s\" is neither reopen nor "
 			    "new", value);
+			return false;
+		}
+		*(char **)field = g_strdup(value);
+		return true;
+	case CONF_SIGN:
+		if (strcmp(value, "name") != 0 && strcmp(value, "none") != 0) {
+			*why = g_strdup_printf("\"%s\" is neither name nor "
+			    "none", value);
 			return false;
 		}
 		*(char **)field = g_strdup(value);

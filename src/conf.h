@@ -53,6 +53,7 @@ struct desk_conf {
 
 	/* [staff] */
 	char *staff_notify;
+	char *staff_sign;	/* name | none */
 
 	/* [guard] */
 	char **guard_addresses;	/* lower case */

@@ -17,7 +17,7 @@ ctl_credits_buy(struct ctl *ctl, GError **error)
 	const char *package = ctl_opt(ctl, "package");
 	char *end = NULL, *reason;
 	int credits = package ? (int)g_ascii_strtoll(package, &end, 10) : 0;
-	int cents, rc = -1;
+	int cents, resumed = 0, rc = -1;
 
 	if (end == NULL || *end != '\0' ||
 	    (cents = policy_package_price(credits)) < 0)
@@ -29,7 +29,9 @@ ctl_credits_buy(struct ctl *ctl, GError **error)
 		goto out;
 	reason = g_strdup_printf("package of %d credits bought for $%d.%02d",
 	    credits, cents / 100, cents % 100);
+	/* and the tickets that waited for credits go on, in this transaction */
 	rc = store_ledger_add(ctl->store, c.id, credits, reason, 0, 0, cents,
+	    error) < 0 || ctl_credits_resume(ctl, c.id, &resumed,
 	    error) < 0 ? -1 : 0;
 	g_free(reason);
 out:

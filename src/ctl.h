@@ -114,6 +114,15 @@ int ctl_credits_show(struct ctl *ctl, GError **error);
 /* ctl-ticket.c */
 int ctl_ticket_list(struct ctl *ctl, GError **error);
 int ctl_ticket_show(struct ctl *ctl, GError **error);
+
+/* ---- ctl-act.c ---- */
+
+int ctl_ticket_answer(struct ctl *ctl, GError **error);
+int ctl_ticket_category(struct ctl *ctl, GError **error);
+int ctl_ticket_close(struct ctl *ctl, GError **error);
+int ctl_ticket_note(struct ctl *ctl, GError **error);
+int ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
+    GError **error);
 int ctl_message_unfiled(struct ctl *ctl, GError **error);
 
 /* ctl-outbox.c */

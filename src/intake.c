@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "address.h"
 #include "error.h"
 #include "guard.h"
@@ -25,6 +26,7 @@
 #include "intake.h"
 #include "log.h"
 #include "notice.h"
+#include "plan.h"
 #include "policy.h"
 #include "template.h"
 #include "thread.h"
@@ -348,18 +350,7 @@ intake_store_message(struct intake *in, const struct intake_mail *m,
 	return id;
 }
 
-static char *
-intake_hours_text(const struct desk_conf *conf)
-{
-	if (strcmp(conf->timezone, "UTC") == 0)
-		return g_strdup_printf("%s (UTC)", conf->hours);
-	return g_strdup_printf("%s (UTC%s)", conf->hours, conf->timezone);
-}
-
-const char *const intake_notice_common_vars[] = {
-	"desk_name", "desk_address", "hours", "timezone", "hours_text",
-	"contact_url", "cost1", "cost2", "cost3", NULL,
-};
+const char *const *const intake_notice_common_vars = plan_common_vars;
 static const char *const intake_vars_ticket[] = {
 	"ticket", "subject", "reply_address", "customer_name", "preapproved",
 	"balance", NULL,
@@ -386,67 +377,40 @@ static const struct intake_notice intake_notice_table[] = {
 const struct intake_notice *
 intake_notices(void)
 {
-	return intake_notice_table;
+	static struct intake_notice *all;
+
+	/* intake's own, then those of the engineers' side (act.c) */
+	if (all == NULL) {
+		const struct act_notice *more = act_notices();
+		size_t n = G_N_ELEMENTS(intake_notice_table) - 1, k, i;
+
+		for (k = 0; more[k].name != NULL; k++)
+			;
+		all = g_new0(struct intake_notice, n + k + 1);
+		for (i = 0; i < n; i++)
+			all[i] = intake_notice_table[i];
+		for (i = 0; i < k; i++) {
+			all[n + i].name = more[i].name;
+			all[n + i].vars = more[i].vars;
+		}
+	}
+	return all;
 }
 
 char *
 intake_notice_names(void)
 {
+	const struct intake_notice *all = intake_notices();
 	GString *s = g_string_new(NULL);
 	size_t i;
 
-	for (i = 0; intake_notice_table[i].name != NULL; i++)
+	for (i = 0; all[i].name != NULL; i++)
 		g_string_append_printf(s, "%s%s", i ? ", " : "",
-		    intake_notice_table[i].name);
+		    all[i].name);
 	return g_string_free(s, FALSE);
 }
 
-/* Variables every notice template may use. */
-static GHashTable *
-intake_vars_new(const struct desk_conf *conf)
-{
-	GHashTable *vars = g_hash_table_new_full(g_str_hash, g_str_equal,
-	    NULL, g_free);
-
-	intake_var(vars, "desk_name", g_strdup(conf->name));
-	intake_var(vars, "desk_address", g_strdup(conf->address));
-	intake_var(vars, "hours", g_strdup(conf->hours));
-	intake_var(vars, "timezone", g_strdup(conf->timezone));
-	intake_var(vars, "hours_text", intake_hours_text(conf));
-	intake_var(vars, "contact_url", g_strdup(conf->contact_url));
-	intake_var(vars, "cost1",
-	    g_strdup_printf("%d", policy_category_cost(1)));
-	intake_var(vars, "cost2",
-	    g_strdup_printf("%d", policy_category_cost(2)));
-	intake_var(vars, "cost3",
-	    g_strdup_printf("%d", policy_category_cost(3)));
-	return vars;
-}
-
 /* ---- the plan: what one message causes, decided before it is written */
-
-struct planned_notice {
-	const char *kind;	/* the template, and the outbox kind */
-	char *outbox_kind;	/* NULL: KIND */
-	char *lang;
-	char *to;
-	char *to_name;
-	int64_t ticket;		/* 0: none */
-	char *reply_to;		/* may be NULL */
-	GHashTable *vars;	/* const char * -> char * */
-	/* made by intake_plan_build() */
-	char *subject;
-	char *body;
-	char *message_id;
-	char *env_from;
-	GBytes *raw;
-};
-
-struct planned_audit {
-	const char *action;
-	int64_t ticket;
-	char *detail;
-};
 
 struct intake_plan {
 	enum intake_action action;
@@ -464,49 +428,17 @@ struct intake_plan {
 	char *status_to;
 	int64_t failed_notice;	/* a bounce reports this outbox item */
 	char *failed_note;
-	GPtrArray *audits;	/* struct planned_audit * */
-	GPtrArray *notices;	/* struct planned_notice * */
+	struct plan w;		/* notices, ticket changes, credits, audit */
 	char *detail;		/* for the log line */
 	bool built;		/* the notices are built */
 };
-
-static void
-planned_notice_free(gpointer p)
-{
-	struct planned_notice *n = p;
-
-	g_free(n->outbox_kind);
-	g_free(n->lang);
-	g_free(n->to);
-	g_free(n->to_name);
-	g_free(n->reply_to);
-	if (n->vars != NULL)
-		g_hash_table_destroy(n->vars);
-	g_free(n->subject);
-	g_free(n->body);
-	g_free(n->message_id);
-	g_free(n->env_from);
-	if (n->raw != NULL)
-		g_bytes_unref(n->raw);
-	g_free(n);
-}
-
-static void
-planned_audit_free(gpointer p)
-{
-	struct planned_audit *a = p;
-
-	g_free(a->detail);
-	g_free(a);
-}
 
 static void
 intake_plan_init(struct intake_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->flags = g_string_new(NULL);
-	plan->audits = g_ptr_array_new_with_free_func(planned_audit_free);
-	plan->notices = g_ptr_array_new_with_free_func(planned_notice_free);
+	plan_init(&plan->w);
 }
 
 static void
@@ -519,10 +451,7 @@ intake_plan_clear(struct intake_plan *plan)
 	g_free(plan->status_from);
 	g_free(plan->status_to);
 	g_free(plan->failed_note);
-	if (plan->audits != NULL)
-		g_ptr_array_unref(plan->audits);
-	if (plan->notices != NULL)
-		g_ptr_array_unref(plan->notices);
+	plan_clear(&plan->w);
 	g_free(plan->detail);
 	memset(plan, 0, sizeof(*plan));
 }
@@ -540,37 +469,17 @@ static void
 intake_plan_audit(struct intake_plan *plan, const char *action,
     int64_t ticket, char *detail)
 {
-	struct planned_audit *a = g_new0(struct planned_audit, 1);
-
-	a->action = action;
-	a->ticket = ticket;
-	a->detail = detail;
-	g_ptr_array_add(plan->audits, a);
+	plan_audit(&plan->w, action, ticket, detail);
 }
 
 /* A notice to queue; VARS is taken (transfer full). */
-static struct planned_notice *
+static struct plan_notice *
 intake_plan_notice(struct intake_plan *plan, const char *kind,
     const char *lang, const char *to, const char *to_name, int64_t ticket,
     const char *reply_to, GHashTable *vars)
 {
-	struct planned_notice *n = g_new0(struct planned_notice, 1);
-
-	n->kind = kind;
-	n->lang = g_strdup(lang);
-	n->to = g_ascii_strdown(to, -1);
-	n->to_name = g_strdup(to_name);
-	n->ticket = ticket;
-	n->reply_to = g_strdup(reply_to);
-	n->vars = vars;
-	g_ptr_array_add(plan->notices, n);
-	return n;
-}
-
-static gint
-intake_compare_keys(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return plan_notice(&plan->w, kind, lang, to, to_name, ticket,
+	    reply_to, vars);
 }
 
 /*
@@ -582,7 +491,6 @@ static char *
 intake_plan_digest(const struct intake_plan *plan)
 {
 	GString *d = g_string_new(NULL);
-	guint i, k;
 
 	g_string_append_printf(d, "%d|%" G_GINT64_FORMAT "|%d|%"
 	    G_GINT64_FORMAT "|%s|%s|%d|%d|%s|%s|%s|%s|%s|%" G_GINT64_FORMAT
@@ -595,38 +503,7 @@ intake_plan_digest(const struct intake_plan *plan)
 	    plan->status_to ? plan->status_to : "",
 	    (gint64)plan->failed_notice, plan->failed_note ?
 	    plan->failed_note : "");
-	for (i = 0; i < plan->audits->len; i++) {
-		const struct planned_audit *a = g_ptr_array_index(
-		    plan->audits, i);
-
-		g_string_append_printf(d, "\naudit %s %" G_GINT64_FORMAT " %s",
-		    a->action, (gint64)a->ticket, a->detail ? a->detail : "");
-	}
-	for (i = 0; i < plan->notices->len; i++) {
-		const struct planned_notice *n = g_ptr_array_index(
-		    plan->notices, i);
-		GPtrArray *keys = g_ptr_array_new();
-		GHashTableIter it;
-		gpointer key;
-
-		g_hash_table_iter_init(&it, n->vars);
-		while (g_hash_table_iter_next(&it, &key, NULL))
-			g_ptr_array_add(keys, key);
-
-		g_string_append_printf(d, "\nnotice %s %s %s %s %s %"
-		    G_GINT64_FORMAT " %s", n->kind, n->outbox_kind ?
-		    n->outbox_kind : "", n->lang, n->to,
-		    n->to_name ? n->to_name : "", (gint64)n->ticket,
-		    n->reply_to ? n->reply_to : "");
-		g_ptr_array_sort(keys, intake_compare_keys);
-		for (k = 0; k < keys->len; k++) {
-			const char *name = g_ptr_array_index(keys, k);
-
-			g_string_append_printf(d, " %s=%s", name,
-			    (const char *)g_hash_table_lookup(n->vars, name));
-		}
-		g_ptr_array_unref(keys);
-	}
+	plan_digest(&plan->w, d);
 	return g_string_free(d, FALSE);
 }
 
@@ -652,6 +529,10 @@ struct intake_sender {
 	bool notices;		/* under loop_limit */
 	bool owner;		/* From or envelope is a customer's */
 };
+
+static int intake_plan_announce(struct intake *in,
+    const struct intake_mail *m, const struct ticket *t, const char *marks,
+    struct intake_plan *plan, GError **error);
 
 /* A license owner's new request: a ticket and its acknowledgment. */
 static int
@@ -690,6 +571,20 @@ intake_plan_open(struct intake *in, const struct intake_mail *m,
 	intake_plan_audit(plan, "ticket-opened", ticket, g_strdup_printf(
 	    "customer=%s preapproved=%s language=%s", c->email,
 	    plan->preapproved ? "yes" : "no", m->language));
+	{
+		/* the engineers hear of it, whatever the customer is sent */
+		struct ticket t = { 0 };
+
+		t.id = ticket;
+		t.customer_id = c->id;
+		t.subject = plan->ticket_subject;
+		t.status = (char *)"new";
+		t.lang = plan->ticket_lang;
+		t.flags = (char *)"";
+		t.preapproved = plan->preapproved;
+		if (intake_plan_announce(in, m, &t, "", plan, error) < 0)
+			return -1;
+	}
 	if (!s->notices) {
 		intake_plan_flag(plan, "no-notice");
 		return 0;
@@ -706,7 +601,7 @@ intake_plan_open(struct intake *in, const struct intake_mail *m,
 	name = notice_cut_text(c->name && *c->name ? c->name :
 	    *m->mail->from_name ? m->mail->from_name : id->from,
 	    NOTICE_NAME_MAX);
-	vars = intake_vars_new(conf);
+	vars = plan_vars_new(conf);
 	intake_var(vars, "ticket",
 	    g_strdup_printf("%" G_GINT64_FORMAT, (gint64)ticket));
 	intake_var(vars, "subject", notice_cut_text(subject,
@@ -779,7 +674,7 @@ intake_plan_stranger(struct intake *in, const struct intake_mail *m,
 		plan->detail = g_strdup("notice already sent recently");
 		return 0;
 	}
-	vars = intake_vars_new(conf);
+	vars = plan_vars_new(conf);
 	intake_var(vars, "subject", notice_cut_text(
 	    *m->mail->subject ? m->mail->subject : "(no subject)",
 	    NOTICE_SUBJECT_MAX));
@@ -787,6 +682,158 @@ intake_plan_stranger(struct intake *in, const struct intake_mail *m,
 	intake_plan_notice(plan, "stranger", intake_lang(m, c), to,
 	    m->mail->from_name, 0, NULL, vars);
 	return 0;
+}
+
+/* The first line of the new text, to read a confirm or decline from. */
+static char *
+intake_first_line(const char *text)
+{
+	const char *p = text ? text : "", *nl;
+
+	while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+		p++;
+	nl = strchr(p, '\n');
+	return g_strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+}
+
+/* Tell the engineers of the customer's message M in ticket T. */
+static int
+intake_plan_announce(struct intake *in, const struct intake_mail *m,
+    const struct ticket *t, const char *marks, struct intake_plan *plan,
+    GError **error)
+{
+	return act_announce(in->conf, in->store, t, m->reply_text,
+	    m->mail->text, marks, m->mail->message_id, &plan->w, error);
+}
+
+/*
+ * Mail to ticket T's staff reply address. A registered engineer's is
+ * the answer and its commands (act.c); anyone else's acts on nothing.
+ * Returns 1 when it is handled, 0 when it is to be filed as the
+ * customer's reply (the customer wrote to the wrong address), -1.
+ */
+static int
+intake_plan_staff(struct intake *in, const struct intake_mail *m,
+    const struct intake_sender *s, const struct ticket *t,
+    struct intake_plan *plan, GError **error)
+{
+	const struct identity *id = s->id;
+	struct act_reply r = { 0 };
+	struct act_outcome out = { 0 };
+	struct staff engineer = { 0 };
+	const char *why = NULL;
+	int found;
+
+	plan->action = INTAKE_UPDATED;
+	plan->ticket = t->id;
+	if (!identity_may(id, IDENTITY_COMMAND, t->id, t->customer_id, &why)) {
+		intake_plan_audit(plan, "action-refused", t->id,
+		    g_strdup_printf("staff reply address used by %s "
+		    "(envelope <%s>): %s", id->from, id->envelope, why));
+		if (identity_speaker_customer(id) == t->customer_id)
+			return 0;
+		plan->author = "other";
+		intake_plan_flag(plan, "action-refused");
+		plan->detail = g_strdup_printf("not an engineer: %s", why);
+		return 1;
+	}
+	if ((found = store_staff_get(in->store, id->from, &engineer,
+	    error)) <= 0) {
+		if (found == 0)
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "engineer %s vanished", id->from);
+		return -1;
+	}
+	plan->author = "staff";
+	r.ticket = t;
+	r.engineer = &engineer;
+	r.text = m->reply_text;
+	r.message_id = m->mail->message_id;
+	/* what the engineer attached goes to the customer with the answer */
+	if ((r.attachments = plan_attachments(m->mail, error)) == NULL) {
+		staff_clear(&engineer);
+		return -1;
+	}
+	if (act_reply(in->conf, in->store, &r, &plan->w, &out, error) < 0) {
+		g_ptr_array_unref(r.attachments);
+		staff_clear(&engineer);
+		return -1;
+	}
+	g_ptr_array_unref(r.attachments);
+	if (out.note)
+		intake_plan_flag(plan, "note");
+	if (out.refused) {
+		intake_plan_flag(plan, "command-error");
+		plan->detail = g_strdup_printf("commands refused: %s",
+		    out.errors);
+	} else {
+		plan->detail = g_strdup(out.summary);
+	}
+	act_outcome_clear(&out);
+	staff_clear(&engineer);
+	return 1;
+}
+
+/*
+ * Mail to confirmation notice SERIAL's address of ticket T: only the
+ * ticket's customer, only while that notice is the pending one, only a
+ * confirm or decline on the first line of the new text. 1 handled, 0 to
+ * be filed as the customer's reply, -1 on error.
+ */
+static int
+intake_plan_confirmation(struct intake *in, const struct intake_mail *m,
+    const struct intake_sender *s, const struct ticket *t,
+    struct intake_plan *plan, GError **error)
+{
+	const struct identity *id = s->id;
+	struct confirmation c;
+	const char *why = NULL;
+	char *first;
+	bool yes, no;
+	int found;
+
+	plan->action = INTAKE_UPDATED;
+	plan->ticket = t->id;
+	if (!identity_may(id, IDENTITY_CONFIRM, t->id, t->customer_id, &why)) {
+		intake_plan_audit(plan, "action-refused", t->id,
+		    g_strdup_printf("confirmation %" G_GINT64_FORMAT " from %s"
+		    " (envelope <%s>): %s", (gint64)id->token.serial,
+		    id->from, id->envelope, why));
+		plan->author = identity_speaker_customer(id) ==
+		    t->customer_id ? "customer" : "other";
+		intake_plan_flag(plan, "action-refused");
+		plan->detail = g_strdup_printf("confirmation refused: %s",
+		    why);
+		return 1;
+	}
+	plan->author = "customer";
+	first = intake_first_line(m->reply_text);
+	yes = classify_text_match(in->assessment, "confirm", first);
+	no = classify_text_match(in->assessment, "decline", first);
+	g_free(first);
+	if (yes == no)
+		return 0;	/* neither, or both: words for the engineers */
+	if ((found = store_confirmation_get(in->store, id->token.serial, &c,
+	    error)) < 0)
+		return -1;
+	if (!found || c.ticket_id != t->id || strcmp(c.status, "pending") !=
+	    0 || strcmp(t->status, "awaiting_confirmation") != 0) {
+		/* a replay, or an old notice's: it changes nothing */
+		intake_plan_audit(plan, "confirmation-stale", t->id,
+		    g_strdup_printf("%s to confirmation %" G_GINT64_FORMAT
+		    " (%s), ticket %s", yes ? "confirm" : "decline",
+		    (gint64)id->token.serial, found ? c.status : "unknown",
+		    t->status));
+		intake_plan_flag(plan, "stale-confirmation");
+		plan->detail = g_strdup("stale confirmation: nothing changed");
+		return 1;
+	}
+	if (act_confirm(in->conf, in->store, t, &c, yes, m->mail->message_id,
+	    &plan->w, error) < 0)
+		return -1;
+	plan->detail = g_strdup_printf("confirmation %" G_GINT64_FORMAT
+	    " %s", (gint64)c.id, yes ? "confirmed" : "declined");
+	return 1;
 }
 
 /* A reply threaded into ticket T: file it, reopen what was done. */
@@ -798,7 +845,17 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 	const struct desk_conf *conf = in->conf;
 	const struct identity *id = s->id;
 	const char *status = t->status, *why = NULL;
+	int handled = 0;
 
+	if (id->token.kind == ADDRESS_REPLY && id->token.ticket == t->id) {
+		if (id->token.role == TOKEN_ROLE_STAFF)
+			handled = intake_plan_staff(in, m, s, t, plan, error);
+		else if (id->token.role == TOKEN_ROLE_CONFIRM)
+			handled = intake_plan_confirmation(in, m, s, t, plan,
+			    error);
+		if (handled != 0)
+			return handled < 0 ? -1 : 0;
+	}
 	plan->action = INTAKE_UPDATED;
 	plan->ticket = t->id;
 	if (identity_speaker_customer(id) == t->customer_id)
@@ -848,7 +905,7 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 			}
 			if (recent == 0 && s->notices &&
 			    address_check(c.email, NULL)) {
-				GHashTable *vars = intake_vars_new(conf);
+				GHashTable *vars = plan_vars_new(conf);
 				char *reply_to = token_address(conf->secret,
 				    conf->address_local, conf->domain, t->id,
 				    TOKEN_ROLE_CUSTOMER);
@@ -881,6 +938,12 @@ status:
 		plan->status_from = g_strdup(t->status);
 		intake_plan_audit(plan, "status", t->id, g_strdup_printf(
 		    "%s -> %s", t->status, status));
+	}
+	if (strcmp(plan->author, "customer") == 0) {
+		struct ticket now = *t;
+
+		now.status = (char *)status;
+		return intake_plan_announce(in, m, &now, "", plan, error);
 	}
 	return 0;
 }
@@ -947,7 +1010,7 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 		char *to = g_ascii_strdown(m->sender, -1);
 		struct customer c = { 0 };
 		GHashTable *vars;
-		struct planned_notice *pn;
+		struct plan_notice *pn;
 		int found;
 
 		recent = store_outbox_recent(in->store, kind, to, since, error);
@@ -962,7 +1025,7 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 			g_free(to);
 			return -1;
 		}
-		vars = intake_vars_new(conf);
+		vars = plan_vars_new(conf);
 		intake_var(vars, "guarded_address", g_strdup(m->recipient));
 		intake_var(vars, "subject", notice_cut_text(
 		    *m->mail->subject ? m->mail->subject : "(no subject)",
@@ -1030,6 +1093,21 @@ intake_plan_make(struct intake *in, const struct intake_mail *m,
 		plan->detail = g_strdup(m->class->reason);
 		if (s.owner)	/* found if misclassified, not lost */
 			intake_plan_flag(plan, "suppressed");
+		if (s.owner && ref.ticket > 0 && ref.notice == 0) {
+			/* shown to the engineers, marked, in case it is not */
+			char *marks = g_strdup_printf("SUPPRESSED: classed as "
+			    "%s (%s); nothing was sent to the customer",
+			    mail_class_name(m->class->class),
+			    m->class->reason);
+
+			if ((found = store_ticket_get(in->store, ref.ticket,
+			    &t, error)) < 0 || (found && intake_plan_announce(
+			    in, m, t, marks, plan, error) < 0)) {
+				g_free(marks);
+				goto out;
+			}
+			g_free(marks);
+		}
 		if (ref.notice > 0) {
 			/* a report on one of our notices: it did not arrive */
 			plan->failed_notice = ref.notice;
@@ -1109,79 +1187,10 @@ static int
 intake_plan_build(struct intake *in, const struct intake_mail *m,
     struct intake_plan *plan, GError **error)
 {
-	const struct desk_conf *conf = in->conf;
-	guint i;
-
-	for (i = 0; i < plan->notices->len; i++) {
-		struct planned_notice *pn = g_ptr_array_index(plan->notices,
-		    i);
-		struct notice n = { 0 };
-
-		g_clear_pointer(&pn->subject, g_free);
-		g_clear_pointer(&pn->body, g_free);
-		g_clear_pointer(&pn->message_id, g_free);
-		g_clear_pointer(&pn->env_from, g_free);
-		g_clear_pointer(&pn->raw, g_bytes_unref);
-		if (template_render(conf->templates, pn->lang, pn->kind,
-		    pn->vars, &pn->subject, &pn->body, error) < 0)
-			return -1;
-		n.to = pn->to;
-		n.to_name = pn->to_name;
-		n.subject = pn->subject;
-		n.body = pn->body;
-		n.reply_to = pn->reply_to;
-		n.in_reply_to = m->mail->message_id;
-		n.references = m->mail->references;
-		n.ticket = pn->ticket;
-		if (notice_build(conf, &n, &pn->message_id, &pn->raw,
-		    error) < 0)
-			return -1;
-		/* VERP: a bounce of a ticket's notice names the ticket */
-		pn->env_from = pn->ticket > 0 ? token_address(conf->secret,
-		    conf->address_local, conf->domain, pn->ticket,
-		    TOKEN_ROLE_BOUNCE) : g_strdup(conf->address);
-	}
-	plan->built = true;
-	return 0;
-}
-
-/* Queue a built notice, and record it in its ticket for threading. */
-static int
-intake_apply_notice(struct intake *in, const struct planned_notice *pn,
-    GError **error)
-{
-	const struct desk_conf *conf = in->conf;
-	struct outbox_new o = { 0 };
-
-	o.ticket_id = pn->ticket;
-	o.kind = pn->outbox_kind ? pn->outbox_kind : pn->kind;
-	o.env_from = pn->env_from;
-	o.rcpt = pn->to;
-	o.subject = pn->subject;
-	o.reply_to = pn->reply_to;
-	o.message_id = pn->message_id;
-	o.text = pn->body;
-	o.raw = pn->raw;
-	if (store_outbox_add(in->store, &o, error) < 0)
+	if (plan_build(in->conf, &plan->w, m->mail->message_id,
+	    m->mail->references, error) < 0)
 		return -1;
-	if (pn->ticket > 0) {
-		struct message_new row = { 0 };
-
-		row.ticket_id = pn->ticket;
-		row.direction = "out";
-		row.author = "system";
-		row.message_id = pn->message_id;
-		row.envelope_from = pn->env_from;
-		row.recipient = pn->to;
-		row.from_addr = conf->address;
-		row.subject = pn->subject;
-		row.class = "human";
-		row.text = pn->body;
-		row.raw_fd = -1;
-		if (store_message_add(in->store, &row, error) < 0)
-			return -1;
-	}
-	store_fault_point("after-outbox");
+	plan->built = true;
 	return 0;
 }
 
@@ -1191,7 +1200,6 @@ intake_plan_apply(struct intake *in, const struct intake_mail *m,
     const struct intake_plan *plan, const char *dedup_key,
     struct intake_result *res, GError **error)
 {
-	guint i;
 
 	if (plan->open_ticket) {
 		int64_t t = store_ticket_add_as(in->store, plan->ticket,
@@ -1216,28 +1224,18 @@ intake_plan_apply(struct intake *in, const struct intake_mail *m,
 	if (plan->status_to != NULL && store_ticket_set_status(in->store,
 	    plan->ticket, plan->status_to, error) < 0)
 		return -1;
-	for (i = 0; i < plan->notices->len; i++)
-		if (intake_apply_notice(in, g_ptr_array_index(plan->notices,
-		    i), error) < 0)
-			return -1;
-	for (i = 0; i < plan->audits->len; i++) {
-		const struct planned_audit *a = g_ptr_array_index(
-		    plan->audits, i);
-
-		if (store_audit(in->store, "deskgate", a->action, a->ticket,
-		    a->detail, error) < 0)
-			return -1;
-	}
+	if (plan_apply(in->conf, in->store, &plan->w, "deskgate", error) < 0)
+		return -1;
 	res->action = plan->action;
 	if (plan->action == INTAKE_GUARD_REJECT) {
-		const struct planned_audit *a = g_ptr_array_index(
-		    plan->audits, 0);
+		const struct plan_audit *a = g_ptr_array_index(
+		    plan->w.audits, 0);
 
 		res->dsn = guard_reject_text(in->conf, m->recipient,
 		    a->ticket);
 	}
 	res->ticket = plan->ticket;
-	res->notices = (int)plan->notices->len;
+	res->notices = (int)plan->w.notices->len;
 	res->detail = g_strdup(plan->detail);
 	return 0;
 }

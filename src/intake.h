@@ -87,7 +87,7 @@ struct intake_notice {
 	const char *name;		/* the template is NAME.txt */
 	const char *const *vars;	/* NULL-terminated */
 };
-extern const char *const intake_notice_common_vars[];
+extern const char *const *const intake_notice_common_vars;
 /* intake_notices - the table, ended by a NULL name. */
 const struct intake_notice *intake_notices(void);
 /* intake_notice_names - "ack, language, ..." (transfer full) */

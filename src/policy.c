@@ -94,8 +94,71 @@ policy_category_cost(int category)
 	return -1;
 }
 
+int
+policy_category_of_cost(int credits)
+{
+	int c;
+
+	for (c = 1; c <= 3; c++)
+		if (policy_category_cost(c) == credits)
+			return c;
+	return 0;
+}
+
 bool
 policy_category_needs_confirmation(int category)
 {
 	return category == 2 || category == 3;
+}
+
+/* The support policy's own words for each category. */
+static const char *const policy_category_words[][2] = {
+	[1] = {
+		"explanation of setting up standard functionality; general "
+		"questions about setting up (not problems)",
+		"объяснение настройки стандартной функциональности; общие "
+		"вопросы о настройке (не проблемы)",
+	},
+	[2] = {
+		"resolving problems caused by incorrect settings; setting up "
+		"standard functionality; consultations on the architecture "
+		"and basic customization",
+		"решение проблем, вызванных неверными настройками; настройка "
+		"стандартной функциональности; консультации по архитектуре и "
+		"базовой доработке",
+	},
+	[3] = {
+		"investigating problems caused by server settings and/or "
+		"modified files",
+		"исследование проблем, вызванных настройками сервера и/или "
+		"изменёнными файлами",
+	},
+};
+
+const char *
+policy_category_text(int category, const char *lang)
+{
+	bool ru = lang != NULL && strcmp(lang, "ru") == 0;
+
+	if (category < 1 || category > 3)
+		return ru ? "бесплатно" : "free of charge";
+	return policy_category_words[category][ru ? 1 : 0];
+}
+
+void
+policy_price(int category, int charged, bool preapproved, bool confirmed,
+    int64_t balance, struct policy_price *price)
+{
+	price->cost = category >= 1 && category <= 3 ?
+	    policy_category_cost(category) : 0;
+	price->delta = price->cost - charged;
+	if (price->delta <= 0)
+		price->verdict = POLICY_CHARGE;
+	else if (policy_category_needs_confirmation(category) &&
+	    !preapproved && !confirmed)
+		price->verdict = POLICY_CONFIRM;
+	else if (balance < price->delta)
+		price->verdict = POLICY_SHORT;
+	else
+		price->verdict = POLICY_CHARGE;
 }

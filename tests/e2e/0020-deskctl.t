@@ -211,7 +211,7 @@ broken() {
 	CTL_ERR=$(cat "$tmp/err")
 }
 run_ctl check-config
-like "$CTL_OUT" 'templates: 9 notice templates render' "check-config renders the 9 shipped templates (5 in en, 4 in ru)"
+like "$CTL_OUT" 'templates: 29 notice templates render' "check-config renders the 29 shipped templates (15 in en, 14 in ru)"
 broken typo ru/ack.txt 's/{{customer_name}}/{{customer_nmae}}/'
 is "$CTL_RC" 1 "check-config fails on a misspelt variable in ru/ack.txt"
 like "$CTL_ERR" 'tpl-typo/ru/ack\.txt:[0-9]+: unknown variable \{\{customer_nmae\}\}' "... naming the file, line and variable"

@@ -177,7 +177,7 @@ snail "$ENGINEERS" "Alice Engineer <$ALICE>" \
     "$(printf 'reply %s\n#category 2\n\n%s\n%s\n~.\n' "$n" "$ANSWER1" "$ANSWER2")"
 check "s-nail sent Alice's answer" pf_wait_queue_empty 30
 staff_in=$(desk_ctl ticket show 1 --json |
-    jq -c '[.messages[] | select(.author == "staff")]')
+    jq -c '[.messages[] | select(.direction == "in" and .author == "staff")]')
 is "$(jq length <<< "$staff_in")" 1 "Alice's answer is filed in ticket 1 as staff"
 is "$(jq -r '.[0].to' <<< "$staff_in")" "$staff_reply" "s-nail answered the staff reply address"
 like "$(jq -r '.[0].text' <<< "$staff_in")" "^$ANSWER1\$" "the ticket keeps her answer"
@@ -214,7 +214,7 @@ is "$(desk_ctl ticket show 1 --json | jq '[.messages[] | select(.author == "cust
 is "$(ticket .status)/$(ticket .charged)" "answered/10" "confirmed: the ticket is answered, 10 credits charged"
 credits=$(desk_ctl credits show "$BOB" --json)
 is "$(jq .balance <<< "$credits")" 40 "Bob's balance is 40 (10 gone)"
-is "$(jq -c '[.ledger[] | select(.ticket == 1)]' <<< "$credits")" \
+is "$(jq -c '[.ledger[] | select(.ticket == 1) | {delta, reason, ticket}]' <<< "$credits")" \
     '[{"delta":-10,"reason":"category 2","ticket":1}]' "one ledger row for ticket 1: -10, category 2"
 
 # --- the released answer to Bob; the engineers hear it was confirmed

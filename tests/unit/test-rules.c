@@ -399,6 +399,74 @@ out:
 	g_free(path);
 }
 
+/* Does any rule of LABEL match LINE? */
+static bool
+match_label(struct rules *r, const char *label, const char *line)
+{
+	guint j;
+
+	for (j = 0; j < rules_count(r); j++)
+		if (strcmp(rules_get(r, j)->label, label) == 0 &&
+		    match(r, j, line))
+			return true;
+	return false;
+}
+
+/*
+ * A customer's answer to a confirmation notice, on its first line: the
+ * words the notices ask for, in both languages, and the common ways of
+ * saying yes or no; a sentence that only mentions them decides nothing.
+ */
+static void
+test_real_confirmation(void)
+{
+	char *path = test_srcdir_path("filters/assessment.rules");
+	GHashTable *vars = desk_vars("support@desk.example");
+	GError *error = NULL;
+	struct rules *r = rules_load(path, vars, &error);
+	static const char *const yes[] = {
+		"confirm", "Confirm", "CONFIRM.", "I confirm", "confirmed!",
+		"Yes, please go ahead", "подтверждаю", "Подтверждаю.",
+		"Да, подтверждаю", "согласен",
+	};
+	static const char *const no[] = {
+		"decline", "Decline.", "I decline", "no, thanks",
+		"I do not confirm", "отказываюсь", "Отказываюсь, спасибо",
+		"нет", "не согласен",
+	};
+	static const char *const neither[] = {
+		"What does category 2 mean?", "Could you explain first?",
+		"Почему так дорого?", "", "> confirm",
+	};
+	size_t i;
+
+	g_assert_no_error(error);
+	if (r == NULL)
+		goto out;
+	for (i = 0; i < G_N_ELEMENTS(yes); i++)
+		if (!match_label(r, "confirm", yes[i]) ||
+		    match_label(r, "decline", yes[i]))
+			g_test_fail_printf("\"%s\" is not a plain confirm",
+			    yes[i]);
+	for (i = 0; i < G_N_ELEMENTS(no); i++)
+		if (!match_label(r, "decline", no[i]) ||
+		    match_label(r, "confirm", no[i]))
+			g_test_fail_printf("\"%s\" is not a plain decline",
+			    no[i]);
+	for (i = 0; i < G_N_ELEMENTS(neither); i++)
+		if (match_label(r, "confirm", neither[i]) ||
+		    match_label(r, "decline", neither[i]))
+			g_test_fail_printf("\"%s\" decided something",
+			    neither[i]);
+	g_test_message("%zu confirms, %zu declines, %zu neither checked",
+	    G_N_ELEMENTS(yes), G_N_ELEMENTS(no), G_N_ELEMENTS(neither));
+out:
+	rules_free(r);
+	g_clear_error(&error);
+	g_hash_table_unref(vars);
+	g_free(path);
+}
+
 static void
 test_real_assessment(void)
 {
@@ -424,23 +492,24 @@ test_real_assessment(void)
 		goto out;
 	g_assert_cmpuint(rules_count(r), >=, 2);
 	for (i = 0; i < rules_count(r); i++) {
-		g_assert_cmpstr(rules_get(r, i)->label, ==, "agree");
+		const char *label = rules_get(r, i)->label;
+
+		if (strcmp(label, "agree") != 0 &&
+		    strcmp(label, "confirm") != 0 &&
+		    strcmp(label, "decline") != 0)
+			g_test_fail_printf("label %s is none of agree, "
+			    "confirm, decline", label);
 		g_assert_cmpstr(rules_get(r, i)->field, ==, "line");
 	}
-	for (i = 0; i < G_N_ELEMENTS(agree); i++) {
-		bool any = false;
-
-		for (j = 0; j < rules_count(r); j++)
-			any = any || match(r, (guint)j, agree[i]);
-		if (!any)
+	for (i = 0; i < G_N_ELEMENTS(agree); i++)
+		if (!match_label(r, "agree", agree[i]))
 			g_test_fail_printf("\"%s\" is no agreement",
 			    agree[i]);
-	}
 	for (i = 0; i < G_N_ELEMENTS(other); i++)
-		for (j = 0; j < rules_count(r); j++)
-			if (match(r, (guint)j, other[i]))
-				g_test_fail_printf("\"%s\" taken as agreement",
-				    other[i]);
+		if (match_label(r, "agree", other[i]))
+			g_test_fail_printf("\"%s\" taken as agreement",
+			    other[i]);
+	(void)j;
 out:
 	rules_free(r);
 	g_clear_error(&error);
@@ -474,5 +543,6 @@ main(int argc, char **argv)
 	ADD("/rules/match/backtracking", test_match_backtracking);
 	g_test_add_func("/rules/real/robots", test_real_robots);
 	g_test_add_func("/rules/real/assessment", test_real_assessment);
+	g_test_add_func("/rules/real/confirmation", test_real_confirmation);
 	return g_test_run();
 }

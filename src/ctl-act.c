@@ -1,0 +1,254 @@
+/*
+ * ctl-act.c - deskctl ticket answer, category, close, note: the operator
+ * does what an engineer does by mail, through the same code (act.c), and
+ * credits bought resume the tickets that waited for them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "act.h"
+#include "conf.h"
+#include "error.h"
+#include "plan.h"
+#include "policy.h"
+
+#include "ctl.h"
+
+/* All of standard input as UTF-8 text. (transfer full) NULL on error. */
+static char *
+ctl_read_text(GError **error)
+{
+	GIOChannel *in = g_io_channel_unix_new(STDIN_FILENO);
+	char *text = NULL;
+	gsize len = 0;
+
+	if (g_io_channel_set_encoding(in, NULL, error) != G_IO_STATUS_NORMAL ||
+	    g_io_channel_read_to_end(in, &text, &len, error) !=
+	    G_IO_STATUS_NORMAL) {
+		g_io_channel_unref(in);
+		return NULL;
+	}
+	g_io_channel_unref(in);
+	if (!g_utf8_validate(text, (gssize)len, NULL) ||
+	    memchr(text, '\0', len) != NULL) {
+		g_free(text);
+		ctl_fail(error, DESK_ERROR_PERM, "standard input is not UTF-8 "
+		    "text");
+		return NULL;
+	}
+	return text;
+}
+
+/* The ticket number of argument I. */
+static int
+ctl_ticket_arg(struct ctl *ctl, guint i, int64_t *id_r, GError **error)
+{
+	const char *arg = ctl_arg(ctl, i);
+	char *end = NULL;
+
+	*id_r = g_ascii_strtoll(arg, &end, 10);
+	if (end == arg || *end != '\0' || *id_r <= 0)
+		return ctl_fail(error, DESK_ERROR_PERM, "\"%s\" is no ticket "
+		    "number", arg);
+	return 0;
+}
+
+/*
+ * Do TEXT (commands on top, then the answer) to ticket ID as the
+ * engineer of --as, or as the operator, in one transaction.
+ */
+static int
+ctl_act(struct ctl *ctl, int64_t id, const char *text, GError **error)
+{
+	const char *as = ctl_opt(ctl, "as");
+	struct staff engineer = { 0 };
+	struct ticket *t = NULL;
+	struct act_reply r = { 0 };
+	struct act_outcome out = { 0 };
+	struct message_new row = { 0 };
+	struct plan plan;
+	int found, rc = -1;
+
+	plan_init(&plan);
+	if (store_begin(ctl->store, error) < 0) {
+		plan_clear(&plan);
+		return -1;
+	}
+	if ((found = store_ticket_get(ctl->store, id, &t, error)) < 0)
+		goto out;
+	if (!found) {
+		ctl_fail(error, DESK_ERROR_NOTFOUND, "no ticket %"
+		    G_GINT64_FORMAT, (gint64)id);
+		goto out;
+	}
+	if (as != NULL) {
+		if ((found = store_staff_get(ctl->store, as, &engineer,
+		    error)) < 0)
+			goto out;
+		if (!found) {
+			ctl_fail(error, DESK_ERROR_NOTFOUND, "%s is no "
+			    "registered engineer (deskctl staff add)", as);
+			goto out;
+		}
+	}
+	r.ticket = t;
+	r.engineer = &engineer;
+	r.text = text;
+	if (act_reply(ctl->conf, ctl->store, &r, &plan, &out, error) < 0)
+		goto out;
+	if (out.refused) {
+		ctl_fail(error, DESK_ERROR_PERM, "nothing done:\n%s",
+		    g_strchomp(out.errors));
+		goto out;
+	}
+	/* what the operator wrote is part of the ticket, as a mail is */
+	row.ticket_id = id;
+	row.direction = "in";
+	row.author = "staff";
+	row.from_addr = engineer.email ? engineer.email : "operator";
+	row.class = "human";
+	row.flags = out.note ? "note" : "";
+	row.subject = t->subject;
+	row.text = text;
+	row.raw_fd = -1;
+	if (store_message_add(ctl->store, &row, error) < 0 ||
+	    plan_build(ctl->conf, &plan, NULL, NULL, error) < 0 ||
+	    plan_apply(ctl->conf, ctl->store, &plan, "deskctl", error) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (ctl_tx_end(ctl, rc, error) < 0)
+		rc = -1;
+	else
+		printf("ticket %" G_GINT64_FORMAT ": %s\n", (gint64)id,
+		    out.note ? "note stored" : out.summary);
+	act_outcome_clear(&out);
+	staff_clear(&engineer);
+	ticket_free(t);
+	plan_clear(&plan);
+	return rc;
+}
+
+int
+ctl_ticket_answer(struct ctl *ctl, GError **error)
+{
+	const char *category = ctl_opt(ctl, "category");
+	GString *text = g_string_new(NULL);
+	char *answer;
+	int64_t id;
+	int rc = -1;
+
+	if (ctl_ticket_arg(ctl, 0, &id, error) < 0 ||
+	    (answer = ctl_read_text(error)) == NULL)
+		goto out;
+	if (category != NULL)
+		g_string_append_printf(text, "#category %s\n", category);
+	if (ctl_opt(ctl, "close") != NULL)
+		g_string_append(text, "#close\n");
+	if (text->len > 0)
+		g_string_append_c(text, '\n');
+	g_string_append(text, answer);
+	g_free(answer);
+	rc = ctl_act(ctl, id, text->str, error);
+out:
+	g_string_free(text, TRUE);
+	return rc;
+}
+
+int
+ctl_ticket_category(struct ctl *ctl, GError **error)
+{
+	char *text;
+	int64_t id;
+	int rc;
+
+	if (ctl_ticket_arg(ctl, 0, &id, error) < 0)
+		return -1;
+	text = g_strdup_printf("#category %s\n", ctl_arg(ctl, 1));
+	rc = ctl_act(ctl, id, text, error);
+	g_free(text);
+	return rc;
+}
+
+int
+ctl_ticket_close(struct ctl *ctl, GError **error)
+{
+	int64_t id;
+
+	if (ctl_ticket_arg(ctl, 0, &id, error) < 0)
+		return -1;
+	return ctl_act(ctl, id, "#close\n", error);
+}
+
+int
+ctl_ticket_note(struct ctl *ctl, GError **error)
+{
+	char *note, *text;
+	int64_t id;
+	int rc;
+
+	if (ctl_ticket_arg(ctl, 0, &id, error) < 0 ||
+	    (note = ctl_read_text(error)) == NULL)
+		return -1;
+	text = g_strdup_printf("#note\n\n%s", note);
+	g_free(note);
+	rc = ctl_act(ctl, id, text, error);
+	g_free(text);
+	return rc;
+}
+
+/*
+ * ctl_credits_resume - inside the transaction that added credits to
+ * CUSTOMER: each of its tickets awaiting credits that the balance now
+ * covers is charged and its held answer released, oldest first.
+ * *RESUMED_R counts them.
+ */
+int
+ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
+    GError **error)
+{
+	GArray *ids = store_ticket_awaiting_credits(ctl->store, customer,
+	    error);
+	guint i;
+	int rc = -1;
+
+	*resumed_r = 0;
+	if (ids == NULL)
+		return -1;
+	for (i = 0; i < ids->len; i++) {
+		struct ticket *t = NULL;
+		struct plan plan;
+		int64_t balance;
+		bool resumed = false;
+		int found;
+
+		plan_init(&plan);
+		if ((found = store_ticket_get(ctl->store, g_array_index(ids,
+		    int64_t, i), &t, error)) < 0 ||
+		    store_ledger_balance(ctl->store, customer, &balance,
+		    error) < 0 ||
+		    (found && (act_credits_added(ctl->conf, ctl->store, t,
+		    balance, &plan, &resumed, error) < 0 ||
+		    plan_build(ctl->conf, &plan, NULL, NULL, error) < 0 ||
+		    plan_apply(ctl->conf, ctl->store, &plan, "deskctl",
+		    error) < 0))) {
+			ticket_free(t);
+			plan_clear(&plan);
+			goto out;
+		}
+		if (resumed) {
+			printf("ticket %" G_GINT64_FORMAT " resumed: %s\n",
+			    (gint64)t->id, "charged, its answer released");
+			(*resumed_r)++;
+		}
+		ticket_free(t);
+		plan_clear(&plan);
+	}
+	rc = 0;
+out:
+	g_array_unref(ids);
+	return rc;
+}
