@@ -49,6 +49,8 @@ ctl_ticket_arg(struct ctl *ctl, guint i, int64_t *id_r, GError **error)
 	const char *arg = ctl_arg(ctl, i);
 	char *end = NULL;
 
+	if (*arg == '#')	/* "#12", as ticket show takes it */
+		arg++;
 	*id_r = g_ascii_strtoll(arg, &end, 10);
 	if (end == arg || *end != '\0' || *id_r <= 0)
 		return ctl_fail(error, DESK_ERROR_PERM, "\"%s\" is no ticket "

@@ -30,6 +30,7 @@
 #include "policy.h"
 #include "template.h"
 #include "thread.h"
+#include "ticket-life.h"
 #include "token.h"
 
 static const char *const action_names[] = {
@@ -929,10 +930,15 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 	}
 status:
 	/* the customer writes again: the engineers have work to do */
-	if (strcmp(plan->author, "staff") != 0 &&
-	    (strcmp(t->status, "answered") == 0 ||
-	    strcmp(t->status, "closed") == 0))
-		status = "open";
+	if (strcmp(plan->author, "staff") != 0) {
+		int from = life_status_parse(t->status);
+		const struct life_row *row = from < 0 ? NULL : life_step(
+		    (enum life_status)from, LIFE_CUSTOMER_WRITES, LIFE_ANY);
+
+		if (row != NULL)
+			status = life_status_name(life_next(row,
+			    (enum life_status)from));
+	}
 	plan->status_to = g_strdup(status);	/* its time of change, too */
 	if (strcmp(status, t->status) != 0) {
 		plan->status_from = g_strdup(t->status);

@@ -11,6 +11,10 @@
 # Paths come from automake's test environment (top_srcdir, top_builddir)
 # or, when a test is run by hand, from the script's own location.
 
+# a pipe into desk_mail/desk_gate runs them in this shell, so that
+# DESK_RC and DESK_OUT are those of that delivery, not of the one before
+shopt -s lastpipe
+
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(cd "$here/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/_build}"

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "policy.h"
+#include "test-util.h"
 #include "ticket-life.h"
 
 /* No two rows answer the same (status, event, price): the table decides. */
@@ -191,6 +192,78 @@ test_price(void)
 	g_test_message("%zu prices checked", G_N_ELEMENTS(cases));
 }
 
+/* A row of the table as doc/ARCHITECTURE.md writes it. (transfer full) */
+static char *
+row_text(const struct life_row *r)
+{
+	static const char *const prices[] = { "any", "paid", "ask", "short" };
+	static const char *const ledgers[] = { "-", "charge the difference",
+		"refund all" };
+	static const char *const answers[] = { "-", "send (held ones too)",
+		"hold", "cancel held" };
+	static const char *const notices[] = { "announce", "confirm",
+		"credits", "category", "custom", "split", "confirmed",
+		"declined" };
+	GString *s = g_string_new("| ");
+	int i, n = 0;
+
+	for (i = 0; i < LIFE_STATUS_COUNT; i++)
+		if (r->from & (1u << i))
+			g_string_append_printf(s, "%s%s", n++ ? ", " : "",
+			    life_status_name(i));
+	g_string_append_printf(s, " | %s | %s | %s | %s | %s | ",
+	    life_event_name(r->event), prices[r->price], r->to == LIFE_SAME ?
+	    "same" : life_status_name(r->to), ledgers[r->ledger],
+	    answers[r->answer]);
+	for (i = 0, n = 0; i < (int)G_N_ELEMENTS(notices); i++)
+		if (r->notices & (1u << i))
+			g_string_append_printf(s, "%s%s", n++ ? ", " : "",
+			    notices[i]);
+	if (n == 0)
+		g_string_append(s, "-");
+	g_string_append_printf(s, " | %s |", r->supersede ? "yes" : "-");
+	return g_string_free(s, FALSE);
+}
+
+/* doc/ARCHITECTURE.md shows the table as built, row for row. */
+static void
+test_table_in_doc(void)
+{
+	char *path = test_srcdir_path("doc/ARCHITECTURE.md");
+	char *doc = NULL, *begin, *end;
+	int n, i, rows = 0;
+	const struct life_row *table = life_table(&n);
+
+	if (!g_file_get_contents(path, &doc, NULL, NULL)) {
+		g_test_fail_printf("cannot read %s", path);
+		g_free(path);
+		return;
+	}
+	begin = strstr(doc, "<!-- life-table -->");
+	end = begin ? strstr(begin, "<!-- end life-table -->") : NULL;
+	g_assert_nonnull(end);
+	if (end == NULL)
+		goto out;
+	*end = '\0';
+	for (i = 0; i < n; i++) {
+		char *want = row_text(&table[i]);
+
+		if (strstr(begin, want) == NULL) {
+			g_test_message("row %d is not in the doc: %s", i, want);
+			g_test_fail();
+		}
+		g_free(want);
+	}
+	for (char *p = begin; (p = strstr(p, "\n| ")) != NULL; p++)
+		rows++;
+	/* the header and its rule are two more lines starting "| " */
+	g_assert_cmpint(rows - 1, ==, n);
+	g_test_message("%d rows of the table found in %s", n, path);
+out:
+	g_free(doc);
+	g_free(path);
+}
+
 static void
 test_names(void)
 {
@@ -214,6 +287,7 @@ main(int argc, char **argv)
 	g_test_add_func("/life/table/unambiguous", test_table_unambiguous);
 	g_test_add_func("/life/table/policy", test_policy_rows);
 	g_test_add_func("/life/price", test_price);
+	g_test_add_func("/life/table/doc", test_table_in_doc);
 	g_test_add_func("/life/names", test_names);
 	return g_test_run();
 }
