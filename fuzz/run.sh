@@ -38,7 +38,7 @@ done
 
 seeds="$out/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds/mail" "$seeds/html"
+mkdir -p "$seeds/mail" "$seeds/html" "$seeds/command"
 cp "$top"/etc/samples/*.eml "$top"/tests/fixtures/mail/*.eml "$seeds/mail/"
 corpus="$top/../shared/corpus"
 if [ -d "$corpus/parse" ]; then
@@ -48,6 +48,8 @@ if [ -d "$corpus/parse" ]; then
 fi
 printf '<p>a<br>b</p><blockquote>q</blockquote><div class="gmail_quote">x</div>' > "$seeds/html/1"
 printf '<table><tr><td>1</td><td>2</td></tr></table><pre> a\n b</pre><a href="https://x">y</a>' > "$seeds/html/2"
+printf '#category 2\n#close\n\nThe answer.\n> #note\n' > "$seeds/command/1"
+printf '\r\n#split: Another question\r\n#категория=3\r\n#frob x\r\n#123 text\n' > "$seeds/command/2"
 
 # show_repro FILE: name, size and (up to 4 KB of) the bytes of a reproducer
 show_repro() {
@@ -63,7 +65,7 @@ show_errors() {
 
 status=0
 mkdir -p "$top/fuzz/crashes/fixed"
-for t in mail html; do
+for t in mail html command; do
 	clang $cflags "$top/fuzz/fuzz-$t.c" $objs $libs -o "$out/fuzz-$t"
 	run() {
 		(cd "$top" && DESK_FUZZ_FILTERS="$top/filters" "$out/fuzz-$t" \

@@ -595,8 +595,9 @@ act_reply(const struct desk_conf *conf, struct store *store,
 	const char *answer;
 	/* what the plan held before: a refused reply adds nothing to it */
 	guint notices = plan->notices->len, ledger = plan->ledger->len,
-	    changes = plan->changes->len, i;
-	int rc = -1;
+	    changes = plan->changes->len, audits = plan->audits->len, i;
+	bool no_answer = false;
+	int held = 0, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (act_ctx_init(&x, conf, store, t, plan, error) < 0)
@@ -688,6 +689,20 @@ act_reply(const struct desk_conf *conf, struct store *store,
 			plan_audit(plan, "split", t->id, g_strdup_printf(
 			    "into ticket %" G_GINT64_FORMAT ": %s", (gint64)id,
 			    split->argument));
+			{
+				/* the engineers hear of the new ticket too */
+				struct ticket nt = { 0 };
+
+				nt.id = id;
+				nt.customer_id = t->customer_id;
+				nt.subject = split->argument;
+				nt.status = (char *)"open";
+				nt.lang = (char *)act_lang(&x);
+				nt.flags = (char *)"";
+				if (act_announce(conf, store, &nt, c->split_text,
+				    c->split_text, "", NULL, plan, error) < 0)
+					goto done;
+			}
 			g_string_append_printf(summary, "split into %"
 			    G_GINT64_FORMAT " ", (gint64)id);
 			answer = "";	/* the question, not an answer */
@@ -701,7 +716,9 @@ act_reply(const struct desk_conf *conf, struct store *store,
 	if (assess != NULL && assess->kind == COMMAND_CATEGORY) {
 		struct policy_price price;
 		const struct life_row *row;
-		int old = x.category, cat = assess->category;
+		/* the category paid for, not one only proposed */
+		int old = policy_category_of_cost(x.charged),
+		    cat = assess->category;
 
 		policy_price(cat, x.charged, t->preapproved, false, x.balance,
 		    &price);
@@ -728,6 +745,11 @@ act_reply(const struct desk_conf *conf, struct store *store,
 			g_free(line);
 			g_string_append_printf(summary, "category %d, %d "
 			    "credits charged", cat, delta);
+			if (*answer == '\0' && (held = store_outbox_held(store,
+			    t->id, error)) < 0)
+				goto done;
+			/* assessed, nothing sent: the work is still open */
+			no_answer = *answer == '\0' && held == 0;
 		} else if (row->notices & NOTICE_CONFIRM) {
 			int64_t serial = store_confirmation_next_id(store,
 			    error);
@@ -764,7 +786,8 @@ act_reply(const struct desk_conf *conf, struct store *store,
 			    "credits needed, balance %" G_GINT64_FORMAT, cat,
 			    price.delta, (gint64)x.balance);
 		}
-		act_status(&x, life_next(row, x.status));
+		act_status(&x, no_answer ? LIFE_OPEN : life_next(row,
+		    x.status));
 		plan_audit(plan, "assessed", t->id, g_strdup_printf("%s by %s",
 		    summary->str, r->engineer && r->engineer->email ?
 		    r->engineer->email : "operator"));
@@ -793,6 +816,10 @@ act_reply(const struct desk_conf *conf, struct store *store,
 				goto done;
 			}
 			g_free(line);
+			if (*answer == '\0' && (held = store_outbox_held(store,
+			    t->id, error)) < 0)
+				goto done;
+			no_answer = *answer == '\0' && held == 0;
 		} else {
 			GHashTable *vars = act_vars(&x);
 
@@ -801,7 +828,8 @@ act_reply(const struct desk_conf *conf, struct store *store,
 			plan_var(vars, "customer_name", act_customer_name(&x));
 			act_to_customer(&x, "custom", vars, NULL);
 		}
-		act_status(&x, life_next(row, x.status));
+		act_status(&x, no_answer ? LIFE_OPEN : life_next(row,
+		    x.status));
 		g_string_append_printf(summary, "%s, free%s", security ?
 		    "security" : "custom development declined", refund ?
 		    " (refunded)" : "");
@@ -820,6 +848,15 @@ act_reply(const struct desk_conf *conf, struct store *store,
 		if ((row = act_step(&x, LIFE_ANSWER, LIFE_ANY, "the answer",
 		    errors)) == NULL)
 			goto refuse;
+		/* never an answer out for a category not paid for */
+		if (row->answer == ANSWER_SEND && !act_flagged(&x, "security") &&
+		    policy_category_cost(x.category) != x.charged) {
+			g_string_append_printf(errors, "category %d is not "
+			    "paid for yet (%d credits charged): send #category "
+			    "%d again with the answer\n", x.category, x.charged,
+			    x.category);
+			goto refuse;
+		}
 		if (act_answer(&x, r, answer, row->answer == ANSWER_HOLD, NULL,
 		    error) < 0)
 			goto done;
@@ -831,15 +868,33 @@ act_reply(const struct desk_conf *conf, struct store *store,
 		    "an answer nor a command\n");
 		goto refuse;
 	}
+	/* #custom closes the ticket already */
+	if (close && assess != NULL && assess->kind == COMMAND_CUSTOM)
+		close = false;
 	if (close) {
-		const struct life_row *row = act_step(&x, LIFE_CLOSE, LIFE_ANY,
-		    "#close", errors);
+		const struct life_row *row;
 
-		if (row == NULL)
+		/*
+		 * What this very mail holds (an answer, a confirmation asked)
+		 * would be dropped by the close, or outlive it: refused.
+		 */
+		if ((x.status == LIFE_AWAITING_CONFIRMATION ||
+		    x.status == LIFE_AWAITING_CREDITS) && (assess != NULL ||
+		    *answer != '\0')) {
+			g_string_append_printf(errors, "#close: the answer "
+			    "would wait (the ticket is %s); send #close alone "
+			    "to drop what waits, or without #close to let it "
+			    "wait\n", life_status_name(x.status));
+			goto refuse;
+		}
+		if ((row = act_step(&x, LIFE_CLOSE, LIFE_ANY, "#close",
+		    errors)) == NULL)
 			goto refuse;
 		act_change(&x)->supersede = true;
 		act_change(&x)->cancel_held = true;
-		if (x.status == LIFE_AWAITING_CONFIRMATION)
+		/* what was proposed and never paid gives way to what was */
+		if (x.status == LIFE_AWAITING_CONFIRMATION ||
+		    x.status == LIFE_AWAITING_CREDITS)
 			act_revert_category(&x);
 		act_status(&x, LIFE_CLOSED);
 		g_string_append(summary, " closed");
@@ -857,6 +912,7 @@ refuse:
 	g_ptr_array_set_size(plan->notices, notices);
 	g_ptr_array_set_size(plan->ledger, ledger);
 	g_ptr_array_set_size(plan->changes, changes);
+	g_ptr_array_set_size(plan->audits, audits);
 	x.change = NULL;
 	out->refused = true;
 	out->errors = g_strdup(errors->str);

@@ -205,11 +205,11 @@ ctl_ticket_note(struct ctl *ctl, GError **error)
 /*
  * ctl_credits_resume - inside the transaction that added credits to
  * CUSTOMER: each of its tickets awaiting credits that the balance now
- * covers is charged and its held answer released, oldest first.
- * *RESUMED_R counts them.
+ * covers is charged and its held answer released, oldest first. A line
+ * for each goes into REPORT, to print once the transaction is committed.
  */
 int
-ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
+ctl_credits_resume(struct ctl *ctl, int64_t customer, GString *report,
     GError **error)
 {
 	GArray *ids = store_ticket_awaiting_credits(ctl->store, customer,
@@ -217,7 +217,6 @@ ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
 	guint i;
 	int rc = -1;
 
-	*resumed_r = 0;
 	if (ids == NULL)
 		return -1;
 	for (i = 0; i < ids->len; i++) {
@@ -241,11 +240,10 @@ ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
 			plan_clear(&plan);
 			goto out;
 		}
-		if (resumed) {
-			printf("ticket %" G_GINT64_FORMAT " resumed: %s\n",
-			    (gint64)t->id, "charged, its answer released");
-			(*resumed_r)++;
-		}
+		if (resumed)
+			g_string_append_printf(report, "ticket %" G_GINT64_FORMAT
+			    " resumed: charged, its answer released\n",
+			    (gint64)t->id);
 		ticket_free(t);
 		plan_clear(&plan);
 	}

@@ -17,7 +17,8 @@ ctl_credits_buy(struct ctl *ctl, GError **error)
 	const char *package = ctl_opt(ctl, "package");
 	char *end = NULL, *reason;
 	int credits = package ? (int)g_ascii_strtoll(package, &end, 10) : 0;
-	int cents, resumed = 0, rc = -1;
+	GString *report;
+	int cents, rc = -1;
 
 	if (end == NULL || *end != '\0' ||
 	    (cents = policy_package_price(credits)) < 0)
@@ -25,21 +26,23 @@ ctl_credits_buy(struct ctl *ctl, GError **error)
 		    "--package must be 25, 50, 100 or 200 credits");
 	if (store_begin(ctl->store, error) < 0)
 		return -1;
+	report = g_string_new(NULL);
 	if (ctl_customer(ctl, ctl_arg(ctl, 0), &c, error) < 0)
 		goto out;
 	reason = g_strdup_printf("package of %d credits bought for $%d.%02d",
 	    credits, cents / 100, cents % 100);
 	/* and the tickets that waited for credits go on, in this transaction */
 	rc = store_ledger_add(ctl->store, c.id, credits, reason, 0, 0, cents,
-	    error) < 0 || ctl_credits_resume(ctl, c.id, &resumed,
+	    error) < 0 || ctl_credits_resume(ctl, c.id, report,
 	    error) < 0 ? -1 : 0;
 	g_free(reason);
 out:
 	if (ctl_tx_end(ctl, rc, error) < 0)
 		rc = -1;
 	else
-		printf("%d credits added to %s ($%d.%02d)\n", credits, c.email,
-		    cents / 100, cents % 100);
+		printf("%d credits added to %s ($%d.%02d)\n%s", credits,
+		    c.email, cents / 100, cents % 100, report->str);
+	g_string_free(report, TRUE);
 	customer_clear(&c);
 	return rc;
 }

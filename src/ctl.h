@@ -121,7 +121,7 @@ int ctl_ticket_answer(struct ctl *ctl, GError **error);
 int ctl_ticket_category(struct ctl *ctl, GError **error);
 int ctl_ticket_close(struct ctl *ctl, GError **error);
 int ctl_ticket_note(struct ctl *ctl, GError **error);
-int ctl_credits_resume(struct ctl *ctl, int64_t customer, int *resumed_r,
+int ctl_credits_resume(struct ctl *ctl, int64_t customer, GString *report,
     GError **error);
 int ctl_message_unfiled(struct ctl *ctl, GError **error);
 

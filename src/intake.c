@@ -723,7 +723,7 @@ intake_plan_staff(struct intake *in, const struct intake_mail *m,
 	struct act_outcome out = { 0 };
 	struct staff engineer = { 0 };
 	const char *why = NULL;
-	int found;
+	int found, dropped = 0;
 
 	plan->action = INTAKE_UPDATED;
 	plan->ticket = t->id;
@@ -751,10 +751,16 @@ intake_plan_staff(struct intake *in, const struct intake_mail *m,
 	r.text = m->reply_text;
 	r.message_id = m->mail->message_id;
 	/* what the engineer attached goes to the customer with the answer */
-	if ((r.attachments = plan_attachments(m->mail, error)) == NULL) {
+	if ((r.attachments = plan_attachments(m->mail, &dropped,
+	    error)) == NULL) {
 		staff_clear(&engineer);
 		return -1;
 	}
+	if (dropped > 0)
+		intake_plan_audit(plan, "attachments-dropped", t->id,
+		    g_strdup_printf("%d of %s's attachments not passed on "
+		    "(forwarded mail, vCard, TNEF, signature, unnamed image)",
+		    dropped, id->from));
 	if (act_reply(in->conf, in->store, &r, &plan->w, &out, error) < 0) {
 		g_ptr_array_unref(r.attachments);
 		staff_clear(&engineer);
@@ -872,9 +878,22 @@ intake_plan_reply(struct intake *in, const struct intake_mail *m,
 	    intake_agrees(in, m)) {
 		if (identity_may(id, IDENTITY_AGREE, t->id, t->customer_id,
 		    &why)) {
+			struct confirmation c;
+			int pending;
+
 			plan->set_preapproved = true;
 			intake_plan_audit(plan, "preapproved", t->id,
 			    g_strdup("by the customer's reply"));
+			/* agreeing now is confirming what waits for it */
+			if (strcmp(t->status, "awaiting_confirmation") == 0) {
+				if ((pending = store_confirmation_pending(
+				    in->store, t->id, &c, error)) < 0)
+					return -1;
+				if (pending && act_confirm(conf, in->store, t, &c,
+				    true, m->mail->message_id, &plan->w,
+				    error) < 0)
+					return -1;
+			}
 		} else {
 			struct customer c = { 0 };
 			int found, recent;
@@ -947,9 +966,24 @@ status:
 	}
 	if (strcmp(plan->author, "customer") == 0) {
 		struct ticket now = *t;
+		GString *marks = g_string_new(NULL);
+		guint i;
+		int rc;
 
+		/* what was refused in it is shown to the engineers */
+		for (i = 0; i < plan->w.audits->len; i++) {
+			const struct plan_audit *a = g_ptr_array_index(
+			    plan->w.audits, i);
+
+			if (strcmp(a->action, "action-refused") == 0)
+				g_string_append_printf(marks, "%sREFUSED: %s",
+				    marks->len ? "; " : "", a->detail);
+		}
 		now.status = (char *)status;
-		return intake_plan_announce(in, m, &now, "", plan, error);
+		rc = intake_plan_announce(in, m, &now, marks->str, plan,
+		    error);
+		g_string_free(marks, TRUE);
+		return rc;
 	}
 	return 0;
 }

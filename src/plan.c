@@ -172,12 +172,46 @@ plan_attachment_free(gpointer data)
 	g_free(p);
 }
 
+/*
+ * What an engineer's mail carries that is not for the customer: a
+ * forwarded mail (it may be an announcement, with the staff reply
+ * address in it), the engineer's vCard, Outlook's TNEF wrapper,
+ * signatures and keys, and images without a name (a signature's logo).
+ */
+static bool
+plan_attachment_private(const struct mail_attachment *m)
+{
+	static const char *const types[] = {
+		"text/vcard", "text/x-vcard", "text/directory",
+		"application/ms-tnef", "application/vnd.ms-tnef",
+		"application/pkcs7-signature", "application/x-pkcs7-signature",
+		"application/pgp-signature", "application/pgp-keys",
+		"application/pgp-encrypted",
+	};
+	const char *type = m->content_type ? m->content_type : "";
+	const char *name = m->filename;
+	size_t i;
+
+	if (g_ascii_strncasecmp(type, "message/", 8) == 0)
+		return true;
+	for (i = 0; i < G_N_ELEMENTS(types); i++)
+		if (g_ascii_strcasecmp(type, types[i]) == 0)
+			return true;
+	if (name == NULL || *name == '\0')
+		return g_ascii_strncasecmp(type, "image/", 6) == 0;
+	return g_str_has_suffix(name, ".vcf") ||
+	    g_str_has_suffix(name, ".VCF") || g_str_has_suffix(name, ".eml") ||
+	    g_str_has_suffix(name, ".EML") ||
+	    g_ascii_strcasecmp(name, "winmail.dat") == 0;
+}
+
 GPtrArray *
-plan_attachments(const struct mail *mail, GError **error)
+plan_attachments(const struct mail *mail, int *dropped_r, GError **error)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(plan_attachment_free);
 	guint i;
 
+	*dropped_r = 0;
 	for (i = 0; mail->attachments != NULL && i < mail->attachments->len;
 	    i++) {
 		const struct mail_attachment *m = g_ptr_array_index(
@@ -189,6 +223,10 @@ plan_attachments(const struct mail *mail, GError **error)
 
 		if (m->fd < 0)
 			continue;
+		if (plan_attachment_private(m)) {
+			(*dropped_r)++;
+			continue;
+		}
 		if (lseek(m->fd, 0, SEEK_SET) < 0) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
 			    "rewinding an attachment: %s", g_strerror(errno));

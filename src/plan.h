@@ -104,10 +104,13 @@ struct plan_change *plan_change(struct plan *p, int64_t ticket);
 
 /*
  * plan_attachments - MAIL's attachments as struct notice_attachment *
- * (their bytes read from the spool), for a notice that passes them on.
- * (transfer full) NULL on error.
+ * (their bytes read from the spool), for a notice that passes them on:
+ * an engineer's answer. What is not for the customer (a forwarded
+ * message, a vCard, TNEF, signatures and keys, unnamed images) is left
+ * out and counted in *DROPPED_R. (transfer full) NULL on error.
  */
-GPtrArray *plan_attachments(const struct mail *mail, GError **error);
+GPtrArray *plan_attachments(const struct mail *mail, int *dropped_r,
+    GError **error);
 
 /* Variables every notice template may use (desk_name, hours, ...). */
 GHashTable *plan_vars_new(const struct desk_conf *conf);

@@ -436,7 +436,9 @@ test_real_confirmation(void)
 	};
 	static const char *const neither[] = {
 		"What does category 2 mean?", "Could you explain first?",
-		"Почему так дорого?", "", "> confirm",
+		"Почему так дорого?", "", "> confirm", "Confirm?",
+		"Yes? What does it cover?", "Да, но сначала объясните",
+		"yes, but only category 1", "No problem, go ahead",
 	};
 	size_t i;
 
