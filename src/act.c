@@ -602,7 +602,7 @@ act_reply(const struct desk_conf *conf, struct store *store,
 	memset(out, 0, sizeof(*out));
 	if (act_ctx_init(&x, conf, store, t, plan, error) < 0)
 		goto done;
-	command_parse(r->text ? r->text : "", &cl);
+	command_parse(r->commands ? r->commands : r->text ? r->text : "", &cl);
 	command_check(&cl);
 	for (i = 0; i < cl.errors->len; i++) {
 		const struct command_error *e = g_ptr_array_index(cl.errors,
@@ -627,7 +627,11 @@ act_reply(const struct desk_conf *conf, struct store *store,
 		case COMMAND_KIND_COUNT: break;
 		}
 	}
-	answer = cl.rest != NULL ? cl.rest : "";
+	answer = r->commands != NULL ? (r->text ? r->text : "") :
+	    cl.rest != NULL ? cl.rest : "";
+	if (r->commands != NULL && *cl.rest != '\0')
+		g_string_append(errors, "text after the commands given as "
+		    "options\n");
 	if (errors->len > 0)
 		goto refuse;
 

@@ -22,6 +22,9 @@ struct act_reply {
 	const struct ticket *ticket;
 	const struct staff *engineer;	/* id 0: the operator */
 	const char *text;		/* the new text: commands, answer */
+	const char *commands;		/* NULL: read from TEXT's top; else
+					 * the commands, and TEXT all answer
+					 * (deskctl's options) */
 	const char *message_id;		/* of the engineer's mail, or NULL */
 	GPtrArray *attachments;		/* struct notice_attachment *, NULL */
 };

@@ -59,11 +59,13 @@ ctl_ticket_arg(struct ctl *ctl, guint i, int64_t *id_r, GError **error)
 }
 
 /*
- * Do TEXT (commands on top, then the answer) to ticket ID as the
- * engineer of --as, or as the operator, in one transaction.
+ * Do COMMANDS (the options, as command lines) and the answer TEXT, taken
+ * as it is, to ticket ID as the engineer of --as, or as the operator, in
+ * one transaction.
  */
 static int
-ctl_act(struct ctl *ctl, int64_t id, const char *text, GError **error)
+ctl_act(struct ctl *ctl, int64_t id, const char *commands, const char *text,
+    GError **error)
 {
 	const char *as = ctl_opt(ctl, "as");
 	struct staff engineer = { 0 };
@@ -98,6 +100,7 @@ ctl_act(struct ctl *ctl, int64_t id, const char *text, GError **error)
 	}
 	r.ticket = t;
 	r.engineer = &engineer;
+	r.commands = commands;
 	r.text = text;
 	if (act_reply(ctl->conf, ctl->store, &r, &plan, &out, error) < 0)
 		goto out;
@@ -114,7 +117,7 @@ ctl_act(struct ctl *ctl, int64_t id, const char *text, GError **error)
 	row.class = "human";
 	row.flags = out.note ? "note" : "";
 	row.subject = t->subject;
-	row.text = text;
+	row.text = *text != '\0' ? text : commands;
 	row.raw_fd = -1;
 	if (store_message_add(ctl->store, &row, error) < 0 ||
 	    plan_build(ctl->conf, &plan, NULL, NULL, error) < 0 ||
@@ -138,8 +141,8 @@ int
 ctl_ticket_answer(struct ctl *ctl, GError **error)
 {
 	const char *category = ctl_opt(ctl, "category");
-	GString *text = g_string_new(NULL);
-	char *answer;
+	GString *commands = g_string_new(NULL);
+	char *answer = NULL;
 	int64_t id;
 	int rc = -1;
 
@@ -147,31 +150,28 @@ ctl_ticket_answer(struct ctl *ctl, GError **error)
 	    (answer = ctl_read_text(error)) == NULL)
 		goto out;
 	if (category != NULL)
-		g_string_append_printf(text, "#category %s\n", category);
+		g_string_append_printf(commands, "#category %s\n", category);
 	if (ctl_opt(ctl, "close") != NULL)
-		g_string_append(text, "#close\n");
-	if (text->len > 0)
-		g_string_append_c(text, '\n');
-	g_string_append(text, answer);
-	g_free(answer);
-	rc = ctl_act(ctl, id, text->str, error);
+		g_string_append(commands, "#close\n");
+	rc = ctl_act(ctl, id, commands->str, g_strstrip(answer), error);
 out:
-	g_string_free(text, TRUE);
+	g_free(answer);
+	g_string_free(commands, TRUE);
 	return rc;
 }
 
 int
 ctl_ticket_category(struct ctl *ctl, GError **error)
 {
-	char *text;
+	char *commands;
 	int64_t id;
 	int rc;
 
 	if (ctl_ticket_arg(ctl, 0, &id, error) < 0)
 		return -1;
-	text = g_strdup_printf("#category %s\n", ctl_arg(ctl, 1));
-	rc = ctl_act(ctl, id, text, error);
-	g_free(text);
+	commands = g_strdup_printf("#category %s\n", ctl_arg(ctl, 1));
+	rc = ctl_act(ctl, id, commands, "", error);
+	g_free(commands);
 	return rc;
 }
 
@@ -182,23 +182,21 @@ ctl_ticket_close(struct ctl *ctl, GError **error)
 
 	if (ctl_ticket_arg(ctl, 0, &id, error) < 0)
 		return -1;
-	return ctl_act(ctl, id, "#close\n", error);
+	return ctl_act(ctl, id, "#close\n", "", error);
 }
 
 int
 ctl_ticket_note(struct ctl *ctl, GError **error)
 {
-	char *note, *text;
+	char *note;
 	int64_t id;
 	int rc;
 
 	if (ctl_ticket_arg(ctl, 0, &id, error) < 0 ||
 	    (note = ctl_read_text(error)) == NULL)
 		return -1;
-	text = g_strdup_printf("#note\n\n%s", note);
+	rc = ctl_act(ctl, id, "#note\n", note, error);
 	g_free(note);
-	rc = ctl_act(ctl, id, text, error);
-	g_free(text);
 	return rc;
 }
 

@@ -279,7 +279,15 @@ store_confirmation_supersede(struct store *store, int64_t ticket,
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, ticket);
-	return store_step_done(store, st, "superseding a confirmation",
+	if (store_step_done(store, st, "superseding a confirmation",
+	    error) < 0)
+		return -1;
+	/* a notice not sent yet asks for nothing any more: not sent */
+	if ((st = store_stmt(store, SQL_OUTBOX_CANCEL_CONFIRM, error)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ticket);
+	store_bind_text(st, 2, "cancelled: the confirmation was superseded");
+	return store_step_done(store, st, "cancelling a confirmation notice",
 	    error);
 }
 

@@ -216,6 +216,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_OUTBOX_CANCEL] =
 	    "UPDATE outbox SET status = 'cancelled', last_error = ?2"
 	    " WHERE ticket_id = ?1 AND status = 'held'",
+	[SQL_OUTBOX_CANCEL_CONFIRM] =
+	    "UPDATE outbox SET status = 'cancelled', last_error = ?2"
+	    " WHERE ticket_id = ?1 AND kind = 'confirm' AND status = 'queued'",
 	[SQL_OUTBOX_HELD_COUNT] =
 	    "SELECT count(*) FROM outbox WHERE ticket_id = ?1"
 	    " AND status = 'held'",

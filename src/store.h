@@ -428,7 +428,10 @@ int store_confirmation_pending(struct store *store, int64_t ticket,
  */
 int store_confirmation_decide(struct store *store, int64_t id,
     const char *status, GError **error);
-/* Every pending confirmation of TICKET is superseded. */
+/*
+ * Every pending confirmation of TICKET is superseded, and its notice
+ * cancelled if it is still queued.
+ */
 int store_confirmation_supersede(struct store *store, int64_t ticket,
     GError **error);
 
