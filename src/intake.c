@@ -1041,6 +1041,25 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 	plan->action = INTAKE_GUARD_KEEP;
 	plan->author = "customer";
 	intake_plan_flag(plan, "outside-help-desk");
+	if (open > 0) {
+		/* the engineers see it in the customer's open ticket */
+		struct ticket *t = NULL;
+		char *marks;
+		int got = store_ticket_get(in->store, open, &t, error), rc;
+
+		if (got < 0)
+			return -1;
+		if (got) {
+			marks = g_strdup_printf("OUTSIDE THE HELP DESK: written "
+			    "to %s and kept by the guard, not filed in this "
+			    "ticket", m->recipient);
+			rc = intake_plan_announce(in, m, t, marks, plan, error);
+			g_free(marks);
+			ticket_free(t);
+			if (rc < 0)
+				return -1;
+		}
+	}
 	since = (int64_t)time(NULL) - (int64_t)conf->guard_notice_hours * 3600;
 	{
 		char *kind = g_ascii_strdown(m->recipient, -1), *lower = kind;

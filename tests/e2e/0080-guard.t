@@ -115,6 +115,20 @@ is "$(desk_sql "SELECT count(*) FROM outbox")" 1 "... the same address in other 
 mail "Bob <bob@customer.example>" bob@customer.example contact@vendor.example "Another" r4@customer.example
 is "$(desk_sql "SELECT count(*) FROM outbox")" 2 "... a second guarded address gets its own notice"
 
+# action = reply with an open ticket: the engineers see the kept mail
+guard_conf announce reply
+printf '[staff]\nnotify = engineers@vendor.example\n' >> "$DESK_CONF"
+desk_customer bob@customer.example
+desk_gate bob@customer.example support@desk.test < "$(desk_sample 01-question.eml)"
+before=$(desk_sql "SELECT count(*) FROM outbox WHERE kind = 'announce'")
+mail "Bob <bob@customer.example>" bob@customer.example alice@vendor.example "Direct" k1@customer.example
+is "$DESK_RC/$(passed)/$(desk_sql "SELECT count(*) FROM outbox WHERE kind = 'announce'")" "0/7/$((before + 1))" \
+    "action = reply: kept, and announced to the engineers once (announcements before: $before)"
+like "$(desk_sql "SELECT rcpt || ' ' || ticket_id || ' ' || subject FROM outbox WHERE kind = 'announce' ORDER BY id DESC LIMIT 1")" \
+    '^engineers@vendor\.example 1 \[#1\] \[!\]' "... to notify, in bob's open ticket 1, marked [!]"
+like "$(desk_sql "SELECT text FROM outbox WHERE kind = 'announce' ORDER BY id DESC LIMIT 1")" \
+    'OUTSIDE THE HELP DESK: written to alice@vendor\.example' "... saying where it was written and that it was kept"
+
 # a guarded address must pass on somewhere that is not itself
 guard_conf badconf reject
 sed -i '/^pass_to = /d' "$DESK_CONF"
