@@ -351,12 +351,29 @@ out:
 }
 
 #ifdef DESK_FAULT_INJECTION
+/*
+ * DESKGATE_FAULT is POINT (the first time the process reaches it) or
+ * POINT:N (the N-th time: a plan with several ledger rows or notices
+ * passes a point once for each). Only one point is counted, so a static
+ * counter is enough.
+ */
 void
 store_fault_point(const char *point)
 {
-	const char *want = getenv("DESKGATE_FAULT");
+	static unsigned long passed;
+	const char *want = getenv("DESKGATE_FAULT"), *colon;
+	size_t len;
+	unsigned long nth = 1;
 
-	if (want != NULL && strcmp(want, point) == 0)
+	if (want == NULL)
+		return;
+	colon = strchr(want, ':');
+	len = colon != NULL ? (size_t)(colon - want) : strlen(want);
+	if (strlen(point) != len || strncmp(want, point, len) != 0)
+		return;
+	if (colon != NULL && (nth = strtoul(colon + 1, NULL, 10)) == 0)
+		nth = 1;
+	if (++passed >= nth)
 		kill(getpid(), SIGKILL);
 }
 #endif

@@ -457,7 +457,8 @@ int store_audit(struct store *store, const char *actor, const char *action,
  * store_fault_point - in a build configured with --enable-fault-injection
  * (DESK_FAULT_INJECTION in config.h): if the environment variable
  * DESKGATE_FAULT names POINT, kill the process on the spot (SIGKILL), as
- * a crash or the OOM killer would. Used by the crash-consistency tests.
+ * a crash or the OOM killer would; "POINT:N" kills the N-th time the
+ * process reaches POINT. Used by the crash-consistency tests.
  * In any other build it is an empty inline function: the environment
  * variable is never read, and no fault code is in the binary.
  */

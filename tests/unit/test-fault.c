@@ -22,8 +22,9 @@ test_plain_build_ignores_fault(void)
 {
 	static const char *const points[] = {
 		"before-begin", "after-ticket", "after-message-row",
-		"after-attachments", "after-outbox", "before-commit",
-		"after-commit", "outbox-after-send",
+		"after-attachments", "after-change", "after-ledger",
+		"after-outbox", "before-commit", "after-commit",
+		"outbox-after-send",
 	};
 	size_t i;
 
@@ -31,7 +32,11 @@ test_plain_build_ignores_fault(void)
 		g_assert_cmpint(setenv("DESKGATE_FAULT", points[i], 1), ==, 0);
 		store_fault_point(points[i]);	/* a kill would end the test */
 	}
-	g_assert_cmpuint(i, ==, 8);
+	/* and the N-th pass of a point */
+	g_assert_cmpint(setenv("DESKGATE_FAULT", "after-ledger:2", 1), ==, 0);
+	store_fault_point("after-ledger");
+	store_fault_point("after-ledger");
+	g_assert_cmpuint(i, ==, 10);
 	g_assert_cmpint(unsetenv("DESKGATE_FAULT"), ==, 0);
 }
 
