@@ -917,24 +917,23 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 
 	if (ctx == NULL || ctx->desk_addr == NULL || *ctx->desk_addr == '\0')
 		return false;
+	/* the block starts at I itself (a forward known by its subject), or
+	 * after the marker line I */
 	for (j = i; j < d->n && j < i + QUOTE_BLOCK_MAX + 3; j++) {
 		struct quote_line *l = &d->line[j];
 
-		if (l->quoted || (l->blank && labels == 0) || j == i)
+		if (l->quoted || (l->blank && labels == 0))
 			continue;
-		if (!quote_label_parse(l))
+		if (!quote_label_parse(l)) {
+			if (j == i)
+				continue;	/* the marker */
 			break;
+		}
 		labels++;
 		if (quote_value_has(d, l, &l->ev_addr, QL_ADDRESS))
 			return quote_is_desk_address(ctx->desk_addr,
 			    l->s + l->value, l->len - l->value);
 	}
-	/* the block starts at I itself (a forward known by its subject) */
-	if (quote_label_parse(&d->line[i]) && quote_value_has(d, &d->line[i],
-	    &d->line[i].ev_addr, QL_ADDRESS))
-		return quote_is_desk_address(ctx->desk_addr,
-		    d->line[i].s + d->line[i].value,
-		    d->line[i].len - d->line[i].value);
 	return false;
 }
 

@@ -417,9 +417,9 @@ test_corpus(void)
 /* the desk the fixtures were written to (support+12-TOKEN@desk.test) */
 #define FIXTURE_DESK		"support@desk.test"
 
-#define REPLIES_DEV_PASS	124
-#define REPLIES_DEV_TOTAL	124
-#define REPLIES_HELD_PASS	94
+#define REPLIES_DEV_PASS	127
+#define REPLIES_DEV_TOTAL	127
+#define REPLIES_HELD_PASS	97
 #define REPLIES_HELD_TOTAL	97
 
 static const char *const fixture_families[] = {
