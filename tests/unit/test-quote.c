@@ -749,14 +749,16 @@ test_talon(void)
 
 /*
  * Trimming must take time linear in the text: each input is trimmed at
- * two sizes, N and 2N, and the time at 2N may be at most QUOTE_RATIO_MAX
- * times the time at N (2 is linear, 4 quadratic). Each time is the best
+ * two sizes, N (1 MB) and 4N, and the time at 4N may be at most
+ * QUOTE_RATIO_MAX times the time at N: 4 is linear (a little more, as the
+ * larger text no longer fits the caches), 16 quadratic. Each time is the best
  * of at least QUOTE_RUNS runs and of as many as QUOTE_RUN_SECS allow, so
  * that a busy machine or a fast case does not fail the test; the times
  * are printed, never compared with a fixed budget.
  */
-#define QUOTE_RATIO_MAX	3.0
-#define QUOTE_RUNS	3
+#define QUOTE_RATIO_MAX	9.0
+#define QUOTE_SCALE	4
+#define QUOTE_RUNS	2
 #define QUOTE_RUN_SECS	0.1
 
 /* A text of about SIZE bytes: UNIT repeated, then TAIL. (transfer full) */
@@ -836,7 +838,7 @@ check_linear(const char *what, const char *small, const char *large)
 		t2 = time_trim(large);
 		/* below a tenth of a millisecond the clock is the noise */
 		ratio = t2 / MAX(t1, 0.0001);
-		if (t2 < 0.0004)
+		if (t2 < 0.0004 * QUOTE_SCALE)
 			ratio = MIN(ratio, 1.0);
 		if (ratio <= QUOTE_RATIO_MAX)
 			break;
@@ -844,8 +846,9 @@ check_linear(const char *what, const char *small, const char *large)
 	g_test_message("%s: %zu bytes %.1f ms, %zu bytes %.1f ms, ratio %.2f",
 	    what, strlen(small), t1 * 1000, strlen(large), t2 * 1000, ratio);
 	if (ratio > QUOTE_RATIO_MAX)
-		g_test_fail_printf("%s: twice the size takes %.2f times as "
-		    "long (at most %.1f)", what, ratio, QUOTE_RATIO_MAX);
+		g_test_fail_printf("%s: %d times the size takes %.2f times as "
+		    "long (at most %.1f)", what, QUOTE_SCALE, ratio,
+		    QUOTE_RATIO_MAX);
 }
 
 static void
@@ -861,16 +864,18 @@ test_linear(void)
 	for (i = 0; i < G_N_ELEMENTS(linear_cases); i++) {
 		const struct linear_case *c = &linear_cases[i];
 		char *small = repeat_text(c->head, c->unit, mb, c->tail);
-		char *large = repeat_text(c->head, c->unit, 2 * mb, c->tail);
+		char *large = repeat_text(c->head, c->unit, QUOTE_SCALE * mb,
+		    c->tail);
 
 		check_linear(c->what, small, large);
 		g_free(small);
 		g_free(large);
 	}
-	/* the corpus' own traps, once and twice over */
+	/* the corpus' own traps, once and QUOTE_SCALE times over */
 	for (i = 0; i < G_N_ELEMENTS(corpus); i++) {
 		char *path = test_corpus_path(corpus[i]), *text = NULL;
-		char *twice;
+		GString *times;
+		int k;
 
 		if (path == NULL || !g_file_get_contents(path, &text, NULL,
 		    NULL)) {
@@ -878,9 +883,13 @@ test_linear(void)
 			g_free(path);
 			continue;
 		}
-		twice = g_strconcat(text, "\n", text, NULL);
-		check_linear(corpus[i], text, twice);
-		g_free(twice);
+		times = g_string_new(text);
+		for (k = 1; k < QUOTE_SCALE; k++) {
+			g_string_append_c(times, '\n');
+			g_string_append(times, text);
+		}
+		check_linear(corpus[i], text, times->str);
+		g_string_free(times, TRUE);
 		g_free(text);
 		g_free(path);
 	}
