@@ -344,9 +344,11 @@ quote_value_has(struct quote_doc *d, struct quote_line *l, signed char *ev,
  * (0: none, or fewer than 2), and in *ACCEPT_R whether it is one by its
  * values and labels: a date, and an address in the first value or in any
  * with two known labels, or four known labels (Outlook with names only).
+ * *SOME_R (may be NULL): it has a date, an address or two known labels,
+ * enough after a separator line.
  */
 static int
-quote_block_at(struct quote_doc *d, int i, bool *accept_r)
+quote_block_at(struct quote_doc *d, int i, bool *accept_r, bool *some_r)
 {
 	int j, count = 0, known = 0;
 	bool addr = false, date = false, first_addr = false;
@@ -373,6 +375,8 @@ quote_block_at(struct quote_doc *d, int i, bool *accept_r)
 		return 0;
 	*accept_r = date && ((addr && known >= 2) || known >= 4 ||
 	    (count >= 3 && first_addr));
+	if (some_r != NULL)
+		*some_r = date || addr || known >= 2;
 	return count;
 }
 
@@ -510,7 +514,7 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	const char *inner = NULL;
 	size_t inner_len = 0;
 	int shape, span, next, count;
-	bool accept;
+	bool accept, some = false;
 	enum quote_attr attr;
 
 	memset(hit, 0, sizeof(*hit));
@@ -530,7 +534,8 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	/* a separator line, and the header block it introduces */
 	if ((shape = quote_separator_shape(l, &inner, &inner_len)) > 0) {
 		next = quote_near_text(d, i);
-		count = next >= 0 ? quote_block_at(d, next, &accept) : 0;
+		count = next >= 0 ? quote_block_at(d, next, &accept, &some) :
+		    0;
 		hit->block = true;
 		if (shape == 2 && quote_any(d, QL_FORWARD, inner, inner_len)) {
 			hit->kind = QK_FORWARD;
@@ -541,8 +546,8 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 			hit->kind = QK_HISTORY;
 			return;
 		}
-		if (count > 0 || (shape == 2 && quote_any(d, QL_SEPARATOR,
-		    inner, inner_len))) {
+		if ((count > 0 && some) || (shape == 2 && quote_any(d,
+		    QL_SEPARATOR, inner, inner_len))) {
 			hit->kind = QK_HISTORY;
 			hit->span = count > 0 ? next + count - i : 1;
 			return;
@@ -562,14 +567,15 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	/* "Begin forwarded message:" and a header block after it */
 	if (l->len <= QUOTE_MARKER_MAX && quote_ends_colon(l->s, l->len) &&
 	    !quote_label_parse(l) && (next = quote_near_text(d, i)) >= 0 &&
-	    quote_block_at(d, next, &accept) > 0 &&
+	    quote_block_at(d, next, &accept, NULL) > 0 &&
 	    quote_any(d, QL_FORWARD, l->s, l->len) &&
 	    !quote_any(d, QL_DATE, l->s, l->len)) {
 		hit->kind = QK_FORWARD;
 		return;
 	}
 	/* a header block */
-	if (quote_label_parse(l) && (count = quote_block_at(d, i, &accept)) &&
+	if (quote_label_parse(l) &&
+	    (count = quote_block_at(d, i, &accept, NULL)) > 0 &&
 	    accept) {
 		hit->kind = QK_HISTORY;
 		hit->span = count;
@@ -721,8 +727,17 @@ quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 
 	if (line == NULL)
 		return 0;
-	if ((who->addr != NULL && strstr(line, who->addr) != NULL) ||
-	    (who->full_words && strstr(line, who->full) != NULL))
+	/*
+	 * the address with two words besides at most ("E-mail: bob@x"), the
+	 * full name with three ("Dr. Bob Smith, CEO"): more is a sentence
+	 * that names the sender ("Please reply to bob@x", "Bob Smith will
+	 * call you")
+	 */
+	if ((who->addr != NULL && strstr(line, who->addr) != NULL &&
+	    quote_words(line, strlen(line)) <= 3) ||
+	    (who->full_words && strstr(line, who->full) != NULL &&
+	    quote_words(line, strlen(line)) <= quote_words(who->full,
+	    strlen(who->full)) + 3))
 		names = 2;
 	else if ((who->full != NULL && strcmp(line, who->full) == 0) ||
 	    (who->first != NULL && strcmp(line, who->first) == 0))

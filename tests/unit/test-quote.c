@@ -146,6 +146,83 @@ test_keeps_text(void)
 	    "Top\n-Bob\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13");
 }
 
+/* expect_trim() with the sender Bob Smith <bob@shop.example> known */
+static void
+expect_trim_from(const char *text, const char *want)
+{
+	static const struct quote_context ctx = {
+		.from_name = "Bob Smith", .from_addr = "bob@shop.example",
+		.desk_addr = "support@desk.test",
+	};
+	char *got = quote_trim_with(quotes, text, &ctx);
+	char *a = test_normalise(got), *b = test_normalise(want);
+
+	g_assert_cmpstr(a, ==, b);
+	g_free(a);
+	g_free(b);
+	g_free(got);
+}
+
+/* The sender's sign-off goes; the sender named in a sentence stays. */
+static void
+test_signoff(void)
+{
+	expect_trim_from("Yes.\n\nBob\n", "Yes.");
+	expect_trim_from("Yes.\n\nThanks,\nBob\n", "Yes.");
+	expect_trim_from("Yes.\n\nKind regards\nBob Smith\nSmith Garden "
+	    "Supplies\n+44 20 7946 0000\n", "Yes.");
+	expect_trim_from("Yes.\n\n-- \nBob\n", "Yes.");
+	/* a line above the first name that is no closing stays */
+	expect_trim_from("Hi,\n\nPlease call me\nBob\n", "Hi,\n\nPlease call me");
+	expect_trim_from("Hi,\n\nOrder 5\nBob\n", "Hi,\n\nOrder 5");
+	/* the sender in a sentence is no sign-off */
+	expect_trim_from("Hi,\n\nPlease reply to bob@shop.example\n",
+	    "Hi,\n\nPlease reply to bob@shop.example");
+	expect_trim_from("Hi,\n\nBob Smith will call you tomorrow\n",
+	    "Hi,\n\nBob Smith will call you tomorrow");
+	expect_trim_from("Hi,\n\nIt is urgent. Please call me back as soon as "
+	    "you can.\nBob\n", "Hi,\n\nIt is urgent. Please call me back as "
+	    "soon as you can.");
+	/* nothing but the name: kept */
+	expect_trim_from("Bob\n", "Bob");
+}
+
+/* A forward is the customer's text; the desk's own notice is not. */
+static void
+test_forwards(void)
+{
+	static const char fwd[] = "Please look at this.\n\n"
+	    "---------- Forwarded message ---------\nFrom: Bank "
+	    "<alerts@bank.example>\nDate: Wed, Nov 25, 2026 at 10:00 AM\n"
+	    "Subject: Payment declined\nTo: <bob@shop.example>\n\nDeclined.\n";
+	static const char own[] = "No answer yet?\n\n"
+	    "---------- Forwarded message ---------\nFrom: Help Desk "
+	    "<support+12-a1b2@desk.test>\nDate: Wed, Nov 25, 2026 at 10:00 AM\n"
+	    "Subject: [#12] Received\nTo: <bob@shop.example>\n\nTicket 12.\n";
+	static const char outlook[] = "See below.\n\nFrom: Bank "
+	    "<alerts@bank.example>\nSent: Wednesday, November 25, 2026 10:00 "
+	    "AM\nTo: Bob Smith <bob@shop.example>\nSubject: Declined\n\n"
+	    "Declined.\n";
+	struct quote_context ctx = { .desk_addr = "support@desk.test" };
+	char *got;
+
+	expect_trim(fwd, fwd);
+	got = quote_trim_with(quotes, own, &ctx);
+	g_assert_cmpstr(got, ==, "No answer yet?");
+	g_free(got);
+	/* an Outlook block is history in a reply, the forward in a forward */
+	got = quote_trim_with(quotes, outlook, &ctx);
+	g_assert_cmpstr(got, ==, "See below.");
+	g_free(got);
+	ctx.subject = "FW: Declined";
+	got = quote_trim_with(quotes, outlook, &ctx);
+	test_check_contains(got, "Sent: Wednesday");
+	g_free(got);
+	/* a separator and lines that are no header block are the text */
+	expect_trim("Hi,\n\n----- Details -----\nOrder: 5\nName: Bob\n\nThanks\n",
+	    "Hi,\n\n----- Details -----\nOrder: 5\nName: Bob\n\nThanks");
+}
+
 static void
 test_reply_text_html(void)
 {
@@ -924,6 +1001,8 @@ main(int argc, char **argv)
 	g_free(path);
 	g_test_add_func("/quote/clients", test_clients);
 	g_test_add_func("/quote/keeps-text", test_keeps_text);
+	g_test_add_func("/quote/signoff", test_signoff);
+	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
 	g_test_add_func("/quote/fixtures/dev", test_fixtures_dev);
