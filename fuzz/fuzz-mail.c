@@ -67,7 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	classification_clear(&class);
 	classify_mail(robots, mail, NULL, &class);
 	classification_clear(&class);
-	reply = quote_reply_text(quotes, mail);
+	reply = quote_reply_text(quotes, mail, "support@desk.test");
 	if (!g_utf8_validate(reply, -1, NULL))
 		abort();
 	(void)language_detect(languages, reply);

@@ -156,7 +156,7 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	sender = ctl_opt(ctl, "from") ? g_strdup(ctl_opt(ctl, "from")) :
 	    ctl_return_path(mail);
 	classify_mail(in.robots, mail, sender, &class);
-	reply_text = quote_reply_text(in.quotes, mail);
+	reply_text = quote_reply_text(in.quotes, mail, ctl->conf->address);
 	m.sender = sender ? sender : "";
 	m.recipient = ctl_opt(ctl, "to") ? ctl_opt(ctl, "to") :
 	    ctl->conf->address;

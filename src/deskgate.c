@@ -175,7 +175,7 @@ main(int argc, char **argv)
 	}
 	classify_mail(in.robots, mail, sender, &class);
 	/* the new text and its language, before the store is locked */
-	reply_text = quote_reply_text(in.quotes, mail);
+	reply_text = quote_reply_text(in.quotes, mail, conf->address);
 	language = mail->malformed ? "unknown" :
 	    language_detect(in.languages, reply_text);
 	/* a delivery report is read here, not under the store's lock */

@@ -28,6 +28,7 @@
 #include "notice.h"
 #include "plan.h"
 #include "policy.h"
+#include "quote.h"
 #include "template.h"
 #include "thread.h"
 #include "ticket-life.h"
@@ -67,30 +68,20 @@ intake_var(GHashTable *vars, const char *name, const char *value)
 	g_hash_table_insert(vars, (gpointer)name, (gpointer)value);
 }
 
-/* Each label of quotes.rules with the field quote.c reads it on. */
+/* Each rule of quotes.rules must be one quote.c reads. */
 static int
 intake_check_quotes(struct rules *quotes, GError **error)
 {
-	static const char *const known[][2] = {
-		{ "original", "text" }, { "header", "text" },
-		{ "header-quoted", "text" }, { "delimiter", "line" },
-		{ "signature", "line" },
-	};
 	guint i;
-	size_t k;
 
 	for (i = 0; i < rules_count(quotes); i++) {
 		const struct rule *r = rules_get(quotes, i);
 
-		for (k = 0; k < G_N_ELEMENTS(known); k++)
-			if (strcmp(r->label, known[k][0]) == 0 &&
-			    strcmp(r->field, known[k][1]) == 0)
-				break;
-		if (k == G_N_ELEMENTS(known)) {
+		if (!quote_rule_is_known(r->label, r->field)) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
-			    "%s: \"%s %s\" is none of original, header, "
-			    "header-quoted (field text), delimiter, signature "
-			    "(field line)", r->where, r->label, r->field);
+			    "%s: \"%s %s\" is none of the labels quote.c "
+			    "reads (see the comment of quotes.rules)",
+			    r->where, r->label, r->field);
 			return -1;
 		}
 	}

@@ -1,10 +1,38 @@
 /*
  * quote.c - cut quoted history and signatures off a reply.
  *
- * One pass over the lines decides for each whether it is new text,
- * quoted history or a quote header, and where the history begins for
- * good; a second step takes the signature off the end. Interleaved
- * replies (answers between ">" quotes) keep every unquoted paragraph.
+ * Callers: deskgate and deskctl inspect (quote_reply_text), intake.c
+ * (quote_rule_is_known, when it loads filters/quotes.rules), the tests.
+ *
+ * The text is normalised once into one buffer (CR LF and a lone CR become
+ * LF) and described by an array of lines that point into it; no line is
+ * copied. One pass over the lines decides for each whether it is new
+ * text, quoted history (">"), a quote header, the start of the history
+ * for good, or the start of a forwarded mail; a second step takes the
+ * signature and the sender's sign-off off the end of the new text.
+ *
+ * A quote header is recognised by its shape, with the rules of
+ * filters/quotes.rules as evidence (doc/ARCHITECTURE.md, "Trimming"):
+ *   - an attribution: a line, or two or three lines a client folded,
+ *     that ends in a colon and holds a date or time token. With an
+ *     address and the word a client writes ("wrote", "schrieb") as well,
+ *     the history follows whether it is quoted or not; with one of them,
+ *     only when ">" lines follow; with the date alone, only when a ">"
+ *     line follows at once (Thunderbird, Apple Mail);
+ *   - a header block: 2 to 8 "Label: value" lines where one value holds a
+ *     date and either the first value an address, or the labels are the
+ *     ones clients use (From, Von, De, Od, 差出人...);
+ *   - a separator line ("-----Original Message-----", a line of "_", a
+ *     Zoho "---- On ... wrote ----") before a header block, or holding a
+ *     date and an address, or the words of an "Original Message" line.
+ * A forward marker ("---------- Forwarded message ---------", "Begin
+ * forwarded message:"), or a header block in a mail whose subject says it
+ * is a forward, starts a forwarded mail: it is the customer's text too.
+ *
+ * Invariants: every line is looked at a bounded number of times and every
+ * pattern runs on at most QUOTE_WINDOW_MAX bytes, so time and memory are
+ * linear in the text; nothing before the first new text is cut; when
+ * nothing is left, the whole text is the reply.
  */
 #include "config.h"
 
@@ -13,216 +41,1076 @@
 #include "html.h"
 #include "quote.h"
 
-#define QUOTE_SIGNATURE_TAIL	12	/* lines a signature may have */
-#define QUOTE_HEADER_LINES	3
-#define QUOTE_ORIGINAL_LINES	5
+#define QUOTE_SIGNATURE_TAIL	12	/* non-blank lines of a signature */
+#define QUOTE_LINE_MAX		400	/* longer lines are never headers */
+#define QUOTE_FOLD_MAX		3	/* lines of a folded attribution */
+#define QUOTE_BLOCK_MAX		8	/* lines of a header block */
+#define QUOTE_TEXT_LINES	5	/* lines a "text" rule sees */
+#define QUOTE_WINDOW_MAX	4096	/* bytes a "text" rule sees */
+#define QUOTE_LABEL_MAX		40	/* bytes of a header-block label */
+#define QUOTE_MARKER_MAX	120	/* bytes of a forward marker line */
+#define QUOTE_SENT_WORDS	8	/* words of a "Sent from my ..." line */
+#define QUOTE_SIGNOFF_WIDTH	60	/* characters of a sign-off line */
+#define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
+#define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
 
-static bool
-quote_is_quoted(const char *line)
+enum quote_label {
+	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
+	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
+	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
+	QL_VALEDICTION, QL_COUNT
+};
+
+/* Each label of quotes.rules and the field quote.c reads it on. */
+static const struct {
+	const char *label, *field;
+} quote_labels[QL_COUNT] = {
+	[QL_ORIGINAL] = { "original", "text" },
+	[QL_HEADER] = { "header", "text" },
+	[QL_HEADER_QUOTED] = { "header-quoted", "text" },
+	[QL_DATE] = { "date", "line" },
+	[QL_ADDRESS] = { "address", "line" },
+	[QL_WROTE] = { "wrote", "line" },
+	[QL_FIELD] = { "field", "line" },
+	[QL_SEPARATOR] = { "separator", "line" },
+	[QL_FORWARD] = { "forward", "line" },
+	[QL_FORWARD_SUBJECT] = { "forward", "subject" },
+	[QL_DELIMITER] = { "delimiter", "line" },
+	[QL_SIGNATURE] = { "signature", "line" },
+	[QL_SENT] = { "sent", "line" },
+	[QL_DEVICE] = { "device", "line" },
+	[QL_DECORATION] = { "decoration", "line" },
+	[QL_VALEDICTION] = { "valediction", "line" },
+};
+
+struct quote_line {
+	const char *s;		/* into the buffer; not NUL-terminated */
+	size_t len;		/* without trailing blanks */
+	bool quoted, blank;
+	signed char label;	/* a "Label: value" line; -1: not known yet */
+	signed char ev_addr;	/* its value holds an address; -1: unknown */
+	signed char ev_date;	/* its value holds a date; -1: unknown */
+	signed char ev_field;	/* its label is a known one; -1: unknown */
+	unsigned short value;	/* offset of the value */
+	unsigned short name;	/* offset and length of the label */
+	unsigned short name_len;
+};
+
+struct quote_doc {
+	struct rules *rules;
+	GPtrArray *by[QL_COUNT];	/* const struct rule *, per label */
+	struct quote_line *line;
+	int n;
+	int *next_text;		/* first non-blank line at or after i, or n */
+	GString *join;		/* a folded attribution, joined */
+	GString *scratch;	/* a candidate without invisible characters */
+};
+
+/* enum quote_kind - what a line begins. */
+enum quote_kind {
+	QK_NONE,
+	QK_QUOTED,	/* a header, when ">" lines follow */
+	QK_QUOTED_NOW,	/* a header, when a ">" line follows at once */
+	QK_HISTORY,	/* the history: the rest goes unless ">" lines follow */
+	QK_FORWARD,	/* a forwarded mail: the rest is kept as it is */
+};
+
+struct quote_hit {
+	enum quote_kind kind;
+	int span;		/* lines the header covers */
+	bool block;		/* a header block or separator (a forward's) */
+};
+
+bool
+quote_rule_is_known(const char *label, const char *field)
 {
-	line += strspn(line, " \t");
-	return *line == '>';
+	int l;
+
+	for (l = 0; l < QL_COUNT; l++)
+		if (strcmp(label, quote_labels[l].label) == 0 &&
+		    strcmp(field, quote_labels[l].field) == 0)
+			return true;
+	return false;
 }
 
-static bool
-quote_is_blank(const char *line)
+/* ---- evidence ---- */
+
+/*
+ * S without the invisible format characters some clients put between the
+ * digits of a date (U+200B-U+200F, U+2060, U+FEFF, U+00AD), in SCRATCH
+ * when it has any; else S itself. *LEN is updated.
+ */
+static const char *
+quote_visible(GString *scratch, const char *s, size_t *len)
 {
-	return line[strspn(line, " \t\r")] == '\0';
+	size_t i;
+
+	for (i = 0; i < *len; i++)
+		if ((unsigned char)s[i] == 0xe2 ||
+		    (unsigned char)s[i] == 0xef || (unsigned char)s[i] == 0xc2)
+			break;
+	if (i == *len)
+		return s;
+	g_string_truncate(scratch, 0);
+	for (i = 0; i < *len; i++) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t left = *len - i;
+
+		if (left >= 3 && u[0] == 0xe2 && ((u[1] == 0x80 &&
+		    u[2] >= 0x8b && u[2] <= 0x8f) || (u[1] == 0x81 &&
+		    u[2] == 0xa0))) {
+			i += 2;
+			continue;
+		}
+		if (left >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+			i += 2;
+			continue;
+		}
+		if (left >= 2 && u[0] == 0xc2 && u[1] == 0xad) {
+			i++;
+			continue;
+		}
+		g_string_append_c(scratch, s[i]);
+	}
+	*len = scratch->len;
+	return scratch->str;
 }
 
-/* A line of only dashes, underscores, equal signs or stars. */
+/* Does any rule labelled L match S (LEN bytes, at most a window)? */
 static bool
-quote_is_separator(const char *line)
+quote_any(struct quote_doc *d, enum quote_label l, const char *s, size_t len)
 {
-	const char *p = line + strspn(line, " \t");
-	size_t n = strspn(p, "-_=*");
+	guint r;
 
-	if (n < 3)
-		return strcmp(p, "\xe2\x80\x94") == 0;	/* an em dash alone */
-	return p[n + strspn(p + n, " \t")] == '\0';
+	if (len > QUOTE_WINDOW_MAX)
+		len = QUOTE_WINDOW_MAX;
+	if (d->by[l]->len == 0)
+		return false;
+	s = quote_visible(d->scratch, s, &len);
+	for (r = 0; r < d->by[l]->len; r++)
+		if (rules_match(d->rules, g_ptr_array_index(d->by[l], r), s,
+		    len, NULL, NULL))
+			return true;
+	return false;
 }
 
 /*
- * Does a rule labelled LABEL match at line I, with up to MAX_LINES lines
- * joined? Returns how many lines the match spans (0: none).
+ * A "text" rule labelled L at line I, on the line and the next ones
+ * (they are contiguous in the buffer): the lines the match spans, or 0.
  */
 static int
-quote_match_at(struct rules *quotes, const char *label, char **lines,
-    int n, int i, int max_lines)
+quote_text_rule(struct quote_doc *d, enum quote_label l, int i)
 {
-	GString *window = g_string_new(NULL);
+	int last = MIN(i + QUOTE_TEXT_LINES, d->n) - 1, spans = 0;
+	const char *s = d->line[i].s;
+	size_t len = (size_t)(d->line[last].s + d->line[last].len - s), end, k;
 	guint r;
-	int k, spans = 0;
 
-	for (k = 0; k < max_lines && i + k < n; k++) {
-		if (k > 0)
-			g_string_append_c(window, '\n');
-		g_string_append(window, lines[i + k]);
-	}
-	for (r = 0; r < rules_count(quotes) && spans == 0; r++) {
-		const struct rule *rule = rules_get(quotes, r);
-		size_t end;
-
-		if (strcmp(rule->label, label) != 0 ||
-		    strcmp(rule->field, "text") != 0)
+	if (len > QUOTE_WINDOW_MAX)
+		len = QUOTE_WINDOW_MAX;
+	for (r = 0; r < d->by[l]->len && spans == 0; r++) {
+		if (!rules_match_anchored(d->rules,
+		    g_ptr_array_index(d->by[l], r), s, len, &end))
 			continue;
-		/* anchored: a window that does not begin with it is no match,
-		 * and trying every offset made a long text quadratic */
-		if (!rules_match_anchored(quotes, rule, window->str,
-		    window->len, &end))
-			continue;
-		/* the lines the match covers */
 		spans = 1;
-		for (k = 0; k < (int)end && k < (int)window->len; k++)
-			if (window->str[k] == '\n' && (size_t)k + 1 < end)
-				spans++;
+		for (k = 0; k + 1 < end && k < len; k++)
+			spans += s[k] == '\n';
 	}
-	g_string_free(window, TRUE);
 	return spans;
 }
 
 static bool
-quote_line_matches(struct rules *quotes, const char *label, const char *line)
+quote_ends_colon(const char *s, size_t len)
 {
-	guint r;
+	return (len >= 1 && s[len - 1] == ':') ||
+	    (len >= 3 && memcmp(s + len - 3, "\xef\xbc\x9a", 3) == 0);
+}
 
-	for (r = 0; r < rules_count(quotes); r++) {
-		const struct rule *rule = rules_get(quotes, r);
+/* The line ends a sentence: . ! ? or their CJK forms. */
+static bool
+quote_ends_sentence(const char *s, size_t len)
+{
+	static const char *const ends[] = {
+		".", "!", "?", "\xe3\x80\x82", "\xef\xbc\x81", "\xef\xbc\x9f",
+	};
+	size_t i;
 
-		if (strcmp(rule->label, label) == 0 &&
-		    strcmp(rule->field, "line") == 0 &&
-		    rules_match(quotes, rule, line, strlen(line), NULL, NULL))
+	for (i = 0; i < G_N_ELEMENTS(ends); i++) {
+		size_t e = strlen(ends[i]);
+
+		if (len >= e && memcmp(s + len - e, ends[i], e) == 0)
 			return true;
 	}
 	return false;
 }
 
-/* The first non-blank line at or after I, or N. */
-static int
-quote_next_text(char **lines, int n, int i)
+static size_t
+quote_skip_blanks(const char *s, size_t i, size_t len)
 {
-	while (i < n && quote_is_blank(lines[i]))
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	return i;
 }
 
-/* Non-blank lines from I to the end of KEPT. */
-static int
-quote_tail_lines(GPtrArray *kept, guint i)
+/*
+ * Is L a "Label: value" line? A label is one to three words of letters
+ * (QUOTE_LABEL_MAX bytes at most, maybe in "*bold*"), then a colon (or
+ * a full-width one), then the value, which may be empty. The result and
+ * the offsets are kept in L.
+ */
+static bool
+quote_label_parse(struct quote_line *l)
 {
-	int count = 0;
+	const char *s = l->s;
+	size_t len = l->len, p, name, name_end, k;
+	int words = 1;
 
-	for (; i < kept->len; i++)
-		count += !quote_is_blank(g_ptr_array_index(kept, i));
+	if (l->label >= 0)
+		return l->label > 0;
+	l->label = 0;
+	if (l->quoted || l->blank || len > QUOTE_LINE_MAX)
+		return false;
+	p = quote_skip_blanks(s, 0, len);
+	if (p < len && s[p] == '*')
+		p++;
+	name = p;
+	while (p < len) {
+		gunichar c = g_utf8_get_char_validated(s + p,
+		    (gssize)(len - p));
+
+		if (c == (gunichar)-1 || c == (gunichar)-2)
+			return false;
+		if (g_unichar_isalpha(c) || g_unichar_ismark(c)) {
+			p = (size_t)(g_utf8_next_char(s + p) - s);
+			continue;
+		}
+		if (p == name)
+			return false;
+		if (c == ' ' || c == '.' || c == '-' || c == '\'') {
+			p++;
+			continue;
+		}
+		break;
+	}
+	name_end = p;
+	while (name_end > name && (s[name_end - 1] == ' ' ||
+	    s[name_end - 1] == '.'))
+		name_end--;
+	if (name_end == name || name_end - name > QUOTE_LABEL_MAX)
+		return false;
+	for (k = name; k < name_end; k++)
+		if (s[k] == ' ' && s[k - 1] != ' ')
+			words++;
+	if (words > 3)
+		return false;
+	p = quote_skip_blanks(s, p, len);
+	if (p < len && s[p] == '*')
+		p++;
+	if (p < len && s[p] == ':')
+		p++;
+	else if (p + 3 <= len && memcmp(s + p, "\xef\xbc\x9a", 3) == 0)
+		p += 3;
+	else
+		return false;
+	if (p + 1 < len && s[p] == '/' && s[p + 1] == '/')
+		return false;		/* "http://" */
+	if (p < len && s[p] == '*')
+		p++;
+	p = quote_skip_blanks(s, p, len);
+	l->label = 1;
+	l->name = (unsigned short)name;
+	l->name_len = (unsigned short)(name_end - name);
+	l->value = (unsigned short)p;
+	return true;
+}
+
+static bool
+quote_value_has(struct quote_doc *d, struct quote_line *l, signed char *ev,
+    enum quote_label label)
+{
+	if (*ev < 0) {
+		if (label == QL_FIELD)
+			*ev = quote_any(d, label, l->s + l->name, l->name_len);
+		else
+			*ev = l->len > l->value &&
+			    quote_any(d, label, l->s + l->value,
+			    l->len - l->value);
+	}
+	return *ev > 0;
+}
+
+/*
+ * The header block at line I: how many "Label: value" lines it has
+ * (0: none, or fewer than 2), and in *ACCEPT_R whether it is one by its
+ * values and labels: a date, and an address in the first value or in any
+ * with two known labels, or four known labels (Outlook with names only).
+ * *SOME_R (may be NULL): it has a date, an address or two known labels,
+ * enough after a separator line.
+ */
+static int
+quote_block_at(struct quote_doc *d, int i, bool *accept_r, bool *some_r)
+{
+	int j, count = 0, known = 0;
+	bool addr = false, date = false, first_addr = false;
+
+	*accept_r = false;
+	for (j = i; j < d->n && j < i + 2; j++)
+		if (!quote_label_parse(&d->line[j]))
+			return 0;	/* no block: spare the rules */
+	for (j = i; j < d->n && count < QUOTE_BLOCK_MAX; j++) {
+		struct quote_line *l = &d->line[j];
+		bool a;
+
+		if (!quote_label_parse(l))
+			break;
+		count++;
+		a = quote_value_has(d, l, &l->ev_addr, QL_ADDRESS);
+		if (j == i)
+			first_addr = a;
+		addr |= a;
+		date |= quote_value_has(d, l, &l->ev_date, QL_DATE);
+		known += quote_value_has(d, l, &l->ev_field, QL_FIELD);
+	}
+	if (count < 2)
+		return 0;
+	*accept_r = date && ((addr && known >= 2) || known >= 4 ||
+	    (count >= 3 && first_addr));
+	if (some_r != NULL)
+		*some_r = date || addr || known >= 2;
 	return count;
 }
 
-/* Is there any text in KEPT before index I? */
-static bool
-quote_text_before(GPtrArray *kept, guint i)
+/*
+ * The shape of a separator line: 1 for a rule of punctuation only
+ * ("_____", "-----"), 2 for words between runs of it ("-----Original
+ * Message-----"), with the words in *INNER_R and *INNER_LEN_R; 0 for none.
+ */
+static int
+quote_separator_shape(const struct quote_line *l, const char **inner_r,
+    size_t *inner_len_r)
 {
-	guint k;
+	static const char marks[] = "-_=*~";
+	const char *s = l->s;
+	size_t len = l->len, p, lead, end, trail, k;
+	bool letter = false;
 
-	for (k = 0; k < i; k++)
-		if (!quote_is_blank(g_ptr_array_index(kept, k)))
+	if (l->quoted || l->blank || len > QUOTE_LINE_MAX)
+		return 0;
+	p = quote_skip_blanks(s, 0, len);
+	for (lead = 0; p + lead < len && strchr(marks, s[p + lead]) != NULL &&
+	    s[p + lead] != '\0'; lead++)
+		;
+	if (lead < 2)
+		return 0;
+	k = quote_skip_blanks(s, p + lead, len);
+	if (k == len)
+		return lead >= 5 ? 1 : 0;
+	for (trail = 0, end = len; end > k && strchr(marks, s[end - 1]) !=
+	    NULL && s[end - 1] != '\0'; end--, trail++)
+		;
+	if (trail < 2)
+		return 0;
+	while (end > k && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+		end--;
+	for (p = k; p < end && !letter; p++)
+		letter = g_ascii_isalpha(s[p]) || (unsigned char)s[p] >= 0x80;
+	if (!letter)
+		return 0;
+	*inner_r = s + k;
+	*inner_len_r = end - k;
+	return 2;
+}
+
+enum quote_attr { QA_NONE, QA_DATE, QA_WEAK, QA_STRONG };
+
+static enum quote_attr
+quote_attr_of(struct quote_doc *d, const char *s, size_t len)
+{
+	bool date = quote_any(d, QL_DATE, s, len);
+	bool addr = quote_any(d, QL_ADDRESS, s, len);
+	bool wrote;
+
+	if (!date && !addr)
+		return QA_NONE;		/* "wrote" alone is no header */
+	wrote = quote_any(d, QL_WROTE, s, len);
+
+	if (date && addr && wrote)
+		return QA_STRONG;
+	if ((date && addr) || (wrote && (date || addr)))
+		return QA_WEAK;
+	return date ? QA_DATE : QA_NONE;
+}
+
+/* Lines I to LAST (inclusive) joined with spaces, in D->join. */
+static void
+quote_join(struct quote_doc *d, int i, int last)
+{
+	int k;
+
+	g_string_truncate(d->join, 0);
+	for (k = i; k <= last; k++) {
+		const struct quote_line *l = &d->line[k];
+		size_t p = quote_skip_blanks(l->s, 0, l->len);
+
+		if (k > i)
+			g_string_append_c(d->join, ' ');
+		g_string_append_len(d->join, l->s + p, l->len - p);
+	}
+}
+
+/*
+ * The attribution at line I ("On ... wrote:"), maybe folded over up to
+ * QUOTE_FOLD_MAX lines: its strength, and in *SPAN_R its lines. A folded
+ * one begins where its evidence begins: when the lines after I make as
+ * strong a header alone, line I is the customer's.
+ */
+static enum quote_attr
+quote_attribution_at(struct quote_doc *d, int i, int *span_r)
+{
+	enum quote_attr kind;
+	int k, last = -1;
+
+	for (k = i; k < d->n && k < i + QUOTE_FOLD_MAX; k++) {
+		const struct quote_line *l = &d->line[k];
+
+		if (l->quoted || l->blank || l->len > QUOTE_LINE_MAX)
+			return QA_NONE;
+		if (quote_ends_colon(l->s, l->len)) {
+			last = k;
+			break;
+		}
+	}
+	if (last < 0)
+		return QA_NONE;
+	quote_join(d, i, last);
+	kind = quote_attr_of(d, d->join->str, d->join->len);
+	if (kind == QA_NONE)
+		return QA_NONE;
+	if (last > i) {
+		if (quote_ends_sentence(d->line[i].s, d->line[i].len))
+			return QA_NONE;
+		quote_join(d, i + 1, last);
+		if (quote_attr_of(d, d->join->str, d->join->len) >= kind)
+			return QA_NONE;
+	}
+	*span_r = last - i + 1;
+	return kind;
+}
+
+/* The first non-blank line after I, if it is at most 2 lines on. */
+static int
+quote_near_text(struct quote_doc *d, int i)
+{
+	int next = i + 1 < d->n ? d->next_text[i + 1] : d->n;
+
+	return next < d->n && next <= i + 2 ? next : -1;
+}
+
+/* What line I begins, into *HIT. */
+static void
+quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
+{
+	struct quote_line *l = &d->line[i];
+	const char *inner = NULL;
+	size_t inner_len = 0;
+	int shape, span, next, count;
+	bool accept, some = false;
+	enum quote_attr attr;
+
+	memset(hit, 0, sizeof(*hit));
+	hit->span = 1;
+	/* the explicit rules first */
+	if ((span = quote_text_rule(d, QL_ORIGINAL, i)) > 0 ||
+	    (span = quote_text_rule(d, QL_HEADER, i)) > 0) {
+		hit->kind = QK_HISTORY;
+		hit->span = span;
+		return;
+	}
+	if ((span = quote_text_rule(d, QL_HEADER_QUOTED, i)) > 0) {
+		hit->kind = QK_QUOTED;
+		hit->span = span;
+		return;
+	}
+	/* a separator line, and the header block it introduces */
+	if ((shape = quote_separator_shape(l, &inner, &inner_len)) > 0) {
+		next = quote_near_text(d, i);
+		count = next >= 0 ? quote_block_at(d, next, &accept, &some) :
+		    0;
+		hit->block = true;
+		if (shape == 2 && quote_any(d, QL_FORWARD, inner, inner_len)) {
+			hit->kind = QK_FORWARD;
+			return;
+		}
+		if (shape == 2 && quote_any(d, QL_DATE, inner, inner_len) &&
+		    quote_any(d, QL_ADDRESS, inner, inner_len)) {
+			hit->kind = QK_HISTORY;
+			return;
+		}
+		if ((count > 0 && some) || (shape == 2 && quote_any(d,
+		    QL_SEPARATOR, inner, inner_len))) {
+			hit->kind = QK_HISTORY;
+			hit->span = count > 0 ? next + count - i : 1;
+			return;
+		}
+		if (shape == 1 && next >= 0 &&
+		    quote_label_parse(&d->line[next]) &&
+		    (quote_value_has(d, &d->line[next],
+		    &d->line[next].ev_addr, QL_ADDRESS) ||
+		    quote_value_has(d, &d->line[next],
+		    &d->line[next].ev_field, QL_FIELD))) {
+			hit->kind = QK_HISTORY;
+			hit->span = next + 1 - i;
+			return;
+		}
+		hit->block = false;
+	}
+	/* "Begin forwarded message:" and a header block after it */
+	if (l->len <= QUOTE_MARKER_MAX && quote_ends_colon(l->s, l->len) &&
+	    !quote_label_parse(l) && (next = quote_near_text(d, i)) >= 0 &&
+	    quote_block_at(d, next, &accept, NULL) > 0 &&
+	    quote_any(d, QL_FORWARD, l->s, l->len) &&
+	    !quote_any(d, QL_DATE, l->s, l->len)) {
+		hit->kind = QK_FORWARD;
+		return;
+	}
+	/* a header block */
+	if (quote_label_parse(l) &&
+	    (count = quote_block_at(d, i, &accept, NULL)) > 0 &&
+	    accept) {
+		hit->kind = QK_HISTORY;
+		hit->span = count;
+		hit->block = true;
+		return;
+	}
+	/* an attribution */
+	attr = quote_attribution_at(d, i, &span);
+	if (attr == QA_NONE)
+		return;
+	hit->span = span;
+	hit->kind = attr == QA_STRONG ? QK_HISTORY : attr == QA_WEAK ?
+	    QK_QUOTED : QK_QUOTED_NOW;
+}
+
+/* ---- signatures ---- */
+
+static bool
+quote_line_is(struct quote_doc *d, enum quote_label l, int i)
+{
+	const struct quote_line *line = &d->line[i];
+	size_t p = quote_skip_blanks(line->s, 0, line->len);
+
+	return quote_any(d, l, line->s + p, line->len - p);
+}
+
+static int
+quote_words(const char *s, size_t len)
+{
+	int words = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && (i == 0 ||
+		    s[i - 1] == ' ' || s[i - 1] == '\t'))
+			words++;
+	return words;
+}
+
+/* A line that starts a signature: a rule, or "Sent from my <device>". */
+static bool
+quote_is_signature(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+
+	if (l->len > QUOTE_LINE_MAX)
+		return false;
+	if (quote_line_is(d, QL_SIGNATURE, i))
+		return true;
+	return quote_words(l->s, l->len) <= QUOTE_SENT_WORDS &&
+	    quote_line_is(d, QL_SENT, i) && quote_line_is(d, QL_DEVICE, i);
+}
+
+/* A line at the end that is no content: blank, a rule, a decoration. */
+static bool
+quote_is_decoration(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	const char *inner;
+	size_t inner_len;
+
+	return l->blank || (l->len <= QUOTE_LINE_MAX &&
+	    (quote_separator_shape(l, &inner, &inner_len) == 1 ||
+	    quote_line_is(d, QL_DECORATION, i)));
+}
+
+/* NAME folded to compare; NULL when nothing is left. (transfer full) */
+static char *
+quote_fold(const char *s, size_t len)
+{
+	static const char trim[] = " \t-_*~,.;:!#\"'()<>[]";
+	char *folded;
+
+	while (len > 0 && strchr(trim, s[0]) != NULL)
+		s++, len--;
+	while (len > 0 && strchr(trim, s[len - 1]) != NULL)
+		len--;
+	/* "—" and "–" before a name */
+	while (len >= 3 && ((unsigned char)s[0] == 0xe2 &&
+	    (unsigned char)s[1] == 0x80 && ((unsigned char)s[2] == 0x94 ||
+	    (unsigned char)s[2] == 0x93))) {
+		s += 3;
+		len -= 3;
+		while (len > 0 && s[0] == ' ')
+			s++, len--;
+	}
+	if (len == 0 || !g_utf8_validate(s, (gssize)len, NULL))
+		return NULL;
+	folded = g_utf8_casefold(s, (gssize)len);
+	return folded;
+}
+
+struct quote_sender {
+	char *full;		/* "bob smith" (folded), or NULL */
+	char *first;		/* "bob", or NULL */
+	char *addr;		/* "bob@shop.example", or NULL */
+	bool full_words;	/* FULL has two words or more */
+};
+
+static void
+quote_sender_init(struct quote_sender *who, const struct quote_context *ctx)
+{
+	const char *name = ctx != NULL ? ctx->from_name : NULL;
+	char *swapped = NULL;
+
+	memset(who, 0, sizeof(*who));
+	if (ctx != NULL && ctx->from_addr != NULL && *ctx->from_addr != '\0')
+		who->addr = quote_fold(ctx->from_addr, strlen(ctx->from_addr));
+	if (name == NULL || *name == '\0')
+		return;
+	/* "Smith, Bob" is Bob Smith */
+	if (strchr(name, ',') != NULL) {
+		const char *comma = strchr(name, ',');
+
+		swapped = g_strdup_printf("%s %.*s", comma + 1,
+		    (int)(comma - name), name);
+		name = g_strstrip(swapped);
+	}
+	who->full = quote_fold(name, strlen(name));
+	if (who->full != NULL) {
+		char *space = strchr(who->full, ' ');
+
+		who->full_words = space != NULL;
+		who->first = space != NULL ?
+		    g_strndup(who->full, (gsize)(space - who->full)) : NULL;
+	}
+	g_free(swapped);
+}
+
+static void
+quote_sender_deinit(struct quote_sender *who)
+{
+	g_free(who->full);
+	g_free(who->first);
+	g_free(who->addr);
+}
+
+/*
+ * Does line I name the sender? 2: it holds the full name (two words or
+ * more) or the address, so the lines around it are a contact block; 1: it
+ * is the name or the first name alone; 0: no.
+ */
+static int
+quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	char *line = quote_fold(l->s, l->len);
+	int names = 0;
+
+	if (line == NULL)
+		return 0;
+	/*
+	 * the address with two words besides at most ("E-mail: bob@x"), the
+	 * full name with three ("Dr. Bob Smith, CEO"): more is a sentence
+	 * that names the sender ("Please reply to bob@x", "Bob Smith will
+	 * call you")
+	 */
+	if ((who->addr != NULL && strstr(line, who->addr) != NULL &&
+	    quote_words(line, strlen(line)) <= 3) ||
+	    (who->full_words && strstr(line, who->full) != NULL &&
+	    quote_words(line, strlen(line)) <= quote_words(who->full,
+	    strlen(who->full)) + 3))
+		names = 2;
+	else if ((who->full != NULL && strcmp(line, who->full) == 0) ||
+	    (who->first != NULL && strcmp(line, who->first) == 0))
+		names = 1;
+	g_free(line);
+	return names;
+}
+
+/* A short line that is no sentence: what a sign-off is made of. */
+static bool
+quote_is_signoff_line(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	int lower = 0;
+	size_t k;
+
+	if (l->blank)
+		return true;
+	if (l->len > 4 * QUOTE_SIGNOFF_WIDTH || !g_utf8_validate(l->s,
+	    (gssize)l->len, NULL) || g_utf8_strlen(l->s, (gssize)l->len) >
+	    QUOTE_SIGNOFF_WIDTH)
+		return false;
+	if (!quote_ends_sentence(l->s, l->len))
+		return true;
+	/* "Please let me know what you see." has lower-case words */
+	for (k = 0; k < l->len; k++)
+		if ((k == 0 || l->s[k - 1] == ' ') &&
+		    g_unichar_islower(g_utf8_get_char(l->s + k)))
+			lower++;
+	return lower < 3;
+}
+
+/*
+ * The sender's sign-off at the end of KEPT[FIRST..*M): the last lines, at
+ * most QUOTE_SIGNATURE_TAIL of them and all short, among which a line
+ * names the sender. It starts at that line; above it go a closing
+ * ("Best regards,"), the rest of a contact block around the full name or
+ * the address, and a rule line right above.
+ */
+static void
+quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
+    const int *kept, int first, int *m)
+{
+	struct quote_sender who;
+	int p, count = 0, name = -1, names = 0, start, above;
+
+	quote_sender_init(&who, ctx);
+	if (who.full == NULL && who.addr == NULL)
+		goto out;
+	for (p = *m - 1; p > first; p--) {
+		int k;
+
+		if (!quote_is_signoff_line(d, kept[p]))
+			break;
+		if (d->line[kept[p]].blank)
+			continue;
+		if (++count > QUOTE_SIGNATURE_TAIL)
+			break;
+		if ((k = quote_names_sender(d, &who, kept[p])) > 0) {
+			name = p;
+			names = k;
+		}
+	}
+	if (name < 0)
+		goto out;
+	start = name;
+	if (names == 2) {
+		/* the whole contact block */
+		for (above = 0; start - 1 > first && above <
+		    QUOTE_CONTACT_LINES && !d->line[kept[start - 1]].blank &&
+		    quote_is_signoff_line(d, kept[start - 1]); above++)
+			start--;
+	} else {
+		for (above = 0; start - 1 > first && above <
+		    QUOTE_SIGNOFF_ABOVE && !d->line[kept[start - 1]].blank;
+		    above++) {
+			int up = kept[start - 1];
+			const struct quote_line *l = &d->line[up];
+
+			if (!quote_is_signoff_line(d, up) ||
+			    (!quote_line_is(d, QL_VALEDICTION, up) &&
+			    !(l->len > 0 && l->s[l->len - 1] == ',') &&
+			    !(l->len >= 3 && memcmp(l->s + l->len - 3,
+			    "\xef\xbc\x8c", 3) == 0)))
+				break;
+			start--;
+		}
+	}
+	/* a rule of dashes a few short lines above ("----" in a signature) */
+	for (p = start - 1, count = 0; p > first && count < 3; p--) {
+		const char *inner;
+		size_t inner_len;
+
+		if (!quote_is_signoff_line(d, kept[p]))
+			break;
+		if (quote_separator_shape(&d->line[kept[p]], &inner,
+		    &inner_len) == 1) {
+			start = p;
+			break;
+		}
+		count += !d->line[kept[p]].blank;
+	}
+	if (start > first)
+		*m = start;
+out:
+	quote_sender_deinit(&who);
+}
+
+/* Take the signature off the end of KEPT[0..*M); FIRST is its first text. */
+static void
+quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
+    const int *kept, int first, int *m)
+{
+	int p, count, cut;
+
+	for (p = first + 1; p < *m; p++)
+		if (!d->line[kept[p]].blank &&
+		    d->line[kept[p]].len <= QUOTE_LINE_MAX &&
+		    quote_line_is(d, QL_DELIMITER, kept[p])) {
+			*m = p;
+			break;
+		}
+	/* then signature starts, from the bottom up, while they are short */
+	do {
+		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
+			(*m)--;
+		cut = -1;
+		for (p = *m - 1, count = 0; p > first; p--) {
+			if (d->line[kept[p]].blank)
+				continue;
+			if (++count > QUOTE_SIGNATURE_TAIL)
+				break;
+			if (quote_is_signature(d, kept[p])) {
+				cut = p;
+				break;
+			}
+		}
+		if (cut > 0)
+			*m = cut;
+	} while (cut > 0);
+	quote_cut_signoff(d, ctx, kept, first, m);
+}
+
+/*
+ * Is an address in S (LEN bytes) the desk's, DESK ("support@desk"), with
+ * or without a "+extension" of its local part?
+ */
+static bool
+quote_is_desk_address(const char *desk, const char *s, size_t len)
+{
+	const char *at = strchr(desk, '@');
+	size_t local_len, domain_len, i;
+
+	if (at == NULL)
+		return false;
+	local_len = (size_t)(at - desk);
+	domain_len = strlen(at + 1);
+	for (i = 0; i < len; i++) {
+		size_t start = i, end, plus;
+
+		if (s[i] != '@')
+			continue;
+		while (start > 0 && (g_ascii_isalnum(s[start - 1]) ||
+		    strchr("._%+'-", s[start - 1]) != NULL))
+			start--;
+		for (plus = start; plus < i && s[plus] != '+'; plus++)
+			;
+		for (end = i + 1; end < len && (g_ascii_isalnum(s[end]) ||
+		    s[end] == '.' || s[end] == '-'); end++)
+			;
+		while (end > i + 1 && s[end - 1] == '.')
+			end--;
+		if (plus - start == local_len &&
+		    g_ascii_strncasecmp(s + start, desk, local_len) == 0 &&
+		    end - i - 1 == domain_len &&
+		    g_ascii_strncasecmp(s + i + 1, at + 1, domain_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is the mail forwarded at line I the desk's own (a notice of ours)? The
+ * first address in the header block that starts at I, or right after it,
+ * says.
+ */
+static bool
+quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
+    int i)
+{
+	int j, labels = 0;
+
+	if (ctx == NULL || ctx->desk_addr == NULL || *ctx->desk_addr == '\0')
+		return false;
+	/* the block starts at I itself (a forward known by its subject), or
+	 * after the marker line I */
+	for (j = i; j < d->n && j < i + QUOTE_BLOCK_MAX + 3; j++) {
+		struct quote_line *l = &d->line[j];
+
+		if (l->quoted || (l->blank && labels == 0))
+			continue;
+		if (!quote_label_parse(l)) {
+			if (j == i)
+				continue;	/* the marker */
+			break;
+		}
+		labels++;
+		if (quote_value_has(d, l, &l->ev_addr, QL_ADDRESS))
+			return quote_is_desk_address(ctx->desk_addr,
+			    l->s + l->value, l->len - l->value);
+	}
+	return false;
+}
+
+/* ---- the pass ---- */
+
+static void
+quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
+{
+	GArray *lines = g_array_new(FALSE, TRUE, sizeof(struct quote_line));
+	char *p = buf;
+	guint r;
+	int i, l;
+
+	memset(d, 0, sizeof(*d));
+	d->rules = quotes;
+	for (l = 0; l < QL_COUNT; l++)
+		d->by[l] = g_ptr_array_new();
+	for (r = 0; r < rules_count(quotes); r++) {
+		const struct rule *rule = rules_get(quotes, r);
+
+		for (l = 0; l < QL_COUNT; l++)
+			if (strcmp(rule->label, quote_labels[l].label) == 0 &&
+			    strcmp(rule->field, quote_labels[l].field) == 0)
+				g_ptr_array_add(d->by[l], (gpointer)rule);
+	}
+	for (;;) {
+		struct quote_line line = { 0 };
+		char *end = strchr(p, '\n');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p), k;
+
+		line.s = p;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
+		    p[len - 1] == '\f' || p[len - 1] == '\v'))
+			len--;
+		line.len = len;
+		k = quote_skip_blanks(p, 0, len);
+		line.blank = k == len;
+		line.quoted = k < len && p[k] == '>';
+		line.label = line.ev_addr = line.ev_date = line.ev_field = -1;
+		g_array_append_val(lines, line);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	d->n = (int)lines->len;
+	d->line = (struct quote_line *)(void *)g_array_free(lines, FALSE);
+	d->next_text = g_new(int, d->n + 1);
+	d->next_text[d->n] = d->n;
+	for (i = d->n - 1; i >= 0; i--)
+		d->next_text[i] = d->line[i].blank ? d->next_text[i + 1] : i;
+	d->join = g_string_new(NULL);
+	d->scratch = g_string_new(NULL);
+}
+
+static void
+quote_doc_deinit(struct quote_doc *d)
+{
+	int l;
+
+	for (l = 0; l < QL_COUNT; l++)
+		g_ptr_array_unref(d->by[l]);
+	g_free(d->line);
+	g_free(d->next_text);
+	g_string_free(d->join, TRUE);
+	g_string_free(d->scratch, TRUE);
+}
+
+static bool
+quote_is_forward_mail(struct quote_doc *d, const struct quote_context *ctx)
+{
+	guint r;
+
+	if (ctx == NULL || ctx->subject == NULL)
+		return false;
+	for (r = 0; r < d->by[QL_FORWARD_SUBJECT]->len; r++)
+		if (rules_match(d->rules, g_ptr_array_index(
+		    d->by[QL_FORWARD_SUBJECT], r), ctx->subject,
+		    strlen(ctx->subject), NULL, NULL))
 			return true;
 	return false;
 }
 
-/* Take the signature off the end of KEPT. */
 static void
-quote_cut_signature(struct rules *quotes, GPtrArray *kept)
+quote_append_line(GString *out, const struct quote_line *l, bool *blank)
 {
-	guint i;
-	bool again = true;
-
-	for (i = 0; i < kept->len; i++)
-		if (quote_line_matches(quotes, "delimiter",
-		    g_ptr_array_index(kept, i)) && quote_text_before(kept, i)) {
-			g_ptr_array_set_size(kept, i);
-			break;
-		}
-	/* then signature starts, from the bottom up, while they are short */
-	while (again) {
-		again = false;
-		for (i = kept->len; i-- > 0;) {
-			const char *line = g_ptr_array_index(kept, i);
-
-			if (quote_tail_lines(kept, i) > QUOTE_SIGNATURE_TAIL)
-				break;
-			if (quote_line_matches(quotes, "signature", line) &&
-			    quote_text_before(kept, i)) {
-				g_ptr_array_set_size(kept, i);
-				again = true;
-				break;
-			}
-		}
+	if (l->blank) {
+		*blank = out->len > 0;
+		return;
 	}
+	if (out->len > 0)
+		g_string_append(out, *blank ? "\n\n" : "\n");
+	*blank = false;
+	g_string_append_len(out, l->s, (gssize)l->len);
 }
 
 char *
-quote_trim(struct rules *quotes, const char *text)
+quote_trim_with(struct rules *quotes, const char *text,
+    const struct quote_context *ctx)
 {
-	char **lines, *copy = g_strdup(text), *p;
-	GPtrArray *kept = g_ptr_array_new();
+	struct quote_doc d;
+	char *buf = g_strdup(text), *p;
 	GString *out = g_string_new(NULL);
-	int n, i;
+	int *kept, m = 0, i, first, forward = -1;
+	bool forward_mail, blank = false;
 
-	/* CRLF and lone CR become LF */
-	for (p = copy; *p != '\0'; p++)
+	/* CRLF becomes " LF" and a lone CR LF: one pass, no copy */
+	for (p = buf; *p != '\0'; p++)
 		if (*p == '\r')
 			*p = p[1] == '\n' ? ' ' : '\n';
-	lines = g_strsplit(copy, "\n", -1);
-	n = (int)g_strv_length(lines);
-	for (i = 0; i < n; i++)
-		g_strchomp(lines[i]);
+	quote_doc_init(&d, quotes, buf);
+	forward_mail = quote_is_forward_mail(&d, ctx);
+	kept = g_new(int, d.n);
+	for (i = 0; i < d.n; i++) {
+		struct quote_hit hit;
+		int next;
 
-	for (i = 0; i < n; i++) {
-		int span, next;
-
-		if (quote_is_quoted(lines[i]))
+		if (d.line[i].quoted)
 			continue;
-		if (kept->len > 0 && quote_text_before(kept, kept->len) &&
-		    quote_match_at(quotes, "original", lines, n, i,
-		    QUOTE_ORIGINAL_LINES) > 0)
-			break;
-		if ((span = quote_match_at(quotes, "header", lines, n, i,
-		    QUOTE_HEADER_LINES)) > 0) {
-			next = quote_next_text(lines, n, i + span);
-			if (next < n && !quote_is_quoted(lines[next]) &&
-			    quote_text_before(kept, kept->len))
-				break;		/* unquoted history follows */
-			i += span - 1;		/* drop the header */
+		if (d.line[i].blank) {
+			kept[m++] = i;
 			continue;
 		}
-		if ((span = quote_match_at(quotes, "header-quoted", lines, n, i,
-		    QUOTE_HEADER_LINES)) > 0) {
-			next = quote_next_text(lines, n, i + span);
-			if (next >= n || quote_is_quoted(lines[next])) {
-				i += span - 1;
+		quote_hit_at(&d, i, &hit);
+		if (hit.kind == QK_FORWARD ||
+		    (hit.kind == QK_HISTORY && hit.block && forward_mail)) {
+			if (!quote_forward_is_ours(&d, ctx, i)) {
+				forward = i;
+				break;
+			}
+			hit.kind = QK_HISTORY;	/* our own notice, forwarded */
+		}
+		if (hit.kind != QK_NONE) {
+			next = i + hit.span < d.n ? d.next_text[i + hit.span] :
+			    d.n;
+			if (hit.kind == QK_QUOTED_NOW)
+				next = i + hit.span;
+			/*
+			 * ">" lines follow, or nothing does (the quote was an
+			 * HTML element, already dropped): the header goes
+			 */
+			if ((next < d.n && d.line[next].quoted) ||
+			    (next >= d.n && hit.kind != QK_QUOTED_NOW)) {
+				i += hit.span - 1;
 				continue;
 			}
+			if (hit.kind == QK_HISTORY)
+				break;		/* unquoted history follows */
 		}
-		g_ptr_array_add(kept, lines[i]);
+		kept[m++] = i;
 	}
-	quote_cut_signature(quotes, kept);
-	/* no blank or separator lines at the end */
-	while (kept->len > 0 && (quote_is_blank(g_ptr_array_index(kept,
-	    kept->len - 1)) || quote_is_separator(g_ptr_array_index(kept,
-	    kept->len - 1))))
-		g_ptr_array_set_size(kept, kept->len - 1);
-	for (i = 0; i < (int)kept->len; i++) {
-		const char *line = g_ptr_array_index(kept, i);
-
-		/* runs of blank lines fold into one */
-		if (quote_is_blank(line) && i > 0 &&
-		    quote_is_blank(g_ptr_array_index(kept, i - 1)))
-			continue;
-		if (out->len > 0 || !quote_is_blank(line)) {
-			if (out->len > 0)
-				g_string_append_c(out, '\n');
-			g_string_append(out, line);
-		}
+	for (first = 0; first < m && d.line[kept[first]].blank; first++)
+		;
+	if (first < m && !(ctx != NULL && ctx->flags & QUOTE_KEEP_SIGNATURE))
+		quote_cut_signature(&d, ctx, kept, first, &m);
+	while (m > first && quote_is_decoration(&d, kept[m - 1]))
+		m--;
+	for (i = first; i < m; i++)
+		quote_append_line(out, &d.line[kept[i]], &blank);
+	if (forward >= 0) {
+		blank = out->len > 0;
+		for (i = forward; i < d.n; i++)
+			quote_append_line(out, &d.line[i], &blank);
 	}
 	/* nothing left (a reply that only quotes): keep it all */
 	if (out->len == 0 && text[strspn(text, " \t\r\n")] != '\0') {
@@ -230,26 +1118,48 @@ quote_trim(struct rules *quotes, const char *text)
 		g_strstrip(out->str);
 		out->len = strlen(out->str);
 	}
-	g_ptr_array_unref(kept);
-	g_strfreev(lines);
-	g_free(copy);
+	g_free(kept);
+	quote_doc_deinit(&d);
+	g_free(buf);
 	return g_string_free(out, FALSE);
 }
 
 char *
-quote_reply_text(struct rules *quotes, const struct mail *mail)
+quote_trim(struct rules *quotes, const char *text)
 {
-	char *reply, *text;
+	return quote_trim_with(quotes, text, NULL);
+}
 
-	if (mail->html == NULL || strcmp(mail->text_type, "text/html") != 0)
-		return quote_trim(quotes, mail->text);
-	text = html_to_text(mail->html, strlen(mail->html), HTML_DROP_QUOTES);
-	reply = quote_trim(quotes, text);
-	g_free(text);
+char *
+quote_html_reply(struct rules *quotes, const char *html, size_t len,
+    const char *text, const struct quote_context *ctx)
+{
+	char *reply, *plain;
+
+	plain = html_to_text(html, len, HTML_DROP_QUOTES);
+	reply = quote_trim_with(quotes, plain, ctx);
+	g_free(plain);
 	/* dropping the quotes left nothing: show the text as it is */
-	if (*reply == '\0') {
+	if (*reply == '\0' && text != NULL) {
 		g_free(reply);
-		reply = quote_trim(quotes, mail->text);
+		reply = quote_trim_with(quotes, text, ctx);
 	}
 	return reply;
+}
+
+char *
+quote_reply_text(struct rules *quotes, const struct mail *mail,
+    const char *desk_addr)
+{
+	struct quote_context ctx = {
+		.subject = mail->subject,
+		.from_name = mail->from_name,
+		.from_addr = mail->from_addr,
+		.desk_addr = desk_addr,
+	};
+
+	if (mail->html == NULL || strcmp(mail->text_type, "text/html") != 0)
+		return quote_trim_with(quotes, mail->text, &ctx);
+	return quote_html_reply(quotes, mail->html, strlen(mail->html),
+	    mail->text, &ctx);
 }

@@ -199,7 +199,7 @@ fx_deliver(struct fx *f, const char *sender, const char *rcpt,
 	g_assert_no_error(error);
 	g_assert_nonnull(mail);
 	classify_mail(f->in.robots, mail, sender, &class);
-	reply_text = quote_reply_text(f->in.quotes, mail);
+	reply_text = quote_reply_text(f->in.quotes, mail, f->in.conf->address);
 	language = mail->malformed ? "unknown" :
 	    language_detect(f->in.languages, reply_text);
 	if (class.class == MAIL_CLASS_BOUNCE) {
