@@ -14,8 +14,10 @@
  * "FILE<TAB>SENDER<TAB>RECIPIENT" ("-" for the null sender).
  *
  * The mix (of N): 60 % the customer's replies to a ticket (quoted
- * history; some HTML, some with an attachment), 22 % new requests
- * (plain, multipart/alternative, multipart/mixed with an attachment),
+ * history; some multipart/alternative, some HTML only, some with an
+ * attachment), 22 % new requests (plain, multipart/alternative, HTML
+ * only, multipart/mixed with attachments; about 10 % of all the mail is
+ * HTML only, which deskgate turns into text with libxml2),
  * 12 % robots (out-of-office replies, delivery reports to the notices'
  * VERP address, list mail), 6 % strangers. Russian customers write
  * Russian in UTF-8, KOI8-R or windows-1251. Every message carries the
@@ -419,7 +421,8 @@ gen_reply(FILE *fp, const struct ticket *t, const char **sender,
 	const struct customer *c = customer_of(t->customer);
 	char *text = body_text(t->lang, 1, 4), *history = body_text(t->lang,
 	    2, 6);
-	int kind = pick(10);	/* 0-6 plain, 7-8 HTML, 9 attachment */
+	/* 0-5 plain, 6-7 plain and HTML, 8 HTML only, 9 attachment */
+	int kind = pick(10);
 	char boundary[64];
 
 	*sender = c->email;
@@ -433,7 +436,7 @@ gen_reply(FILE *fp, const struct ticket *t, const char **sender,
 	    "In-Reply-To: <%s>\nReferences: <%s>\nMIME-Version: 1.0\n",
 	    serial, rnd(), t->message_id, t->message_id);
 	snprintf(boundary, sizeof(boundary), "=_b%ld_%08x", serial, rnd());
-	if (kind <= 6) {
+	if (kind <= 5) {
 		char *body = NULL;
 		size_t blen = 0;
 		FILE *m = open_memstream(&body, &blen);
@@ -445,7 +448,7 @@ gen_reply(FILE *fp, const struct ticket *t, const char **sender,
 		fputs("User-Agent: Mozilla Thunderbird\n", fp);
 		text_part(fp, t->lang, body);
 		free(body);
-	} else if (kind <= 8) {
+	} else if (kind <= 7) {
 		fprintf(fp, "Content-Type: multipart/alternative; "
 		    "boundary=\"%s\"\n\n--%s\n", boundary, boundary);
 		fprintf(fp, "Content-Type: text/plain; charset=utf-8\n\n%s",
@@ -454,6 +457,8 @@ gen_reply(FILE *fp, const struct ticket *t, const char **sender,
 		fprintf(fp, "\n--%s\n", boundary);
 		html_part(fp, text, history);
 		fprintf(fp, "--%s--\n", boundary);
+	} else if (kind == 8) {
+		html_part(fp, text, history);
 	} else {
 		fprintf(fp, "Content-Type: multipart/mixed; boundary=\"%s\"\n"
 		    "\n--%s\n", boundary, boundary);
@@ -480,7 +485,8 @@ gen_new(FILE *fp, const struct customer *c, const char **sender,
 	    ru_subjects[pick(sizeof(ru_subjects) / sizeof(*ru_subjects))] :
 	    en_subjects[pick(sizeof(en_subjects) / sizeof(*en_subjects))];
 	char *text = body_text(lang, 2, 7), boundary[64];
-	int kind = pick(4);	/* 0-1 plain, 2 alternative, 3 attachment */
+	/* 0-3 plain, 4-6 plain and HTML, 7 HTML only, 8-9 attachments */
+	int kind = pick(10);
 
 	if (c == NULL)
 		snprintf(stranger, sizeof(stranger), "visitor%d@mail%d.example",
@@ -524,11 +530,11 @@ gen_new(FILE *fp, const struct customer *c, const char **sender,
 	fprintf(fp, "Message-ID: <n%ld.%08x@mail.example>\nMIME-Version: "
 	    "1.0\n", serial, rnd());
 	snprintf(boundary, sizeof(boundary), "=_n%ld_%08x", serial, rnd());
-	if (kind <= 1) {
+	if (kind <= 3) {
 		text_part(fp, lang, text);
 		if (c != NULL)
 			signature(fp, c);
-	} else if (kind == 2) {
+	} else if (kind <= 6) {
 		fprintf(fp, "Content-Type: multipart/alternative; "
 		    "boundary=\"%s\"\n\n--%s\n", boundary, boundary);
 		fprintf(fp, "Content-Type: text/plain; charset=utf-8\n\n%s",
@@ -536,6 +542,8 @@ gen_new(FILE *fp, const struct customer *c, const char **sender,
 		fprintf(fp, "\n--%s\n", boundary);
 		html_part(fp, text, NULL);
 		fprintf(fp, "--%s--\n", boundary);
+	} else if (kind == 7) {
+		html_part(fp, text, NULL);
 	} else {
 		fprintf(fp, "Content-Type: multipart/mixed; boundary=\"%s\"\n"
 		    "\n--%s\n", boundary, boundary);
