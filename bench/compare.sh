@@ -38,6 +38,17 @@ say() { printf '%s\n' "$*" >&2; }
 . "$top/bench/lib.sh"
 bench_setup
 
+# BENCH_SELECT=REGEX: only the messages whose first Content-Type
+# matches it (e.g. text/html: the HTML-only ones)
+if [ -n "${BENCH_SELECT:-}" ]; then
+	while IFS=$'\t' read -r f rest; do
+		grep -m 1 -i '^Content-Type:' "$f" | grep -Eqi -- "$BENCH_SELECT" &&
+		    printf '%s\t%s\n' "$f" "$rest"
+	done < "$tmp/mail.list" > "$tmp/mail.selected"
+	mv "$tmp/mail.selected" "$tmp/mail.list"
+	n=$(wc -l < "$tmp/mail.list")
+	[ "$n" -gt 0 ] || { echo "compare: no message matches $BENCH_SELECT" >&2; exit 1; }
+fi
 for i in $(seq 1 "$nstart"); do
 	printf '/dev/null\tbob@customer.example\tsupport@desk.test\n'
 done > "$tmp/start.list"

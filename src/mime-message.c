@@ -322,6 +322,10 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 
 	if (w->text->len >= MAIL_MAX_TEXT)
 		return;
+	/* no text without libxml2: the message waits rather than lose it */
+	if (html && w->keep &&
+	    html_load(w->error == NULL ? &w->error : NULL) < 0)
+		return;
 	bytes = mail_part_bytes(part, MAIL_MAX_TEXT - w->text->len);
 	text = mail_text_to_utf8((const char *)bytes->data, bytes->len,
 	    charset, &how);
