@@ -20,6 +20,7 @@
 
 #include "act.h"
 #include "address.h"
+#include "cache.h"
 #include "error.h"
 #include "guard.h"
 #include "identity.h"
@@ -97,21 +98,14 @@ intake_check_quotes(struct rules *quotes, GError **error)
 	return 0;
 }
 
-int
-intake_load_rules(struct intake *in, GError **error)
+/* Each label of robots.rules is a class classify.c knows. */
+static int
+intake_check_robots(struct rules *robots, GError **error)
 {
-	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
-	char *path;
 	guint i;
 
-	intake_var(vars, "desk_address", in->conf->address);
-	path = g_build_filename(in->conf->filters, "robots.rules", NULL);
-	in->robots = rules_load(path, vars, error);
-	g_free(path);
-	if (in->robots == NULL)
-		goto fail;
-	for (i = 0; i < rules_count(in->robots); i++) {
-		const struct rule *r = rules_get(in->robots, i);
+	for (i = 0; i < rules_count(robots); i++) {
+		const struct rule *r = rules_get(robots, i);
 
 		if (strcmp(r->label, "autoreply") != 0 &&
 		    strcmp(r->label, "bounce") != 0 &&
@@ -120,30 +114,157 @@ intake_load_rules(struct intake *in, GError **error)
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 			    "%s: label \"%s\" is none of autoreply, bounce, "
 			    "list, loop", r->where, r->label);
-			goto fail;
+			return -1;
 		}
 	}
-	path = g_build_filename(in->conf->filters, "assessment.rules", NULL);
-	in->assessment = rules_load(path, vars, error);
-	g_free(path);
-	if (in->assessment == NULL)
-		goto fail;
-	path = g_build_filename(in->conf->filters, "quotes.rules", NULL);
-	in->quotes = rules_load(path, vars, error);
-	g_free(path);
-	if (in->quotes == NULL || intake_check_quotes(in->quotes, error) < 0)
-		goto fail;
-	path = g_build_filename(in->conf->filters, "languages.words", NULL);
-	in->languages = language_load(path, error);
-	g_free(path);
-	if (in->languages == NULL)
-		goto fail;
-	g_hash_table_destroy(vars);
 	return 0;
-fail:
+}
+
+/*
+ * The files of [desk] filters, in the order of the cache's blobs; the
+ * last is the word list, the others rule files.
+ */
+static const char *const intake_filter_files[] = {
+	"robots.rules", "assessment.rules", "quotes.rules", "languages.words",
+};
+#define INTAKE_WORDS 3
+
+/*
+ * Write what was just compiled to the cache, for the next process. A
+ * cache that cannot be written (no directory, no permission, a full
+ * disk) costs only the compiling: it is logged at debug level, since a
+ * flood would repeat it once a message.
+ */
+static void
+intake_cache_save(struct intake *in, struct cache *cache,
+    const char *const *paths)
+{
+	struct rules *sets[] = { in->robots, in->assessment, in->quotes };
+	GError *error = NULL;
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(sets); i++) {
+		GBytes *blob = rules_save(sets[i]);
+
+		if (blob == NULL) {
+			log_debug("%s: cannot serialise its patterns: not "
+			    "cached", paths[i]);
+			return;
+		}
+		cache_set(cache, i, blob);
+		g_bytes_unref(blob);
+	}
+	{
+		GBytes *blob = language_save(in->languages);
+
+		cache_set(cache, INTAKE_WORDS, blob);
+		g_bytes_unref(blob);
+	}
+	if (cache_write(cache, &error) < 0) {
+		log_debug("compiled rules not cached: %s", error->message);
+		g_error_free(error);
+		return;
+	}
+	in->cache_written = true;
+	log_debug("compiled rules cached (the cache was %s)",
+	    cache_state_name(cache_state(cache)));
+}
+
+/*
+ * The cache's file name: one per filters directory and desk address (the
+ * patterns hold the address), so that two configurations sharing a
+ * cache directory do not overwrite each other's.
+ */
+char *
+intake_cache_name(const struct desk_conf *conf)
+{
+	char *id = g_strdup_printf("%s\n%s", conf->filters, conf->address);
+	char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, id, -1);
+	char *name = g_strdup_printf("deskgate-filters-%.16s.cache", sum);
+
+	g_free(sum);
+	g_free(id);
+	return name;
+}
+
+int
+intake_load_rules(struct intake *in, GError **error)
+{
+	enum { N = G_N_ELEMENTS(intake_filter_files) };
+	const struct desk_conf *conf = in->conf;
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	char *paths[N] = { NULL }, *texts[N] = { NULL };
+	struct rules **sets[] = { &in->robots, &in->assessment, &in->quotes };
+	struct cache *cache = NULL;
+	char *name = NULL, *rules_salt;
+	GString *key;
+	bool compiled = false;
+	int rc = -1;
+	guint i;
+
+	intake_var(vars, "desk_address", conf->address);
+	/* what the compiled files depend on besides their bytes */
+	rules_salt = rules_save_salt();
+	key = g_string_new(NULL);
+	g_string_printf(key, "deskgate %s\n%s\nwords 1\ndesk_address=%s\n",
+	    PACKAGE_VERSION, rules_salt, conf->address);
+	for (i = 0; i < N; i++) {
+		GError *local = NULL;
+		gsize len;
+
+		paths[i] = g_build_filename(conf->filters,
+		    intake_filter_files[i], NULL);
+		/* compiled from these very bytes, which the key sums */
+		texts[i] = cache_source_read(key, paths[i], &len, &local);
+		if (texts[i] == NULL) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s file: %s", i == INTAKE_WORDS ? "language" :
+			    "rule", local->message);
+			g_error_free(local);
+			goto out;
+		}
+	}
+	name = intake_cache_name(conf);
+	cache = cache_open(conf->cache_dir, name, key->str, N);
+
+	for (i = 0; i < G_N_ELEMENTS(sets); i++) {
+		GBytes *blob = cache_get(cache, i);
+
+		if (blob != NULL && (*sets[i] = rules_restore(blob)) != NULL)
+			continue;
+		if ((*sets[i] = rules_load_text(paths[i], texts[i], vars,
+		    error)) == NULL)
+			goto out;
+		compiled = true;
+	}
+	if (cache_get(cache, INTAKE_WORDS) == NULL || (in->languages =
+	    language_restore(cache_get(cache, INTAKE_WORDS))) == NULL) {
+		if ((in->languages = language_load_text(paths[INTAKE_WORDS],
+		    texts[INTAKE_WORDS], error)) == NULL)
+			goto out;
+		compiled = true;
+	}
+	if (intake_check_robots(in->robots, error) < 0 ||
+	    intake_check_quotes(in->quotes, error) < 0)
+		goto out;
+	in->cache = cache_state(cache);
+	in->cache_written = false;
+	if (compiled)
+		intake_cache_save(in, cache, (const char *const *)paths);
+	rc = 0;
+out:
+	if (rc < 0)
+		intake_free_rules(in);
+	cache_free(cache);
+	g_free(name);
+	g_string_free(key, TRUE);
+	g_free(rules_salt);
+	for (i = 0; i < N; i++) {
+		g_free(paths[i]);
+		g_free(texts[i]);
+	}
 	g_hash_table_destroy(vars);
-	intake_free_rules(in);
-	return -1;
+	return rc;
 }
 
 void

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "bounce.h"
+#include "cache.h"
 #include "classify.h"
 #include "conf.h"
 #include "language.h"
@@ -37,6 +38,9 @@ struct intake {
 	struct rules *assessment;	/* filters/assessment.rules */
 	struct rules *quotes;		/* filters/quotes.rules */
 	struct language_model *languages; /* filters/languages.words */
+	/* where intake_load_rules() found them (tests, debug log) */
+	enum cache_state cache;	/* what the cache held */
+	bool cache_written;	/* compiled, and the cache written again */
 };
 
 enum intake_action {
@@ -94,10 +98,15 @@ const struct intake_notice *intake_notices(void);
 char *intake_notice_names(void);
 
 /*
- * intake_load_rules - compile the rule files IN needs from the conf's
- * filters directory (robots, assessment, quotes, languages).
+ * intake_load_rules - the rule files IN needs from the conf's filters
+ * directory (robots, assessment, quotes, languages), from the compiled
+ * cache in [desk] cache_dir while it matches the files, else compiled
+ * (and the cache written again when it can be; see cache.h). Errors are
+ * the rule files' own (DESK_ERROR_CONFIG); the cache never fails it.
  */
 int intake_load_rules(struct intake *in, GError **error);
+/* intake_cache_name - the cache's file name in [desk] cache_dir. (transfer full) */
+char *intake_cache_name(const struct desk_conf *conf);
 void intake_free_rules(struct intake *in);
 
 /*
