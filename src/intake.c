@@ -1410,6 +1410,7 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	struct intake_plan before, under_lock;
 	char *dedup_key = NULL, *digest_before = NULL, *digest = NULL;
 	const struct intake_plan *plan;
+	int64_t version_before, version_now;
 	int seen, rc = -1;
 	bool began = false;
 
@@ -1430,7 +1431,8 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	dedup_key = intake_dedup_key(m);
 
 	/* decide and build outside the lock: it holds only the writes */
-	if (intake_plan_make(in, m, &before, error) < 0 ||
+	if (store_data_version(in->store, &version_before, error) < 0 ||
+	    intake_plan_make(in, m, &before, error) < 0 ||
 	    intake_plan_build(in, m, &before, error) < 0)
 		goto out;
 	if (before.action == INTAKE_GUARD_PASS) {
@@ -1458,8 +1460,17 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	/*
 	 * Another delivery may have changed the store meanwhile (a ticket
 	 * number taken, a status changed): decide again under the lock, and
-	 * build again only when the decision differs.
+	 * build again only when the decision differs. When no other
+	 * connection has committed since before the first plan (the same
+	 * data_version), every read of it saw the store as it is now, and
+	 * it stands: the reads are not made twice.
 	 */
+	if (store_data_version(in->store, &version_now, error) < 0)
+		goto out;
+	if (version_now == version_before) {
+		plan = &before;
+		goto apply;
+	}
 	if (intake_plan_make(in, m, &under_lock, error) < 0)
 		goto out;
 	digest = intake_plan_digest(&under_lock);
@@ -1479,6 +1490,7 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 			goto out;
 		plan = &under_lock;
 	}
+apply:
 	if (intake_plan_apply(in, m, plan, dedup_key, res, error) < 0 ||
 	    store_commit(in->store, error) < 0)
 		goto out;

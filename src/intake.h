@@ -14,7 +14,8 @@
  * BEGIN IMMEDIATE; under the lock the decision is made again from the
  * store as it is then, and the prepared notices are written only when it
  * is the same (else they are built again), so the lock is held for the
- * writes and a few reads.
+ * writes and a few reads. When no other connection has committed since
+ * the first decision (SQLite's data_version), it is not made again.
  */
 #ifndef DESK_INTAKE_H
 #define DESK_INTAKE_H
