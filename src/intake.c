@@ -339,7 +339,7 @@ intake_sum_lower(GChecksum *sum, const char *s)
 }
 
 char *
-intake_dedup_key(const struct intake_mail *m)
+intake_dedup_key(const struct intake_mail *m, GError **error)
 {
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
 	char *key;
@@ -359,7 +359,15 @@ intake_dedup_key(const struct intake_mail *m)
 		g_checksum_update(sum, (const guchar *)m->spool->body_sha256,
 		    -1);
 	} else {
-		g_checksum_update(sum, (const guchar *)m->spool->sha256, -1);
+		/* what GMime cannot parse is known by all its bytes */
+		char *all = spool_sha256(m->spool, error);
+
+		if (all == NULL) {
+			g_checksum_free(sum);
+			return NULL;
+		}
+		g_checksum_update(sum, (const guchar *)all, -1);
+		g_free(all);
 	}
 	key = g_strdup(g_checksum_get_string(sum));
 	g_checksum_free(sum);
@@ -1428,7 +1436,8 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 		rc = 0;
 		goto out;
 	}
-	dedup_key = intake_dedup_key(m);
+	if ((dedup_key = intake_dedup_key(m, error)) == NULL)
+		goto out;
 
 	/* decide and build outside the lock: it holds only the writes */
 	if (store_data_version(in->store, &version_before, error) < 0 ||

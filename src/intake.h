@@ -124,10 +124,11 @@ void intake_result_clear(struct intake_result *res);
  * intake_dedup_key - the duplicate-detection key of M: SHA-256 over the
  * Message-ID, the recipient, the envelope sender, the From address, the
  * header fields but trace fields (Received, Return-Path, ...) and the
- * body hash; the whole message's hash when GMime found no message. Only
+ * body hash; the whole message's hash (spool_sha256) when GMime found no
+ * message. Only
  * the same delivery again has the same key. (transfer full)
  */
-char *intake_dedup_key(const struct intake_mail *m);
+char *intake_dedup_key(const struct intake_mail *m, GError **error);
 
 /*
  * intake_fingerprint - what M repeats if it is a loop: SHA-256 over the
