@@ -206,7 +206,7 @@ intake_load_rules(struct intake *in, GError **error)
 	/* what the compiled files depend on besides their bytes */
 	rules_salt = rules_save_salt();
 	key = g_string_new(NULL);
-	g_string_printf(key, "deskgate %s\n%s\nwords 1\ndesk_address=%s\n",
+	g_string_printf(key, "deskgate %s\n%s\nwords 2\ndesk_address=%s\n",
 	    PACKAGE_VERSION, rules_salt, conf->address);
 	for (i = 0; i < N; i++) {
 		GError *local = NULL;

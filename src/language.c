@@ -16,17 +16,19 @@
 
 struct language_model {
 	GPtrArray *codes;	/* char *, index = language number */
-	GHashTable *words;	/* word -> 1 + its run's offset in langs */
-	GArray *langs;		/* guint runs: N, then N language numbers */
-	GStringChunk *strings;	/* the words */
+	GBytes *blob;		/* the saved form, which words point into */
+	const char **words;	/* sorted (strcmp), NUL-terminated */
+	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
+	guint nwords;
 	GHashTable *letters;	/* gunichar -> language number + 1 */
 };
 
 /*
  * language_load() reads the file into these tables first, then packs
  * them as language_save() does and builds the model with
- * language_restore(): one way to build it, from the file or the cache,
- * and no allocation per word in the model itself.
+ * language_restore(): one way to build it, from the file or the cache.
+ * The model is the packed form itself with a sorted index into it: no
+ * allocation and no hashing per word when it is restored.
  */
 struct language_parse {
 	GPtrArray *codes;	/* char * */
@@ -62,6 +64,12 @@ language_parse_clear(struct language_parse *m)
 	g_hash_table_destroy(m->letters);
 }
 
+static int
+language_cmp_ptr(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The saved form of the parsed tables (see language_save). */
 static GBytes *
 language_parse_pack(const struct language_parse *m)
@@ -74,12 +82,14 @@ language_parse_pack(const struct language_parse *m)
 	cache_pack_u32(out, m->codes->len);
 	for (i = 0; i < m->codes->len; i++)
 		cache_pack_str(out, g_ptr_array_index(m->codes, i));
+	g_ptr_array_sort(m->order, language_cmp_ptr);
 	cache_pack_u32(out, m->order->len);
 	for (i = 0; i < m->order->len; i++) {
 		const char *word = g_ptr_array_index(m->order, i);
 		GArray *langs = g_hash_table_lookup(m->words, word);
 
-		cache_pack_str(out, word);
+		/* with its NUL: the model points into the packed form */
+		cache_pack_bytes(out, word, (uint32_t)strlen(word) + 1);
 		cache_pack_u32(out, langs->len);
 		for (k = 0; k < langs->len; k++)
 			cache_pack_u32(out, g_array_index(langs, guint, k));
@@ -193,39 +203,15 @@ out:
 }
 
 /*
- * The saved form: the language codes; the words, each with its language
- * numbers (a word may be listed more than once: each counts); the
- * letters, each with its language number + 1.
+ * The saved form: the language codes; the words, sorted, each with its
+ * NUL and its language numbers (a word may be listed more than once for
+ * a language: each counts); the letters, each with its language number
+ * + 1. The model keeps it, so saving is a reference.
  */
 GBytes *
 language_save(const struct language_model *m)
 {
-	GByteArray *out = g_byte_array_new();
-	GHashTableIter it;
-	gpointer key, value;
-	guint i, k;
-
-	cache_pack_u32(out, m->codes->len);
-	for (i = 0; i < m->codes->len; i++)
-		cache_pack_str(out, g_ptr_array_index(m->codes, i));
-	cache_pack_u32(out, g_hash_table_size(m->words));
-	g_hash_table_iter_init(&it, m->words);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		const guint *run = &g_array_index(m->langs, guint,
-		    GPOINTER_TO_UINT(value) - 1);
-
-		cache_pack_str(out, key);
-		cache_pack_u32(out, run[0]);
-		for (k = 1; k <= run[0]; k++)
-			cache_pack_u32(out, run[k]);
-	}
-	cache_pack_u32(out, g_hash_table_size(m->letters));
-	g_hash_table_iter_init(&it, m->letters);
-	while (g_hash_table_iter_next(&it, &key, &value)) {
-		cache_pack_u32(out, GPOINTER_TO_UINT(key));
-		cache_pack_u32(out, GPOINTER_TO_UINT(value));
-	}
-	return g_byte_array_free_to_bytes(out);
+	return g_bytes_ref(m->blob);
 }
 
 struct language_model *
@@ -236,10 +222,8 @@ language_restore(GBytes *blob)
 	uint32_t n, i, k;
 
 	m->codes = g_ptr_array_new_with_free_func(g_free);
-	m->words = g_hash_table_new(g_str_hash, g_str_equal);
-	m->langs = g_array_new(FALSE, FALSE, sizeof(guint));
-	m->strings = g_string_chunk_new(4096);
 	m->letters = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->blob = g_bytes_ref(blob);
 	cache_unpack_init(&u, blob);
 	n = cache_unpack_u32(&u);
 	for (i = 0; i < n && !u.bad; i++) {
@@ -249,25 +233,28 @@ language_restore(GBytes *blob)
 			g_ptr_array_add(m->codes, code);
 	}
 	n = cache_unpack_u32(&u);
+	if (!u.bad && n > (size_t)(u.end - u.p) / 9)	/* 9: the least a word takes */
+		u.bad = true;
+	if (!u.bad) {
+		m->words = g_new(const char *, n);
+		m->runs = g_new(const uint8_t *, n);
+	}
 	for (i = 0; i < n && !u.bad; i++) {
 		uint32_t len, nlangs;
 		const char *word = cache_unpack_bytes(&u, &len);
-		guint at = m->langs->len;
 
+		m->runs[i] = u.p;
 		nlangs = cache_unpack_u32(&u);
-		if (u.bad || nlangs > 1000 || memchr(word, '\0', len)) {
+		if (u.bad || len == 0 || memchr(word, '\0', len) !=
+		    word + len - 1 || (i > 0 && strcmp(m->words[i - 1],
+		    word) >= 0) || nlangs > 1000) {
 			u.bad = true;
 			break;
 		}
-		g_array_append_val(m->langs, nlangs);
-		for (k = 0; k < nlangs; k++) {
-			guint lang = cache_unpack_u32(&u);
-
-			u.bad |= lang >= m->codes->len;
-			g_array_append_val(m->langs, lang);
-		}
-		g_hash_table_insert(m->words, g_string_chunk_insert_len(
-		    m->strings, word, len), GUINT_TO_POINTER(at + 1));
+		m->words[i] = word;
+		for (k = 0; k < nlangs; k++)
+			u.bad |= cache_unpack_u32(&u) >= m->codes->len;
+		m->nwords = i + 1;
 	}
 	n = cache_unpack_u32(&u);
 	for (i = 0; i < n && !u.bad; i++) {
@@ -290,11 +277,33 @@ language_free(struct language_model *m)
 	if (m == NULL)
 		return;
 	g_ptr_array_unref(m->codes);
-	g_hash_table_destroy(m->words);
-	g_array_unref(m->langs);
-	g_string_chunk_free(m->strings);
+	g_free(m->words);
+	g_free(m->runs);
+	if (m->blob != NULL)
+		g_bytes_unref(m->blob);
 	g_hash_table_destroy(m->letters);
 	g_free(m);
+}
+
+static int
+language_cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/* The language numbers listing WORD: *N_R of them at the result. */
+static const uint8_t *
+language_word(const struct language_model *m, const char *word,
+    uint32_t *n_r)
+{
+	const char **at = bsearch(word, m->words, m->nwords,
+	    sizeof(*m->words), language_cmp_word);
+
+	*n_r = 0;
+	if (at == NULL)
+		return NULL;
+	memcpy(n_r, m->runs[at - m->words], 4);
+	return m->runs[at - m->words] + 4;
 }
 
 /* Score every language on TEXT; returns the winner or -1. */
@@ -322,13 +331,13 @@ language_score(const struct language_model *m, const char *text)
 			continue;
 		}
 		if (word->len > 0) {
-			guint at = GPOINTER_TO_UINT(g_hash_table_lookup(
-			    m->words, word->str));
-			const guint *run = at ? &g_array_index(m->langs,
-			    guint, at - 1) : NULL;
+			uint32_t n, lang;
+			const uint8_t *run = language_word(m, word->str, &n);
 
-			for (i = 1; run != NULL && i <= run[0]; i++)
-				score[run[i]] += 1;
+			for (i = 0; i < n; i++) {
+				memcpy(&lang, run + 4 * i, 4);
+				score[lang] += 1;
+			}
 			g_string_truncate(word, 0);
 		}
 		if (c == 0)
