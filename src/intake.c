@@ -34,6 +34,10 @@
 #include "ticket-life.h"
 #include "token.h"
 
+#ifndef PACKAGE_VERSION		/* the fuzz build's config.h has none */
+#define PACKAGE_VERSION "unknown"
+#endif
+
 static const char *const action_names[] = {
 	[INTAKE_CREATED] = "created",
 	[INTAKE_UPDATED] = "updated",
