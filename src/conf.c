@@ -72,6 +72,9 @@ static const struct conf_key conf_keys[] = {
 	{ "desk", "filters", CONF_STRING, OFF(filters),
 	  SYSCONFDIR "/deskgate/filters", 0, 0,
 	  "directory of *.rules files" },
+	{ "desk", "cache_dir", CONF_STRING, OFF(cache_dir), "", 0, 0,
+	  "directory of the compiled rules cache (written by deskgate); "
+	  "empty: the store's directory" },
 	{ "desk", "max_message_size", CONF_SIZE, OFF(max_message_size),
 	  "25M", 1024, G_GINT64_CONSTANT(1) << 30,
 	  "larger messages are refused (5.3.4)" },
@@ -690,6 +693,10 @@ conf_load(const char *path, GError **error)
 		g_free(value);
 	}
 
+	if (*conf->cache_dir == '\0') {
+		g_free(conf->cache_dir);
+		conf->cache_dir = g_path_get_dirname(conf->store_path);
+	}
 	at = strrchr(conf->address, '@');
 	conf->address_local = g_strndup(conf->address, at - conf->address);
 	conf->domain = g_strdup(at + 1);

@@ -32,6 +32,8 @@ struct desk_conf {
 	char *contact_url;	/* where non-owners are sent */
 	char *templates;	/* directory with en/ and ru/ */
 	char *filters;		/* directory of *.rules files */
+	char *cache_dir;	/* the compiled rules cache; default: the
+				 * store's directory */
 	gint64 max_message_size; /* bytes */
 	int time_limit;		/* seconds, well under command_time_limit */
 	int stranger_notice_hours; /* one notice per stranger per this */

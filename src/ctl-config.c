@@ -162,6 +162,17 @@ ctl_check_config(struct ctl *ctl, GError **error)
 	if (intake_load_rules(&in, error) < 0)
 		return -1;
 	intake_free_rules(&in);
+	{
+		char *name = intake_cache_name(ctl->conf);
+		char *path = g_build_filename(ctl->conf->cache_dir, name, NULL);
+
+		printf("%s: compiled rules cache %s%s\n", path,
+		    cache_state_name(in.cache), in.cache_written ?
+		    ", written" : in.cache == CACHE_HIT ? "" :
+		    ", cannot be written (rules are compiled at every start)");
+		g_free(path);
+		g_free(name);
+	}
 	if ((bad = ctl_check_templates(ctl->conf->templates, &files,
 	    error)) < 0)
 		return -1;

@@ -5,6 +5,14 @@
  * tag soup comes out as a tree); regular expressions over markup are not
  * used anywhere. Recursion is bounded so that a deeply nested document
  * cannot exhaust the stack.
+ *
+ * libxml2 is opened with dlopen() on the first HTML text, not linked,
+ * when configure defines DESK_LIBXML2_SONAME (its default): it brings
+ * ICU and libstdc++ along, and loading them cost about 1 ms at every
+ * start of deskgate, which starts once per message, while most mail has
+ * a text/plain part. Only htmlReadMemory() and xmlFreeDoc() are called;
+ * the tree is read through its public structs, which the headers fix.
+ * "configure --disable-lazy-libxml2" (and the fuzz build) links it.
  */
 #include "config.h"
 
@@ -13,10 +21,74 @@
 #include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#ifdef DESK_LIBXML2_SONAME
+#include <dlfcn.h>
+#endif
 
+#include "error.h"
 #include "html.h"
+#include "log.h"
 
 #define HTML_MAX_DEPTH 256
+
+#ifdef DESK_LIBXML2_SONAME
+static htmlDocPtr (*html_read_memory)(const char *, int, const char *,
+    const char *, int);
+static void (*html_free_doc)(xmlDocPtr);
+static char *html_load_error;	/* why libxml2 could not be opened */
+
+static gpointer
+html_open(gpointer unused)
+{
+	const char *name = DESK_LIBXML2_SONAME;
+	void *lib;
+
+#ifdef DESK_FAULT_INJECTION
+	/* the tests' stand-in for an installation without libxml2 */
+	const char *fault = g_getenv("DESKGATE_FAULT");
+
+	if (fault != NULL && strcmp(fault, "no-libxml2") == 0)
+		name = "libxml2-missing.so";
+#endif
+	lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+
+	if (lib == NULL) {
+		html_load_error = g_strdup_printf("dlopen(%s) failed: %s",
+		    name, dlerror());
+		return NULL;
+	}
+	*(void **)&html_read_memory = dlsym(lib, "htmlReadMemory");
+	*(void **)&html_free_doc = dlsym(lib, "xmlFreeDoc");
+	if (html_read_memory == NULL || html_free_doc == NULL) {
+		html_load_error = g_strdup_printf("dlsym(%s) failed: %s",
+		    DESK_LIBXML2_SONAME, "htmlReadMemory or xmlFreeDoc missing");
+		return NULL;
+	}
+	/* never closed: the process ends, or reads more HTML */
+	return lib;
+}
+
+int
+html_load(GError **error)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	if (g_once(&once, html_open, NULL) != NULL)
+		return 0;
+	g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP, "HTML text: %s",
+	    html_load_error);
+	return -1;
+}
+#else
+#define html_read_memory htmlReadMemory
+#define html_free_doc xmlFreeDoc
+
+int
+html_load(GError **error)
+{
+	return 0;
+}
+#endif
 
 struct html_out {
 	GString *text;
@@ -95,10 +167,37 @@ html_word_text(struct html_out *out, const char *s)
 	}
 }
 
+/*
+ * The value of NODE's attribute NAME (no namespace), or NULL: what
+ * xmlGetProp() returns, read from the tree, so that libxml2's allocator
+ * (xmlFree, a variable) is not needed. The HTML parser has already
+ * replaced the entities of the value. (transfer full)
+ */
+static char *
+html_attr(const xmlNode *node, const char *name)
+{
+	const xmlAttr *a;
+	const xmlNode *t;
+	GString *value;
+
+	for (a = node->properties; a != NULL; a = a->next)
+		if (a->ns == NULL && a->name != NULL &&
+		    strcmp((const char *)a->name, name) == 0)
+			break;
+	if (a == NULL)
+		return NULL;
+	value = g_string_new(NULL);
+	for (t = a->children; t != NULL; t = t->next)
+		if ((t->type == XML_TEXT_NODE ||
+		    t->type == XML_CDATA_SECTION_NODE) && t->content != NULL)
+			g_string_append(value, (const char *)t->content);
+	return g_string_free(value, FALSE);
+}
+
 static bool
 html_attr_has_class(xmlNode *node, const char *attr, const char *word)
 {
-	xmlChar *value = xmlGetProp(node, (const xmlChar *)attr);
+	char *value = html_attr(node, attr);
 	bool found = false;
 
 	if (value != NULL) {
@@ -109,7 +208,7 @@ html_attr_has_class(xmlNode *node, const char *attr, const char *word)
 		for (i = 0; words[i] != NULL && !found; i++)
 			found = strcmp(words[i], word) == 0;
 		g_strfreev(words);
-		xmlFree(value);
+		g_free(value);
 	}
 	return found;
 }
@@ -136,7 +235,7 @@ html_is_quote(xmlNode *node)
 static bool
 html_starts_history(xmlNode *node)
 {
-	xmlChar *style;
+	char *style;
 	bool border = false;
 
 	if (html_attr_has_class(node, "id", "divRplyFwdMsg") ||
@@ -144,15 +243,15 @@ html_starts_history(xmlNode *node)
 		return true;
 	if (!html_name_is(node, "div"))
 		return false;
-	style = xmlGetProp(node, (const xmlChar *)"style");
+	style = html_attr(node, "style");
 	if (style != NULL) {
-		char *lower = g_ascii_strdown((const char *)style, -1);
+		char *lower = g_ascii_strdown(style, -1);
 
 		border = strstr(lower, "border-top:solid #e1e1e1") != NULL ||
 		    strstr(lower, "border-top:solid #b5c4df") != NULL ||
 		    strstr(lower, "border-top: solid #e1e1e1") != NULL;
 		g_free(lower);
-		xmlFree(style);
+		g_free(style);
 	}
 	return border;
 }
@@ -163,7 +262,7 @@ static void
 html_element(struct html_out *out, xmlNode *node, int depth)
 {
 	bool block = html_is_block(node);
-	xmlChar *href = NULL;
+	char *href = NULL;
 	size_t link_start = 0;
 
 	if (html_name_is(node, "script") || html_name_is(node, "style") ||
@@ -182,14 +281,14 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 		return;
 	}
 	if (html_name_is(node, "img")) {
-		xmlChar *alt = xmlGetProp(node, (const xmlChar *)"alt");
+		char *alt = html_attr(node, "alt");
 
 		if (alt != NULL && *alt != '\0') {
 			html_word_text(out, " [");
-			html_word_text(out, (const char *)alt);
+			html_word_text(out, alt);
 			html_word_text(out, "]");
 		}
-		xmlFree(alt);
+		g_free(alt);
 		return;
 	}
 	if (block)
@@ -203,14 +302,14 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 	if (html_name_is(node, "pre"))
 		out->pre++;
 	if (html_name_is(node, "a")) {
-		href = xmlGetProp(node, (const xmlChar *)"href");
+		href = html_attr(node, "href");
 		link_start = out->text->len;
 	}
 
 	html_walk(out, node->children, depth + 1);
 
 	if (href != NULL) {
-		const char *target = (const char *)href;
+		const char *target = href;
 		const char *shown = out->text->str + link_start;
 
 		if (g_str_has_prefix(target, "mailto:"))
@@ -221,7 +320,7 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 			html_word_text(out, target);
 			html_word_text(out, ">");
 		}
-		xmlFree(href);
+		g_free(href);
 	}
 	if (html_name_is(node, "pre"))
 		out->pre--;
@@ -278,12 +377,19 @@ char *
 html_to_text(const char *html, size_t len, unsigned flags)
 {
 	struct html_out out = { 0 };
+	GError *error = NULL;
 	htmlDocPtr doc;
 	char *text;
 
 	if (len == 0 || len > INT32_MAX)
 		return g_strdup("");
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	if (html_load(&error) < 0) {
+		/* mail_parse() has tempfailed on this already */
+		log_err("%s", error->message);
+		g_error_free(error);
+		return g_strdup("");
+	}
+	doc = html_read_memory(html, (int)len, NULL, "UTF-8",
 	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	    HTML_PARSE_NONET);
 	if (doc == NULL)
@@ -295,7 +401,7 @@ html_to_text(const char *html, size_t len, unsigned flags)
 	 * nests every later top-level element of a fragment in the first.
 	 */
 	html_walk(&out, doc->children, 0);
-	xmlFreeDoc(doc);
+	html_free_doc(doc);
 	text = html_tidy(out.text);
 	g_string_free(out.text, TRUE);
 	return text;

@@ -13,12 +13,23 @@
 #define DESK_HTML_H
 
 #include <stddef.h>
+#include <glib.h>
 
 #define HTML_DROP_QUOTES 0x1
 
 /*
+ * html_load - have libxml2 ready. Where it is opened on first use (see
+ * html.c), opens it now; 0, or -1 with ERROR (DESK_ERROR_TEMP: a message
+ * with HTML waits until libxml2 can be loaded). Cheap after the first
+ * call; thread-safe.
+ */
+int html_load(GError **error);
+
+/*
  * html_to_text - the text of the UTF-8 HTML document HTML (LEN bytes).
- * Never fails: unparseable input gives the empty string. (transfer full)
+ * Never fails: unparseable input gives the empty string, and so does
+ * any input when libxml2 cannot be loaded (logged; callers that must
+ * not lose the text ask html_load() first). (transfer full)
  */
 char *html_to_text(const char *html, size_t len, unsigned flags);
 

@@ -218,8 +218,17 @@ identity_find(const struct desk_conf *conf, struct store *store,
 	/* the customer the message speaks for: From, else the envelope */
 	from_speaks = *id->from != '\0';
 	if (identity_owner(store, id->from, &id->from_customer,
-	    from_speaks ? &id->customer : NULL, &id->from_staff, error) < 0 ||
-	    identity_owner(store, id->envelope, &id->envelope_customer,
+	    from_speaks ? &id->customer : NULL, &id->from_staff, error) < 0)
+		return -1;
+	/*
+	 * Most mail has the From address as its envelope sender: the same
+	 * lookups again would give the same answers (the store compares
+	 * addresses NOCASE, which folds ASCII only, as this does).
+	 */
+	if (from_speaks && g_ascii_strcasecmp(id->from, id->envelope) == 0) {
+		id->envelope_customer = id->from_customer;
+		id->envelope_staff = id->from_staff;
+	} else if (identity_owner(store, id->envelope, &id->envelope_customer,
 	    from_speaks ? NULL : &id->customer, &id->envelope_staff,
 	    error) < 0)
 		return -1;

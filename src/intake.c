@@ -20,6 +20,7 @@
 
 #include "act.h"
 #include "address.h"
+#include "cache.h"
 #include "error.h"
 #include "guard.h"
 #include "identity.h"
@@ -33,6 +34,10 @@
 #include "thread.h"
 #include "ticket-life.h"
 #include "token.h"
+
+#ifndef PACKAGE_VERSION		/* the fuzz build's config.h has none */
+#define PACKAGE_VERSION "unknown"
+#endif
 
 static const char *const action_names[] = {
 	[INTAKE_CREATED] = "created",
@@ -88,21 +93,14 @@ intake_check_quotes(struct rules *quotes, GError **error)
 	return 0;
 }
 
-int
-intake_load_rules(struct intake *in, GError **error)
+/* Each label of robots.rules is a class classify.c knows. */
+static int
+intake_check_robots(struct rules *robots, GError **error)
 {
-	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
-	char *path;
 	guint i;
 
-	intake_var(vars, "desk_address", in->conf->address);
-	path = g_build_filename(in->conf->filters, "robots.rules", NULL);
-	in->robots = rules_load(path, vars, error);
-	g_free(path);
-	if (in->robots == NULL)
-		goto fail;
-	for (i = 0; i < rules_count(in->robots); i++) {
-		const struct rule *r = rules_get(in->robots, i);
+	for (i = 0; i < rules_count(robots); i++) {
+		const struct rule *r = rules_get(robots, i);
 
 		if (strcmp(r->label, "autoreply") != 0 &&
 		    strcmp(r->label, "bounce") != 0 &&
@@ -111,30 +109,157 @@ intake_load_rules(struct intake *in, GError **error)
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 			    "%s: label \"%s\" is none of autoreply, bounce, "
 			    "list, loop", r->where, r->label);
-			goto fail;
+			return -1;
 		}
 	}
-	path = g_build_filename(in->conf->filters, "assessment.rules", NULL);
-	in->assessment = rules_load(path, vars, error);
-	g_free(path);
-	if (in->assessment == NULL)
-		goto fail;
-	path = g_build_filename(in->conf->filters, "quotes.rules", NULL);
-	in->quotes = rules_load(path, vars, error);
-	g_free(path);
-	if (in->quotes == NULL || intake_check_quotes(in->quotes, error) < 0)
-		goto fail;
-	path = g_build_filename(in->conf->filters, "languages.words", NULL);
-	in->languages = language_load(path, error);
-	g_free(path);
-	if (in->languages == NULL)
-		goto fail;
-	g_hash_table_destroy(vars);
 	return 0;
-fail:
+}
+
+/*
+ * The files of [desk] filters, in the order of the cache's blobs; the
+ * last is the word list, the others rule files.
+ */
+static const char *const intake_filter_files[] = {
+	"robots.rules", "assessment.rules", "quotes.rules", "languages.words",
+};
+#define INTAKE_WORDS 3
+
+/*
+ * Write what was just compiled to the cache, for the next process. A
+ * cache that cannot be written (no directory, no permission, a full
+ * disk) costs only the compiling: it is logged at debug level, since a
+ * flood would repeat it once a message.
+ */
+static void
+intake_cache_save(struct intake *in, struct cache *cache,
+    const char *const *paths)
+{
+	struct rules *sets[] = { in->robots, in->assessment, in->quotes };
+	GError *error = NULL;
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(sets); i++) {
+		GBytes *blob = rules_save(sets[i]);
+
+		if (blob == NULL) {
+			log_debug("%s: cannot serialise its patterns: not "
+			    "cached", paths[i]);
+			return;
+		}
+		cache_set(cache, i, blob);
+		g_bytes_unref(blob);
+	}
+	{
+		GBytes *blob = language_save(in->languages);
+
+		cache_set(cache, INTAKE_WORDS, blob);
+		g_bytes_unref(blob);
+	}
+	if (cache_write(cache, &error) < 0) {
+		log_debug("compiled rules not cached: %s", error->message);
+		g_error_free(error);
+		return;
+	}
+	in->cache_written = true;
+	log_debug("compiled rules cached (the cache was %s)",
+	    cache_state_name(cache_state(cache)));
+}
+
+/*
+ * The cache's file name: one per filters directory and desk address (the
+ * patterns hold the address), so that two configurations sharing a
+ * cache directory do not overwrite each other's.
+ */
+char *
+intake_cache_name(const struct desk_conf *conf)
+{
+	char *id = g_strdup_printf("%s\n%s", conf->filters, conf->address);
+	char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, id, -1);
+	char *name = g_strdup_printf("deskgate-filters-%.16s.cache", sum);
+
+	g_free(sum);
+	g_free(id);
+	return name;
+}
+
+int
+intake_load_rules(struct intake *in, GError **error)
+{
+	enum { N = G_N_ELEMENTS(intake_filter_files) };
+	const struct desk_conf *conf = in->conf;
+	GHashTable *vars = g_hash_table_new(g_str_hash, g_str_equal);
+	char *paths[N] = { NULL }, *texts[N] = { NULL };
+	struct rules **sets[] = { &in->robots, &in->assessment, &in->quotes };
+	struct cache *cache = NULL;
+	char *name = NULL, *rules_salt;
+	GString *key;
+	bool compiled = false;
+	int rc = -1;
+	guint i;
+
+	intake_var(vars, "desk_address", conf->address);
+	/* what the compiled files depend on besides their bytes */
+	rules_salt = rules_save_salt();
+	key = g_string_new(NULL);
+	g_string_printf(key, "deskgate %s\n%s\nwords 2\ndesk_address=%s\n",
+	    PACKAGE_VERSION, rules_salt, conf->address);
+	for (i = 0; i < N; i++) {
+		GError *local = NULL;
+		gsize len;
+
+		paths[i] = g_build_filename(conf->filters,
+		    intake_filter_files[i], NULL);
+		/* compiled from these very bytes, which the key sums */
+		texts[i] = cache_source_read(key, paths[i], &len, &local);
+		if (texts[i] == NULL) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s file: %s", i == INTAKE_WORDS ? "language" :
+			    "rule", local->message);
+			g_error_free(local);
+			goto out;
+		}
+	}
+	name = intake_cache_name(conf);
+	cache = cache_open(conf->cache_dir, name, key->str, N);
+
+	for (i = 0; i < G_N_ELEMENTS(sets); i++) {
+		GBytes *blob = cache_get(cache, i);
+
+		if (blob != NULL && (*sets[i] = rules_restore(blob)) != NULL)
+			continue;
+		if ((*sets[i] = rules_load_text(paths[i], texts[i], vars,
+		    error)) == NULL)
+			goto out;
+		compiled = true;
+	}
+	if (cache_get(cache, INTAKE_WORDS) == NULL || (in->languages =
+	    language_restore(cache_get(cache, INTAKE_WORDS))) == NULL) {
+		if ((in->languages = language_load_text(paths[INTAKE_WORDS],
+		    texts[INTAKE_WORDS], error)) == NULL)
+			goto out;
+		compiled = true;
+	}
+	if (intake_check_robots(in->robots, error) < 0 ||
+	    intake_check_quotes(in->quotes, error) < 0)
+		goto out;
+	in->cache = cache_state(cache);
+	in->cache_written = false;
+	if (compiled)
+		intake_cache_save(in, cache, (const char *const *)paths);
+	rc = 0;
+out:
+	if (rc < 0)
+		intake_free_rules(in);
+	cache_free(cache);
+	g_free(name);
+	g_string_free(key, TRUE);
+	g_free(rules_salt);
+	for (i = 0; i < N; i++) {
+		g_free(paths[i]);
+		g_free(texts[i]);
+	}
 	g_hash_table_destroy(vars);
-	intake_free_rules(in);
-	return -1;
+	return rc;
 }
 
 void
@@ -209,7 +334,7 @@ intake_sum_lower(GChecksum *sum, const char *s)
 }
 
 char *
-intake_dedup_key(const struct intake_mail *m)
+intake_dedup_key(const struct intake_mail *m, GError **error)
 {
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
 	char *key;
@@ -229,7 +354,15 @@ intake_dedup_key(const struct intake_mail *m)
 		g_checksum_update(sum, (const guchar *)m->spool->body_sha256,
 		    -1);
 	} else {
-		g_checksum_update(sum, (const guchar *)m->spool->sha256, -1);
+		/* what GMime cannot parse is known by all its bytes */
+		char *all = spool_sha256(m->spool, error);
+
+		if (all == NULL) {
+			g_checksum_free(sum);
+			return NULL;
+		}
+		g_checksum_update(sum, (const guchar *)all, -1);
+		g_free(all);
 	}
 	key = g_strdup(g_checksum_get_string(sum));
 	g_checksum_free(sum);
@@ -1299,6 +1432,7 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	struct intake_plan before, under_lock;
 	char *dedup_key = NULL, *digest_before = NULL, *digest = NULL;
 	const struct intake_plan *plan;
+	int64_t version_before, version_now;
 	int seen, rc = -1;
 	bool began = false;
 
@@ -1316,10 +1450,12 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 		rc = 0;
 		goto out;
 	}
-	dedup_key = intake_dedup_key(m);
+	if ((dedup_key = intake_dedup_key(m, error)) == NULL)
+		goto out;
 
 	/* decide and build outside the lock: it holds only the writes */
-	if (intake_plan_make(in, m, &before, error) < 0 ||
+	if (store_data_version(in->store, &version_before, error) < 0 ||
+	    intake_plan_make(in, m, &before, error) < 0 ||
 	    intake_plan_build(in, m, &before, error) < 0)
 		goto out;
 	if (before.action == INTAKE_GUARD_PASS) {
@@ -1347,8 +1483,17 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 	/*
 	 * Another delivery may have changed the store meanwhile (a ticket
 	 * number taken, a status changed): decide again under the lock, and
-	 * build again only when the decision differs.
+	 * build again only when the decision differs. When no other
+	 * connection has committed since before the first plan (the same
+	 * data_version), every read of it saw the store as it is now, and
+	 * it stands: the reads are not made twice.
 	 */
+	if (store_data_version(in->store, &version_now, error) < 0)
+		goto out;
+	if (version_now == version_before) {
+		plan = &before;
+		goto apply;
+	}
 	if (intake_plan_make(in, m, &under_lock, error) < 0)
 		goto out;
 	digest = intake_plan_digest(&under_lock);
@@ -1368,6 +1513,7 @@ intake_deliver(struct intake *in, const struct intake_mail *m,
 			goto out;
 		plan = &under_lock;
 	}
+apply:
 	if (intake_plan_apply(in, m, plan, dedup_key, res, error) < 0 ||
 	    store_commit(in->store, error) < 0)
 		goto out;

@@ -14,7 +14,8 @@
  * BEGIN IMMEDIATE; under the lock the decision is made again from the
  * store as it is then, and the prepared notices are written only when it
  * is the same (else they are built again), so the lock is held for the
- * writes and a few reads.
+ * writes and a few reads. When no other connection has committed since
+ * the first decision (SQLite's data_version), it is not made again.
  */
 #ifndef DESK_INTAKE_H
 #define DESK_INTAKE_H
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "bounce.h"
+#include "cache.h"
 #include "classify.h"
 #include "conf.h"
 #include "language.h"
@@ -37,6 +39,9 @@ struct intake {
 	struct rules *assessment;	/* filters/assessment.rules */
 	struct rules *quotes;		/* filters/quotes.rules */
 	struct language_model *languages; /* filters/languages.words */
+	/* where intake_load_rules() found them (tests, debug log) */
+	enum cache_state cache;	/* what the cache held */
+	bool cache_written;	/* compiled, and the cache written again */
 };
 
 enum intake_action {
@@ -94,10 +99,15 @@ const struct intake_notice *intake_notices(void);
 char *intake_notice_names(void);
 
 /*
- * intake_load_rules - compile the rule files IN needs from the conf's
- * filters directory (robots, assessment, quotes, languages).
+ * intake_load_rules - the rule files IN needs from the conf's filters
+ * directory (robots, assessment, quotes, languages), from the compiled
+ * cache in [desk] cache_dir while it matches the files, else compiled
+ * (and the cache written again when it can be; see cache.h). Errors are
+ * the rule files' own (DESK_ERROR_CONFIG); the cache never fails it.
  */
 int intake_load_rules(struct intake *in, GError **error);
+/* intake_cache_name - the cache's file name in [desk] cache_dir. (transfer full) */
+char *intake_cache_name(const struct desk_conf *conf);
 void intake_free_rules(struct intake *in);
 
 /*
@@ -114,10 +124,11 @@ void intake_result_clear(struct intake_result *res);
  * intake_dedup_key - the duplicate-detection key of M: SHA-256 over the
  * Message-ID, the recipient, the envelope sender, the From address, the
  * header fields but trace fields (Received, Return-Path, ...) and the
- * body hash; the whole message's hash when GMime found no message. Only
+ * body hash; the whole message's hash (spool_sha256) when GMime found no
+ * message. Only
  * the same delivery again has the same key. (transfer full)
  */
-char *intake_dedup_key(const struct intake_mail *m);
+char *intake_dedup_key(const struct intake_mail *m, GError **error);
 
 /*
  * intake_fingerprint - what M repeats if it is a loop: SHA-256 over the

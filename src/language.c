@@ -10,11 +10,29 @@
 
 #include <string.h>
 
+#include "cache.h"
 #include "error.h"
 #include "language.h"
 
 struct language_model {
 	GPtrArray *codes;	/* char *, index = language number */
+	GBytes *blob;		/* the saved form, which words point into */
+	const char **words;	/* sorted (strcmp), NUL-terminated */
+	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
+	guint nwords;
+	GHashTable *letters;	/* gunichar -> language number + 1 */
+};
+
+/*
+ * language_load() reads the file into these tables first, then packs
+ * them as language_save() does and builds the model with
+ * language_restore(): one way to build it, from the file or the cache.
+ * The model is the packed form itself with a sorted index into it: no
+ * allocation and no hashing per word when it is restored.
+ */
+struct language_parse {
+	GPtrArray *codes;	/* char * */
+	GPtrArray *order;	/* the words, in the order first seen */
 	GHashTable *words;	/* word -> GArray of language numbers */
 	GHashTable *letters;	/* gunichar -> language number + 1 */
 };
@@ -26,7 +44,7 @@ language_array_free(gpointer p)
 }
 
 static guint
-language_code(struct language_model *m, const char *code)
+language_code(struct language_parse *m, const char *code)
 {
 	guint i;
 
@@ -37,25 +55,86 @@ language_code(struct language_model *m, const char *code)
 	return m->codes->len - 1;
 }
 
+static void
+language_parse_clear(struct language_parse *m)
+{
+	g_ptr_array_unref(m->codes);
+	g_ptr_array_unref(m->order);
+	g_hash_table_destroy(m->words);
+	g_hash_table_destroy(m->letters);
+}
+
+static int
+language_cmp_ptr(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The saved form of the parsed tables (see language_save). */
+static GBytes *
+language_parse_pack(const struct language_parse *m)
+{
+	GByteArray *out = g_byte_array_new();
+	GHashTableIter it;
+	gpointer key, value;
+	guint i, k;
+
+	cache_pack_u32(out, m->codes->len);
+	for (i = 0; i < m->codes->len; i++)
+		cache_pack_str(out, g_ptr_array_index(m->codes, i));
+	g_ptr_array_sort(m->order, language_cmp_ptr);
+	cache_pack_u32(out, m->order->len);
+	for (i = 0; i < m->order->len; i++) {
+		const char *word = g_ptr_array_index(m->order, i);
+		GArray *langs = g_hash_table_lookup(m->words, word);
+
+		/* with its NUL: the model points into the packed form */
+		cache_pack_bytes(out, word, (uint32_t)strlen(word) + 1);
+		cache_pack_u32(out, langs->len);
+		for (k = 0; k < langs->len; k++)
+			cache_pack_u32(out, g_array_index(langs, guint, k));
+	}
+	cache_pack_u32(out, g_hash_table_size(m->letters));
+	g_hash_table_iter_init(&it, m->letters);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		cache_pack_u32(out, GPOINTER_TO_UINT(key));
+		cache_pack_u32(out, GPOINTER_TO_UINT(value));
+	}
+	return g_byte_array_free_to_bytes(out);
+}
+
 struct language_model *
 language_load(const char *path, GError **error)
 {
-	struct language_model *m = g_new0(struct language_model, 1);
-	char *text = NULL, **lines;
+	struct language_model *model;
 	GError *local = NULL;
-	int i;
+	char *text = NULL;
 
-	m->codes = g_ptr_array_new_with_free_func(g_free);
-	m->words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    language_array_free);
-	m->letters = g_hash_table_new(g_direct_hash, g_direct_equal);
 	if (!g_file_get_contents(path, &text, NULL, &local)) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 		    "language file: %s", local->message);
 		g_error_free(local);
-		language_free(m);
 		return NULL;
 	}
+	model = language_load_text(path, text, error);
+	g_free(text);
+	return model;
+}
+
+struct language_model *
+language_load_text(const char *path, const char *text, GError **error)
+{
+	struct language_parse m;
+	struct language_model *model = NULL;
+	char **lines;
+	GBytes *packed;
+	int i;
+
+	m.codes = g_ptr_array_new_with_free_func(g_free);
+	m.order = g_ptr_array_new();
+	m.words = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    language_array_free);
+	m.letters = g_hash_table_new(g_direct_hash, g_direct_equal);
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i] != NULL; i++) {
 		char **w = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
@@ -81,32 +160,30 @@ language_load(const char *path, GError **error)
 			    "letters CHARS\"", path, i + 1);
 			g_ptr_array_unref(words);
 			g_strfreev(w);
-			g_strfreev(lines);
-			g_free(text);
-			language_free(m);
-			return NULL;
+			goto out;
 		}
-		lang = language_code(m, v[0]);
+		lang = language_code(&m, v[0]);
 		for (k = 2; k < n; k++) {
 			if (strcmp(v[1], "words") == 0) {
 				char *word = g_utf8_strdown(v[k], -1);
-				GArray *langs = g_hash_table_lookup(m->words,
+				GArray *langs = g_hash_table_lookup(m.words,
 				    word);
 
 				if (langs == NULL) {
 					langs = g_array_new(FALSE, FALSE,
 					    sizeof(guint));
-					g_hash_table_insert(m->words,
-					    g_strdup(word), langs);
-				}
+					g_hash_table_insert(m.words, word,
+					    langs);
+					g_ptr_array_add(m.order, word);
+				} else
+					g_free(word);
 				g_array_append_val(langs, lang);
-				g_free(word);
 			} else {
 				const char *p;
 
 				for (p = v[k]; *p != '\0';
 				    p = g_utf8_next_char(p))
-					g_hash_table_insert(m->letters,
+					g_hash_table_insert(m.letters,
 					    GUINT_TO_POINTER(g_unichar_tolower(
 					    g_utf8_get_char(p))),
 					    GUINT_TO_POINTER(lang + 1));
@@ -115,8 +192,82 @@ language_load(const char *path, GError **error)
 		g_ptr_array_unref(words);
 		g_strfreev(w);
 	}
+	packed = language_parse_pack(&m);
+	model = language_restore(packed);
+	g_bytes_unref(packed);
+	g_assert(model != NULL);
+out:
+	language_parse_clear(&m);
 	g_strfreev(lines);
-	g_free(text);
+	return model;
+}
+
+/*
+ * The saved form: the language codes; the words, sorted, each with its
+ * NUL and its language numbers (a word may be listed more than once for
+ * a language: each counts); the letters, each with its language number
+ * + 1. The model keeps it, so saving is a reference.
+ */
+GBytes *
+language_save(const struct language_model *m)
+{
+	return g_bytes_ref(m->blob);
+}
+
+struct language_model *
+language_restore(GBytes *blob)
+{
+	struct language_model *m = g_new0(struct language_model, 1);
+	struct cache_unpack u;
+	uint32_t n, i, k;
+
+	m->codes = g_ptr_array_new_with_free_func(g_free);
+	m->letters = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->blob = g_bytes_ref(blob);
+	cache_unpack_init(&u, blob);
+	n = cache_unpack_u32(&u);
+	for (i = 0; i < n && !u.bad; i++) {
+		char *code = cache_unpack_str(&u);
+
+		if (code != NULL)
+			g_ptr_array_add(m->codes, code);
+	}
+	n = cache_unpack_u32(&u);
+	if (!u.bad && n > (size_t)(u.end - u.p) / 9)	/* 9: the least a word takes */
+		u.bad = true;
+	if (!u.bad) {
+		m->words = g_new(const char *, n);
+		m->runs = g_new(const uint8_t *, n);
+	}
+	for (i = 0; i < n && !u.bad; i++) {
+		uint32_t len, nlangs;
+		const char *word = cache_unpack_bytes(&u, &len);
+
+		m->runs[i] = u.p;
+		nlangs = cache_unpack_u32(&u);
+		if (u.bad || len == 0 || memchr(word, '\0', len) !=
+		    word + len - 1 || (i > 0 && strcmp(m->words[i - 1],
+		    word) >= 0) || nlangs > 1000) {
+			u.bad = true;
+			break;
+		}
+		m->words[i] = word;
+		for (k = 0; k < nlangs; k++)
+			u.bad |= cache_unpack_u32(&u) >= m->codes->len;
+		m->nwords = i + 1;
+	}
+	n = cache_unpack_u32(&u);
+	for (i = 0; i < n && !u.bad; i++) {
+		guint c = cache_unpack_u32(&u), lang = cache_unpack_u32(&u);
+
+		u.bad |= lang == 0 || lang > m->codes->len;
+		g_hash_table_insert(m->letters, GUINT_TO_POINTER(c),
+		    GUINT_TO_POINTER(lang));
+	}
+	if (u.bad || u.p != u.end) {
+		language_free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -126,9 +277,33 @@ language_free(struct language_model *m)
 	if (m == NULL)
 		return;
 	g_ptr_array_unref(m->codes);
-	g_hash_table_destroy(m->words);
+	g_free(m->words);
+	g_free(m->runs);
+	if (m->blob != NULL)
+		g_bytes_unref(m->blob);
 	g_hash_table_destroy(m->letters);
 	g_free(m);
+}
+
+static int
+language_cmp_word(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/* The language numbers listing WORD: *N_R of them at the result. */
+static const uint8_t *
+language_word(const struct language_model *m, const char *word,
+    uint32_t *n_r)
+{
+	const char **at = bsearch(word, m->words, m->nwords,
+	    sizeof(*m->words), language_cmp_word);
+
+	*n_r = 0;
+	if (at == NULL)
+		return NULL;
+	memcpy(n_r, m->runs[at - m->words], 4);
+	return m->runs[at - m->words] + 4;
 }
 
 /* Score every language on TEXT; returns the winner or -1. */
@@ -156,11 +331,13 @@ language_score(const struct language_model *m, const char *text)
 			continue;
 		}
 		if (word->len > 0) {
-			GArray *langs = g_hash_table_lookup(m->words,
-			    word->str);
+			uint32_t n, lang;
+			const uint8_t *run = language_word(m, word->str, &n);
 
-			for (i = 0; langs != NULL && i < langs->len; i++)
-				score[g_array_index(langs, guint, i)] += 1;
+			for (i = 0; i < n; i++) {
+				memcpy(&lang, run + 4 * i, 4);
+				score[lang] += 1;
+			}
 			g_string_truncate(word, 0);
 		}
 		if (c == 0)

@@ -16,7 +16,18 @@ struct language_model;
 
 /* language_load - read a languages.words file. (transfer full) */
 struct language_model *language_load(const char *path, GError **error);
+/* language_load_text - the same for TEXT, the contents of PATH. */
+struct language_model *language_load_text(const char *path, const char *text,
+    GError **error);
 void language_free(struct language_model *model);
+
+/*
+ * language_save - MODEL as a blob for the cache (cache.h);
+ * language_restore - the model of such a blob, or NULL when it is not
+ * one. (transfer full)
+ */
+GBytes *language_save(const struct language_model *model);
+struct language_model *language_restore(GBytes *blob);
 
 /*
  * language_detect - "en", "ru", "other" or "unknown" for TEXT (UTF-8).

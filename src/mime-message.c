@@ -322,6 +322,10 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 
 	if (w->text->len >= MAIL_MAX_TEXT)
 		return;
+	/* no text without libxml2: the message waits rather than lose it */
+	if (html && w->keep &&
+	    html_load(w->error == NULL ? &w->error : NULL) < 0)
+		return;
 	bytes = mail_part_bytes(part, MAIL_MAX_TEXT - w->text->len);
 	text = mail_text_to_utf8((const char *)bytes->data, bytes->len,
 	    charset, &how);
@@ -390,8 +394,14 @@ mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 			mail_attachment_free(a);
 			return;
 		}
-		out = g_mime_stream_fs_new(a->fd);
-		g_mime_stream_fs_set_owner(GMIME_STREAM_FS(out), FALSE);
+		/*
+		 * A pipe stream, not an fs stream, on the file: the same
+		 * write(2)s, but GMime's flush of an fs stream is an fsync(2),
+		 * one a part (a disk's seek each), for a scratch file that is
+		 * already unlinked and dies with the process.
+		 */
+		out = g_mime_stream_pipe_new(a->fd);
+		g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
 	} else {
 		out = g_mime_stream_null_new();
 	}

@@ -7,6 +7,7 @@
 #include <pcre2.h>
 #include <string.h>
 
+#include "cache.h"
 #include "error.h"
 #include "log.h"
 #include "rules.h"
@@ -112,22 +113,54 @@ rules_field_is_known(const char *field)
 	return false;
 }
 
+/* Make RULES ready to match: match data for its largest pattern. */
+static void
+rules_finish(struct rules *rules)
+{
+	uint32_t captures = 0;
+	guint i;
+
+	for (i = 0; i < rules->list->len; i++) {
+		const struct rule *r = g_ptr_array_index(rules->list, i);
+		uint32_t n = 0;
+
+		pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &n);
+		if (n > captures)
+			captures = n;
+	}
+	rules->match = pcre2_match_data_create(captures + 1, NULL);
+	rules->context = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(rules->context, RULES_MATCH_LIMIT);
+	pcre2_set_depth_limit(rules->context, RULES_DEPTH_LIMIT);
+}
+
 struct rules *
 rules_load(const char *path, GHashTable *vars, GError **error)
 {
-	struct rules *rules = g_new0(struct rules, 1);
-	char *text = NULL, **lines = NULL;
+	struct rules *rules;
 	GError *local = NULL;
-	uint32_t captures = 0;
-	int i;
+	char *text = NULL;
 
-	rules->list = g_ptr_array_new_with_free_func(rule_free);
 	if (!g_file_get_contents(path, &text, NULL, &local)) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 		    "rule file: %s", local->message);
 		g_error_free(local);
-		goto fail;
+		return NULL;
 	}
+	rules = rules_load_text(path, text, vars, error);
+	g_free(text);
+	return rules;
+}
+
+struct rules *
+rules_load_text(const char *path, const char *text, GHashTable *vars,
+    GError **error)
+{
+	struct rules *rules = g_new0(struct rules, 1);
+	char **lines = NULL;
+	int i;
+
+	rules->list = g_ptr_array_new_with_free_func(rule_free);
 	lines = g_strsplit(text, "\n", -1);
 	for (i = 0; lines[i] != NULL; i++) {
 		char *line = g_strstrip(lines[i]), **words, *where, *pattern;
@@ -205,26 +238,119 @@ rules_load(const char *path, GHashTable *vars, GError **error)
 		 * starts per message), while the subjects are headers, lines
 		 * and three-line windows where the interpreter is as quick.
 		 */
-		{
-			uint32_t n = 0;
-
-			pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT,
-			    &n);
-			if (n > captures)
-				captures = n;
-		}
 		g_ptr_array_add(rules->list, r);
 	}
-	rules->match = pcre2_match_data_create(captures + 1, NULL);
-	rules->context = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(rules->context, RULES_MATCH_LIMIT);
-	pcre2_set_depth_limit(rules->context, RULES_DEPTH_LIMIT);
+	rules_finish(rules);
 	g_strfreev(lines);
-	g_free(text);
 	return rules;
 fail:
 	g_strfreev(lines);
-	g_free(text);
+	rules_free(rules);
+	return NULL;
+}
+
+/*
+ * The saved form (rules_save): the number of rules; for each its
+ * strength, label, field, pattern and FILE:LINE; then all the compiled
+ * patterns as one pcre2_serialize_encode() stream (which carries the
+ * character tables once and PCRE2's own version checks).
+ */
+#define RULES_SAVE_FORMAT 1
+
+char *
+rules_save_salt(void)
+{
+	char version[64] = "";
+
+	pcre2_config(PCRE2_CONFIG_VERSION, version);
+	return g_strdup_printf("rules %d; pcre2 %s; code unit %d; "
+	    "options %#x", RULES_SAVE_FORMAT, version, PCRE2_CODE_UNIT_WIDTH,
+	    (unsigned)(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF));
+}
+
+GBytes *
+rules_save(const struct rules *rules)
+{
+	GByteArray *out = g_byte_array_new();
+	const pcre2_code **codes = g_new0(const pcre2_code *,
+	    rules->list->len + 1);
+	uint8_t *bytes = NULL;
+	PCRE2_SIZE size = 0;
+	guint i;
+
+	cache_pack_u32(out, rules->list->len);
+	for (i = 0; i < rules->list->len; i++) {
+		const struct rule *r = g_ptr_array_index(rules->list, i);
+
+		cache_pack_u32(out, r->hint);
+		cache_pack_str(out, r->label);
+		cache_pack_str(out, r->field);
+		cache_pack_str(out, r->pattern);
+		cache_pack_str(out, r->where);
+		codes[i] = r->code;
+	}
+	if (rules->list->len > 0 &&
+	    (pcre2_serialize_encode(codes, (int32_t)rules->list->len, &bytes,
+	    &size, NULL) != (int32_t)rules->list->len || size > UINT32_MAX)) {
+		g_free(codes);
+		g_byte_array_unref(out);
+		return NULL;
+	}
+	cache_pack_bytes(out, bytes, (uint32_t)size);
+	pcre2_serialize_free(bytes);
+	g_free(codes);
+	return g_byte_array_free_to_bytes(out);
+}
+
+struct rules *
+rules_restore(GBytes *blob)
+{
+	struct rules *rules = g_new0(struct rules, 1);
+	struct cache_unpack u;
+	pcre2_code **codes = NULL;
+	void *aligned = NULL;
+	const void *bytes;
+	uint32_t n, size, i;
+
+	rules->list = g_ptr_array_new_with_free_func(rule_free);
+	cache_unpack_init(&u, blob);
+	n = cache_unpack_u32(&u);
+	if (u.bad || n > 100000)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct rule *r = g_new0(struct rule, 1);
+
+		g_ptr_array_add(rules->list, r);
+		r->hint = cache_unpack_u32(&u) != 0;
+		r->label = cache_unpack_str(&u);
+		r->field = cache_unpack_str(&u);
+		r->pattern = cache_unpack_str(&u);
+		r->where = cache_unpack_str(&u);
+		if (u.bad || !rules_field_is_known(r->field))
+			goto fail;
+	}
+	bytes = cache_unpack_bytes(&u, &size);
+	if (u.bad || u.p != u.end)
+		goto fail;
+	if (n > 0) {
+		/* the decoder reads its header as a struct: align it */
+		aligned = g_memdup2(bytes, size);
+		codes = g_new0(pcre2_code *, n);
+		if (size < 16 || pcre2_serialize_get_number_of_codes(aligned) !=
+		    (int32_t)n || pcre2_serialize_decode(codes, (int32_t)n,
+		    aligned, NULL) != (int32_t)n)
+			goto fail;
+		for (i = 0; i < n; i++)
+			((struct rule *)g_ptr_array_index(rules->list, i))->code =
+			    codes[i];
+	}
+	g_free(codes);
+	g_free(aligned);
+	rules_finish(rules);
+	return rules;
+fail:
+	g_free(codes);
+	g_free(aligned);
 	rules_free(rules);
 	return NULL;
 }

@@ -14,11 +14,13 @@
  * in a pattern stands for the desk's address, every punctuation character
  * of it escaped, so it matches only itself.
  *
- * Patterns are compiled once per process, without JIT (it would cost more
- * at each start than it saves on short subjects); matching is bounded by
- * match and depth limits, and a subject that hits a limit counts as no
- * match (with a warning), never as an error: the sender controls the
- * subject.
+ * Patterns are compiled without JIT (it would cost more at each start
+ * than it saves on short subjects), and at most once per process: the
+ * compiled rules can be saved and restored (rules_save, rules_restore),
+ * which intake_load_rules() does through the cache of cache.h. Matching
+ * is bounded by match and depth limits, and a subject that hits a limit
+ * counts as no match (with a warning), never as an error: the sender
+ * controls the subject.
  */
 #ifndef DESK_RULES_H
 #define DESK_RULES_H
@@ -44,7 +46,22 @@ struct rules;
  * line and column. (transfer full)
  */
 struct rules *rules_load(const char *path, GHashTable *vars, GError **error);
+/* rules_load_text - the same for TEXT, the contents of PATH. */
+struct rules *rules_load_text(const char *path, const char *text,
+    GHashTable *vars, GError **error);
 void rules_free(struct rules *rules);
+
+/*
+ * rules_save - RULES, compiled, as a blob for the cache (cache.h), or
+ * NULL when PCRE2 cannot serialise them. rules_restore - rules from such
+ * a blob, or NULL when it is not one (taken as a cache miss).
+ * rules_save_salt - what a saved blob depends on besides the rule files
+ * (the format, the PCRE2 version and options) for the cache's key.
+ * (transfer full)
+ */
+GBytes *rules_save(const struct rules *rules);
+struct rules *rules_restore(GBytes *blob);
+char *rules_save_salt(void);
 
 guint rules_count(const struct rules *rules);
 const struct rule *rules_get(const struct rules *rules, guint i);

@@ -92,7 +92,6 @@ struct spool *
 spool_read(int fd, int64_t limit, const char *dir, GError **error)
 {
 	struct spool *spool = g_new0(struct spool, 1);
-	GChecksum *all = g_checksum_new(G_CHECKSUM_SHA256);
 	GChecksum *body = g_checksum_new(G_CHECKSUM_SHA256);
 	enum { BUFSIZE = 64 * 1024 };
 	char *buf = g_malloc(BUFSIZE);
@@ -125,7 +124,6 @@ spool_read(int fd, int64_t limit, const char *dir, GError **error)
 			    "writing the spool file: %s", g_strerror(errno));
 			goto fail;
 		}
-		g_checksum_update(all, (const guchar *)buf, n);
 		if (!in_body) {
 			ssize_t end = spool_header_end(&state, buf, n);
 
@@ -139,9 +137,7 @@ spool_read(int fd, int64_t limit, const char *dir, GError **error)
 			    n - start);
 		spool->size += n;
 	}
-	spool->sha256 = g_strdup(g_checksum_get_string(all));
 	spool->body_sha256 = g_strdup(g_checksum_get_string(body));
-	g_checksum_free(all);
 	g_checksum_free(body);
 	g_free(buf);
 	if (spool_rewind(spool, error) < 0) {
@@ -150,11 +146,42 @@ spool_read(int fd, int64_t limit, const char *dir, GError **error)
 	}
 	return spool;
 fail:
-	g_checksum_free(all);
 	g_checksum_free(body);
 	g_free(buf);
 	spool_free(spool);
 	return NULL;
+}
+
+char *
+spool_sha256(const struct spool *spool, GError **error)
+{
+	GChecksum *all;
+	enum { BUFSIZE = 64 * 1024 };
+	char *buf, *hex;
+	int64_t done = 0;
+
+	all = g_checksum_new(G_CHECKSUM_SHA256);
+	buf = g_malloc(BUFSIZE);
+	while (done < spool->size) {
+		ssize_t n = pread(spool->fd, buf, BUFSIZE, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "reading the spool file: %s",
+			    n < 0 ? g_strerror(errno) : "short file");
+			g_checksum_free(all);
+			g_free(buf);
+			return NULL;
+		}
+		g_checksum_update(all, (const guchar *)buf, n);
+		done += n;
+	}
+	hex = g_strdup(g_checksum_get_string(all));
+	g_checksum_free(all);
+	g_free(buf);
+	return hex;
 }
 
 int
@@ -175,7 +202,6 @@ spool_free(struct spool *spool)
 		return;
 	if (spool->fd >= 0)
 		close(spool->fd);
-	g_free(spool->sha256);
 	g_free(spool->body_sha256);
 	g_free(spool);
 }

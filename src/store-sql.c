@@ -225,6 +225,11 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_MESSAGE_SET_FLAGS_HELD] =
 	    "UPDATE messages SET flags = ?2 WHERE ticket_id = ?1"
 	    " AND direction = 'out' AND flags = 'held'",
+	/* a prepared statement each, not sqlite3_exec(): prepared once */
+	[SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_DATA_VERSION] = "PRAGMA data_version",
 	[SQL_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, ticket_id, detail)"
 	    " VALUES (" NOW ", ?1, ?2, ?3, ?4)",

@@ -180,18 +180,29 @@ store_exec(struct store *store, const char *sql, GError **error)
 	return 0;
 }
 
+/* Run the cached statement S, which returns no rows. */
+static int
+store_run(struct store *store, enum store_stmt s, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, s, error);
+
+	if (st == NULL)
+		return -1;
+	return store_step_done(store, st, store_sql_text(s), error);
+}
+
 int
 store_begin(struct store *store, GError **error)
 {
 	store_fault_point("before-begin");
-	return store_exec(store, "BEGIN IMMEDIATE", error);
+	return store_run(store, SQL_BEGIN, error);
 }
 
 int
 store_commit(struct store *store, GError **error)
 {
 	store_fault_point("before-commit");
-	if (store_exec(store, "COMMIT", error) < 0) {
+	if (store_run(store, SQL_COMMIT, error) < 0) {
 		store_rollback(store);
 		return -1;
 	}
@@ -202,8 +213,26 @@ store_commit(struct store *store, GError **error)
 void
 store_rollback(struct store *store)
 {
-	if (!sqlite3_get_autocommit(store->db))
+	if (!sqlite3_get_autocommit(store->db) &&
+	    store_run(store, SQL_ROLLBACK, NULL) < 0)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_data_version(struct store *store, int64_t *version_r, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_DATA_VERSION, error);
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_fail(store, error, "PRAGMA data_version");
+		store_stmt_done(st);
+		return -1;
+	}
+	*version_r = sqlite3_column_int64(st, 0);
+	store_stmt_done(st);
+	return 0;
 }
 
 static int

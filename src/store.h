@@ -50,6 +50,13 @@ int store_begin(struct store *store, GError **error);
 int store_commit(struct store *store, GError **error);
 void store_rollback(struct store *store);
 
+/*
+ * store_data_version - SQLite's data_version: the same number twice on
+ * one connection means no other connection has committed in between.
+ */
+int store_data_version(struct store *store, int64_t *version_r,
+    GError **error);
+
 /* store_integrity_check - PRAGMA integrity_check is "ok". */
 int store_integrity_check(struct store *store, GError **error);
 

@@ -9,7 +9,11 @@
 
 #include <glib.h>
 
+#include <unistd.h>
+
+#include "error.h"
 #include "html.h"
+#include "mime-message.h"
 #include "test-util.h"
 
 static char *
@@ -343,6 +347,56 @@ test_random_soup(void)
 	g_rand_free(rand);
 }
 
+/*
+ * Where libxml2 is opened on first use and cannot be (DESKGATE_FAULT
+ * no-libxml2 in a fault-injection build), a message whose only text is
+ * HTML is a transient failure: it waits, its text is not lost.
+ */
+static void
+test_libxml2_missing(void)
+{
+#if defined(DESK_LIBXML2_SONAME) && defined(DESK_FAULT_INJECTION)
+	static const char mail[] = "From: a@b.example\r\nDate: Thu, 26 Nov "
+	    "2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: "
+	    "text/html; charset=utf-8\r\n\r\n<p>Hello</p>\r\n";
+
+	if (g_test_subprocess()) {
+		char path[] = "/tmp/test-html-XXXXXX";
+		int fd = g_mkstemp(path);
+		GError *error = NULL;
+		struct mail *m;
+
+		g_assert_cmpint(fd, >=, 0);
+		unlink(path);
+		g_assert_cmpint(write(fd, mail, sizeof(mail) - 1), ==,
+		    (int)sizeof(mail) - 1);
+		g_setenv("DESKGATE_FAULT", "no-libxml2", TRUE);
+		mail_init();
+		m = mail_parse(fd, NULL, &error);
+		g_assert_null(m);
+		g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
+		g_assert_nonnull(strstr(error->message, "libxml2"));
+		g_clear_error(&error);
+		/* html_to_text() itself never fails: it gives nothing */
+		{
+			char *text = html_to_text("<p>x</p>", 8, 0);
+
+			g_assert_cmpstr(text, ==, "");
+			g_free(text);
+		}
+		g_assert_cmpint(html_load(&error), ==, -1);
+		g_clear_error(&error);
+		mail_shutdown();
+		close(fd);
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+	g_test_trap_assert_passed();
+#else
+	g_test_skip("libxml2 is linked, or no fault injection in this build");
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,5 +419,6 @@ main(int argc, char **argv)
 	g_test_add_func("/html/empty", test_empty);
 	g_test_add_func("/html/garbage", test_garbage);
 	g_test_add_func("/html/random-soup", test_random_soup);
+	g_test_add_func("/html/libxml2-missing", test_libxml2_missing);
 	return g_test_run();
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "store-sql.h"
 #include "test-util.h"
 
 struct fx {
@@ -1069,12 +1071,108 @@ test_outbox_duplicate_id(struct fx *f, gconstpointer data)
 #define ADD(path, fn) \
 	g_test_add(path, struct fx, NULL, fx_setup, fn, fx_teardown)
 
+/*
+ * The plan of every statement of store-sql.c on a migrated store: the
+ * lookups of threading and intake use the index meant for them, and no
+ * statement reads a whole table but the operator's listings, which want
+ * every row (or filter on the text of the flags).
+ */
+static const struct {
+	enum store_stmt s;
+	const char *uses;	/* in the plan: the index that must serve */
+} sql_index[] = {
+	{ SQL_MESSAGE_BY_DEDUP, "INDEX sqlite_autoindex_messages_1 (dedup_key=?)" },
+	{ SQL_MESSAGE_BY_MESSAGE_ID, "INDEX messages_by_message_id (message_id=?)" },
+	{ SQL_MESSAGE_ID_STORED, "INDEX messages_by_message_id (message_id=?)" },
+	{ SQL_MESSAGE_COUNT_SENDER, "INDEX messages_by_sender (from_addr=? AND created>?)" },
+	{ SQL_MESSAGE_COUNT_FINGERPRINT, "INDEX messages_by_fingerprint (fingerprint=? AND created>?)" },
+	{ SQL_MESSAGE_LIST_BY_TICKET, "INDEX messages_by_ticket (ticket_id=?)" },
+	{ SQL_TICKET_LAST_IN_MESSAGE, "INDEX messages_by_ticket (ticket_id=?)" },
+	{ SQL_MESSAGE_SET_FLAGS_HELD, "INDEX messages_by_ticket (ticket_id=?)" },
+	{ SQL_TICKET_BY_ID, "INDEX messages_by_ticket (ticket_id=?)" },
+	{ SQL_TICKET_BY_ID, "t USING INTEGER PRIMARY KEY (rowid=?)" },
+	{ SQL_TICKET_OPEN_OF_CUSTOMER, "INDEX tickets_by_customer (customer_id=?)" },
+	{ SQL_TICKET_AWAITING_CREDITS, "INDEX tickets_by_customer (customer_id=?)" },
+	{ SQL_CUSTOMER_BY_ADDRESS, "INDEX sqlite_autoindex_customer_addresses_1 (address=?)" },
+	{ SQL_CUSTOMER_BY_DOMAIN, "INDEX sqlite_autoindex_customer_domains_1 (domain=?)" },
+	{ SQL_STAFF_BY_ADDRESS, "INDEX sqlite_autoindex_staff_1 (email=?)" },
+	{ SQL_LICENSE_COUNT, "INDEX licenses_by_customer (customer_id=?)" },
+	{ SQL_LEDGER_BALANCE, "INDEX ledger_by_customer (customer_id=?)" },
+	{ SQL_OUTBOX_RECENT_TO, "INDEX outbox_by_rcpt (rcpt=? AND kind=? AND created>?)" },
+	{ SQL_OUTBOX_BY_MESSAGE_ID, "INDEX sqlite_autoindex_outbox_1 (message_id=?)" },
+	{ SQL_OUTBOX_DUE, "INDEX outbox_due (status=? AND next_attempt<?)" },
+	{ SQL_OUTBOX_RELEASE, "INDEX outbox_by_ticket (ticket_id=? AND status=?)" },
+	{ SQL_OUTBOX_CANCEL, "INDEX outbox_by_ticket (ticket_id=? AND status=?)" },
+	{ SQL_OUTBOX_HELD_COUNT, "INDEX outbox_by_ticket (ticket_id=? AND status=?)" },
+	{ SQL_CONFIRMATION_PENDING, "INDEX confirmations_by_ticket (ticket_id=? AND status=?)" },
+};
+
+/* deskctl's listings: a whole table, and so it should be */
+static bool
+sql_may_scan(enum store_stmt s)
+{
+	return s == SQL_TICKET_LIST || s == SQL_OUTBOX_LIST ||
+	    s == SQL_MESSAGE_LIST_SUPPRESSED;
+}
+
+/* The plan of S, one line per step ("SEARCH m USING ..."). */
+static char *
+sql_plan(sqlite3 *db, enum store_stmt s)
+{
+	char *sql = g_strdup_printf("EXPLAIN QUERY PLAN %s", store_sql_text(s));
+	GString *plan = g_string_new(NULL);
+	sqlite3_stmt *st = NULL;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
+	    SQLITE_OK);
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		g_string_append_printf(plan, "%s\n",
+		    (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	g_free(sql);
+	return g_string_free(plan, FALSE);
+}
+
+static void
+test_query_plans(struct fx *f, gconstpointer data)
+{
+	sqlite3 *db = test_sqlite_open(f->path);
+	GRegex *scan = g_regex_new("^SCAN (?!\\(subquery)", G_REGEX_MULTILINE,
+	    0, NULL);
+	int s, scans = 0;
+	size_t i;
+
+	for (s = 0; s < SQL_COUNT; s++) {
+		char *plan = sql_plan(db, s);
+		bool scanned = g_regex_match(scan, plan, 0, NULL);
+
+		if (scanned && !sql_may_scan(s))
+			g_test_fail_printf("a full scan in %s\nplan:\n%s",
+			    store_sql_text(s), plan);
+		scans += scanned;
+		g_free(plan);
+	}
+	g_assert_cmpint(scans, ==, 3);	/* the listings' */
+	for (i = 0; i < G_N_ELEMENTS(sql_index); i++) {
+		char *plan = sql_plan(db, sql_index[i].s);
+
+		if (strstr(plan, sql_index[i].uses) == NULL)
+			g_test_fail_printf("%s\nshould use %s; plan:\n%s",
+			    store_sql_text(sql_index[i].s), sql_index[i].uses,
+			    plan);
+		g_free(plan);
+	}
+	g_regex_unref(scan);
+	sqlite3_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions();
 	ADD("/store/open/wal", test_open_wal);
+	ADD("/store/sql/query-plans", test_query_plans);
 	ADD("/store/open/missing", test_open_missing);
 	ADD("/store/migrate/twice", test_migrate_twice);
 	ADD("/store/migrate/check-version", test_check_version);

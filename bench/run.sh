@@ -1,0 +1,207 @@
+#!/bin/bash
+# run.sh - the pipe's benchmark ("make bench"): deskgate against the floor
+# of its design, measured side by side in the same run.
+#
+#   bench/run.sh [BUILD_DIR]
+#
+# Builds three helpers of its own (bench/*.c): the floor program (GMime,
+# SQLite and PCRE2 linked; parses the message with GMime and commits one
+# row, raw bytes included, in WAL mode with synchronous = FULL), the
+# driver that spawns one process per message as pipe(8) does and times
+# each, and the mail generator. Then, on a store with customers and
+# tickets already in it:
+#   (0) start-up only: deskgate with a bad argument, and the floor's
+#       start, BENCH_START (200) times each;
+#   (1) BENCH_N (2000) messages piped one after another;
+#   (2) the same with 8 and 20 at once (BENCH_JOBS), the throughput;
+#   (3) a BENCH_BIG_MB (20) MB attachment and a BENCH_PARTS (2000)-part
+#       message, BENCH_REPEAT (3) times each: time and peak RSS.
+# The floor and deskgate run in turns, in chunks of the same messages,
+# so that the load of other programs on the machine falls on both alike.
+# Prints a table, then the same as JSON (also written to BENCH_JSON,
+# default BUILD_DIR/bench.json). Medians throughout; the figures of a
+# busy machine vary, so compare ratios, not milliseconds. BENCH_KEEP=1
+# keeps the stores, the mail and the times in the temporary directory.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/_build}" && pwd)
+n=${BENCH_N:-2000}
+jobs_list=${BENCH_JOBS:-8 20}
+big_mb=${BENCH_BIG_MB:-20}
+parts=${BENCH_PARTS:-2000}
+repeat=${BENCH_REPEAT:-3}
+nstart=${BENCH_START:-200}
+chunks=${BENCH_CHUNKS:-4}
+json_out=${BENCH_JSON:-$build/bench.json}
+export top_srcdir=$top top_builddir=$build
+. "$top/tests/lib/tap.sh"
+. "$top/tests/lib/desk.sh"
+
+[ -x "$DESKGATE" ] || { echo "bench: build first ($DESKGATE)" >&2; exit 1; }
+for p in sqlite3 pkg-config; do
+	command -v "$p" > /dev/null ||
+	    { echo "bench: $p not found (./bootstrap installs it)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/deskbench.XXXXXX")
+# BENCH_KEEP=1 keeps the stores, the mail and the times
+if [ -n "${BENCH_KEEP:-}" ]; then
+	echo "bench: keeping $tmp" >&2
+else
+	trap 'rm -rf "$tmp"' EXIT
+fi
+say() { printf '%s\n' "$*" >&2; }
+
+. "$top/bench/lib.sh"
+bench_setup
+
+# run_pair NAME JOBS LIST: floor and deskgate in turns over CHUNKS parts of
+# LIST; writes $tmp/NAME.{floor,desk}.times ("USEC RC MAXRSS" lines) and
+# .total (the summed wall time of the chunks, seconds)
+run_pair() {
+	local name=$1 j=$2 list=$3 k total_f=0 total_d=0 t
+	fresh_desk "$name"
+	fresh_floor
+	split -n "l/$chunks" -d "$list" "$tmp/$name.chunk."
+	: > "$tmp/$name.floor.times"
+	: > "$tmp/$name.desk.times"
+	for k in "$tmp/$name".chunk.*; do
+		"$tmp/drive" -j "$j" -o "$k.f" "$k" -- "$tmp/floor" \
+		    "$tmp/floor.db" -f %f -- %r 2> "$k.ft"
+		"$tmp/drive" -j "$j" -o "$k.d" "$k" -- "$DESKGATE" \
+		    -c "$run_conf" -f %f -- %r 2> "$k.dt"
+		cat "$k.f" >> "$tmp/$name.floor.times"
+		cat "$k.d" >> "$tmp/$name.desk.times"
+		t=$(awk '{ print $2 }' "$k.ft"); total_f=$(awk -v a="$total_f" -v b="$t" 'BEGIN { print a + b }')
+		t=$(awk '{ print $2 }' "$k.dt"); total_d=$(awk -v a="$total_d" -v b="$t" 'BEGIN { print a + b }')
+	done
+	echo "$total_f" > "$tmp/$name.floor.total"
+	echo "$total_d" > "$tmp/$name.desk.total"
+}
+
+# stats FILE: "median p90 max_rss_kb fails deferred" of a times file
+stats() {
+	awk '{ print $1 }' "$1" | sort -n > "$1.sorted"
+	local cnt med p90
+	cnt=$(wc -l < "$1.sorted")
+	med=$(sed -n "$(( (cnt + 1) / 2 ))p" "$1.sorted")
+	p90=$(sed -n "$(( (cnt * 9 + 9) / 10 ))p" "$1.sorted")
+	awk -v med="$med" -v p90="$p90" '
+	    { if ($3 > rss) rss = $3; if ($2 != 0) fails++; if ($2 == 75) def++ }
+	    END { printf "%d %d %d %d %d\n", med, p90, rss, fails, def }' "$1"
+}
+
+# median of the first column of FILE
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+json_cases=""
+table=""
+add_json() { json_cases="$json_cases${json_cases:+,
+}    $1"; }
+row() { table="$table$(printf '%-34s %12s %12s %8s' "$@")
+"; }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
+mb() { [ -z "$1" ] || awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# ---- (0) start-up only
+say "bench: (0) start-up only, $nstart runs each"
+for i in $(seq 1 "$nstart"); do
+	printf '/dev/null\tbob@customer.example\tsupport@desk.test\n'
+done > "$tmp/start.list"
+: > "$tmp/start.floor.times"
+: > "$tmp/start.desk.times"
+for k in 1 2 3 4; do
+	# the floor without a store argument starts and exits (75)
+	"$tmp/drive" -o "$tmp/s.f" "$tmp/start.list" -- "$tmp/floor" 2> /dev/null
+	"$tmp/drive" -o "$tmp/s.d" "$tmp/start.list" -- "$DESKGATE" 2> /dev/null
+	cat "$tmp/s.f" >> "$tmp/start.floor.times"
+	cat "$tmp/s.d" >> "$tmp/start.desk.times"
+done
+read -r fmed _ _ _ _ < <(stats "$tmp/start.floor.times")
+read -r dmed _ _ _ _ < <(stats "$tmp/start.desk.times")
+row "(0) start-up only, median" "$(ms "$dmed")" "$(ms "$fmed")" "$(ratio "$dmed" "$fmed")"
+add_json "{\"case\": \"start-only\", \"runs\": $((nstart * 4)), \"deskgate_median_us\": $dmed, \"floor_median_us\": $fmed, \"ratio\": $(ratio "$dmed" "$fmed")}"
+
+# ---- (1) sequential
+say "bench: (1) $n messages in sequence"
+run_pair seq 1 "$tmp/mail.list"
+read -r fmed fp90 frss _ _ < <(stats "$tmp/seq.floor.times")
+read -r dmed dp90 drss dfail ddef < <(stats "$tmp/seq.desk.times")
+stored=$(sqlite3 -batch "$run_db" "SELECT count(*) FROM messages WHERE direction = 'in'")
+stored=$((stored - base_in))
+seq_tp=$(awk -v n="$n" -v t="$(cat "$tmp/seq.desk.total")" 'BEGIN { printf "%.1f", n / t }')
+seq_ftp=$(awk -v n="$n" -v t="$(cat "$tmp/seq.floor.total")" 'BEGIN { printf "%.1f", n / t }')
+row "(1) sequential, median" "$(ms "$dmed")" "$(ms "$fmed")" "$(ratio "$dmed" "$fmed")"
+row "    p90" "$(ms "$dp90")" "$(ms "$fp90")" "$(ratio "$dp90" "$fp90")"
+row "    messages/s" "$seq_tp" "$seq_ftp" "$(ratio "$seq_tp" "$seq_ftp")"
+row "    peak RSS, largest" "$(mb "$drss")" "$(mb "$frss")" ""
+add_json "{\"case\": \"sequential\", \"messages\": $n, \"deskgate_median_us\": $dmed, \"floor_median_us\": $fmed, \"ratio\": $(ratio "$dmed" "$fmed"), \"deskgate_p90_us\": $dp90, \"floor_p90_us\": $fp90, \"deskgate_per_s\": $seq_tp, \"floor_per_s\": $seq_ftp, \"deskgate_max_rss_kb\": $drss, \"floor_max_rss_kb\": $frss, \"stored\": $stored, \"failed\": $dfail, \"deferred\": $ddef}"
+desk_rss_med=$(awk '{ print $3 }' "$tmp/seq.desk.times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+row "    peak RSS, median message" "$(mb "$desk_rss_med")" "" ""
+seq_failed=$dfail
+
+# ---- (2) parallel
+for j in $jobs_list; do
+	say "bench: (2) $n messages, $j at once"
+	run_pair "par$j" "$j" "$tmp/mail.list"
+	read -r fmed _ _ _ _ < <(stats "$tmp/par$j.floor.times")
+	read -r dmed _ drss dfail ddef < <(stats "$tmp/par$j.desk.times")
+	stored=$(sqlite3 -batch "$run_db" "SELECT count(*) FROM messages WHERE direction = 'in'")
+	stored=$((stored - base_in))
+	tp=$(awk -v n="$n" -v t="$(cat "$tmp/par$j.desk.total")" 'BEGIN { printf "%.1f", n / t }')
+	ftp=$(awk -v n="$n" -v t="$(cat "$tmp/par$j.floor.total")" 'BEGIN { printf "%.1f", n / t }')
+	row "(2) $j at once, messages/s" "$tp" "$ftp" "$(ratio "$tp" "$ftp")"
+	row "    x sequential throughput" "$(ratio "$tp" "$seq_tp")" "$(ratio "$ftp" "$seq_ftp")" ""
+	row "    median latency" "$(ms "$dmed")" "$(ms "$fmed")" "$(ratio "$dmed" "$fmed")"
+	row "    stored / failed / deferred" "$stored/$dfail/$ddef" "" ""
+	add_json "{\"case\": \"parallel\", \"jobs\": $j, \"messages\": $n, \"deskgate_per_s\": $tp, \"floor_per_s\": $ftp, \"ratio\": $(ratio "$tp" "$ftp"), \"x_sequential\": $(ratio "$tp" "$seq_tp"), \"deskgate_median_us\": $dmed, \"floor_median_us\": $fmed, \"stored\": $stored, \"failed\": $dfail, \"deferred\": $ddef}"
+done
+
+# ---- (3) big messages
+big_case() {	# NAME LABEL GENMAIL-ARGS...
+	local name=$1 label=$2 r
+	shift 2
+	: > "$tmp/$name.list"
+	for r in $(seq 1 "$repeat"); do
+		"$tmp/genmail" -s "$((100 + r))" -o "$tmp/$name.$r.eml" \
+		    -c "$tmp/customers.tsv" -D desk.test "$@"
+		printf '%s\t%s\tsupport@desk.test\n' "$tmp/$name.$r.eml" \
+		    "$(head -n 1 "$tmp/customers.tsv" | cut -f 1)" >> "$tmp/$name.list"
+	done
+	fresh_desk "$name"
+	fresh_floor
+	"$tmp/drive" -o "$tmp/$name.floor.times" "$tmp/$name.list" -- \
+	    "$tmp/floor" "$tmp/floor.db" -f %f -- %r 2> /dev/null
+	"$tmp/drive" -o "$tmp/$name.desk.times" "$tmp/$name.list" -- \
+	    "$DESKGATE" -c "$run_conf" -f %f -- %r 2> /dev/null
+	read -r fmed _ frss _ _ < <(stats "$tmp/$name.floor.times")
+	read -r dmed _ drss dfail _ < <(stats "$tmp/$name.desk.times")
+	size=$(wc -c < "$tmp/$name.1.eml")
+	row "(3) $label, time" "$(ms "$dmed")" "$(ms "$fmed")" "$(ratio "$dmed" "$fmed")"
+	row "    peak RSS" "$(mb "$drss")" "$(mb "$frss")" "$(ratio "$drss" "$frss")"
+	[ "$dfail" -eq 0 ] || row "    FAILED runs" "$dfail" "" ""
+	add_json "{\"case\": \"$name\", \"bytes\": $size, \"runs\": $repeat, \"deskgate_median_us\": $dmed, \"floor_median_us\": $fmed, \"ratio\": $(ratio "$dmed" "$fmed"), \"deskgate_max_rss_kb\": $drss, \"floor_max_rss_kb\": $frss, \"failed\": $dfail}"
+}
+say "bench: (3) a $big_mb MB attachment and a $parts-part message"
+big_case attachment "$big_mb MB attachment" -S -a "$big_mb"
+big_case parts "$parts-part message" -P -p "$parts"
+
+machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
+load=$(cut -d ' ' -f 1-3 /proc/loadavg)
+echo "deskgate pipe benchmark: $n messages ($((mail_bytes / n)) bytes on average; 60 % replies, 22 % new, 12 % robots, 6 % strangers; en/ru), a store of $base_tickets tickets"
+echo "machine: $machine; load average at the end: $load"
+printf '%-34s %12s %12s %8s\n' "case" "deskgate" "floor" "ratio"
+printf '%s' "$table"
+json="{
+  \"machine\": \"$machine\",
+  \"load_average\": \"$load\",
+  \"messages\": $n,
+  \"base_tickets\": $base_tickets,
+  \"cases\": [
+$json_cases
+  ]
+}"
+printf '%s\n' "$json" > "$json_out"
+printf '%s\n' "$json"
+[ "$seq_failed" -eq 0 ] || { echo "bench: $seq_failed deliveries failed" >&2; exit 1; }
