@@ -492,9 +492,19 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	else
 		g_free(how);
 	if (*text != '\0') {
+		int64_t max = w->limits->max_text_size, room;
+		size_t n = strlen(text);
+
 		if (w->text->len > 0)
 			g_string_append(w->text, "\n\n");
-		g_string_append(w->text, text);
+		/* bytes were cut above; UTF-8 (windows-1251 doubles) here */
+		room = MAX(max - (int64_t)w->text->len, 0);
+		if ((int64_t)n > room) {
+			n = (size_t)(g_utf8_find_prev_char(text, text + room +
+			    1) - text);
+			w->text_cut = true;
+		}
+		g_string_append_len(w->text, text, (gssize)n);
 	}
 	g_free(text);
 }
