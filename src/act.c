@@ -1035,7 +1035,7 @@ act_announce(const struct desk_conf *conf, struct store *store,
 {
 	struct act_ctx x;
 	GHashTable *vars;
-	char *licenses, *staff;
+	char *licenses, *staff, *where;
 	int rc = -1;
 
 	if (conf->staff_notify == NULL || *conf->staff_notify == '\0') {
@@ -1057,8 +1057,13 @@ act_announce(const struct desk_conf *conf, struct store *store,
 	    g_strdup(act_flagged(&x, "security") ? "security (free)" : ""));
 	plan_var(vars, "status", g_strdup(t->status));
 	plan_var(vars, "marks", g_strdup(marks ? marks : ""));
-	plan_var(vars, "new_text", g_strdup(new_text ? new_text : ""));
-	plan_var(vars, "full_text", g_strdup(full_text ? full_text : ""));
+	where = g_strdup_printf("deskctl ticket show %" G_GINT64_FORMAT,
+	    (gint64)t->id);
+	plan_var(vars, "new_text", notice_cut_quote(new_text,
+	    NOTICE_QUOTE_MAX, where));
+	plan_var(vars, "full_text", notice_cut_quote(full_text,
+	    NOTICE_QUOTE_MAX, where));
+	g_free(where);
 	plan_var(vars, "staff_reply_address", staff);
 	plan_var(vars, "preapproved", g_strdup(t->preapproved ? "1" : ""));
 	plan_var(vars, "commands", g_strdup(command_usage()));

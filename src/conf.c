@@ -133,6 +133,33 @@ static const struct conf_key conf_keys[] = {
 	  "empty: the header is not read" },
 	{ "log", "target", CONF_STRING, OFF(log_target), "syslog", 0, 0,
 	  "syslog, stderr, or an absolute path of a log file" },
+	/*
+	 * What deskgate reads of one message. Over a limit the message is
+	 * still stored whole, flagged over-limit, and what was not read is
+	 * named in the audit log. Keep the defaults in step with
+	 * mail_limits_default() (test-conf checks).
+	 */
+	{ "limits", "max_depth", CONF_INT, OFF(max_depth), "32", 1, 1024,
+	  "MIME nesting read; deeper parts are not read" },
+	{ "limits", "max_parts", CONF_INT, OFF(max_parts), "1000", 1, 100000,
+	  "MIME parts read; the parser stops after ten times as many lines "
+	  "that begin with \"--\"" },
+	{ "limits", "max_headers", CONF_INT, OFF(max_headers), "10000", 100,
+	  1000000, "header fields parsed, in all header blocks together; "
+	  "the parser stops at the next one" },
+	{ "limits", "max_header_line", CONF_SIZE, OFF(max_header_line), "16K",
+	  1024, 1024 * 1024, "bytes of one header field (its folded lines "
+	  "together); the rest of a longer one is not read" },
+	{ "limits", "max_header_size", CONF_SIZE, OFF(max_header_size), "512K",
+	  16 * 1024, 64 * 1024 * 1024, "bytes of all header fields, in all "
+	  "header blocks together; the parser stops at the field past it" },
+	{ "limits", "max_text_size", CONF_SIZE, OFF(max_text_size), "2M",
+	  64 * 1024, 64 * 1024 * 1024, "bytes of body text kept" },
+	{ "limits", "max_attachments", CONF_INT, OFF(max_attachments), "100",
+	  0, 100000, "attachments kept as files of the message" },
+	{ "limits", "max_attachment_size", CONF_SIZE,
+	  OFF(max_attachment_size), "25M", 0, G_GINT64_CONSTANT(1) << 30,
+	  "decoded bytes of one attachment kept; a larger one is not kept" },
 };
 
 /* Where each section and key was seen, for error messages. */

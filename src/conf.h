@@ -69,6 +69,16 @@ struct desk_conf {
 
 	/* [log] */
 	char *log_target;	/* syslog, stderr or a file path */
+
+	/* [limits]: what deskgate reads of one message (mail_limits) */
+	int max_depth;		/* MIME nesting read */
+	int max_parts;		/* MIME parts read */
+	int max_headers;	/* header fields parsed, all blocks together */
+	gint64 max_header_line;	/* bytes of one header field, folded */
+	gint64 max_header_size;	/* bytes of all header fields */
+	gint64 max_text_size;	/* bytes of body text kept */
+	int max_attachments;	/* attachments kept */
+	gint64 max_attachment_size; /* decoded bytes of one kept attachment */
 };
 
 /*

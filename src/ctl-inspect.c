@@ -134,6 +134,7 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	struct classification class = { 0 };
 	struct intake_mail m = { 0 };
 	struct bounce_info bounce = { 0 };
+	struct mail_limits limits;
 	char *sender = NULL, *reply_text = NULL;
 	JsonBuilder *b;
 	int fd = STDIN_FILENO, rc = -1;
@@ -151,7 +152,8 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	in.conf = ctl->conf;
 	if (intake_load_rules(&in, error) < 0)
 		goto out;
-	if ((mail = mail_parse(spool->fd, NULL, error)) == NULL)
+	intake_mail_limits(ctl->conf, &limits);
+	if ((mail = mail_parse(spool->fd, NULL, &limits, error)) == NULL)
 		goto out;
 	sender = ctl_opt(ctl, "from") ? g_strdup(ctl_opt(ctl, "from")) :
 	    ctl_return_path(mail);
@@ -201,6 +203,19 @@ ctl_inspect(struct ctl *ctl, GError **error)
 		ctl_json_string(b, "content_type", a->content_type);
 		json_builder_set_member_name(b, "size");
 		json_builder_add_int_value(b, a->size);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	/* what a [limits] key left unread; the raw message is kept whole */
+	json_builder_set_member_name(b, "over_limit");
+	json_builder_begin_array(b);
+	for (i = 0; i < mail->over_limit->len; i++) {
+		struct mail_over_limit *o = g_ptr_array_index(
+		    mail->over_limit, i);
+
+		json_builder_begin_object(b);
+		ctl_json_string(b, "limit", o->key);
+		ctl_json_string(b, "what", o->what);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

@@ -95,6 +95,7 @@ main(int argc, char **argv)
 	struct classification class = { 0 };
 	struct intake in = { 0 };
 	struct bounce_info bounce = { 0 };
+	struct mail_limits limits;
 	bool bounce_scanned = false;
 	char *reply_text = NULL, *fingerprint = NULL;
 	const char *language = NULL;
@@ -164,7 +165,8 @@ main(int argc, char **argv)
 
 	mail_init();
 	gmime_up = true;
-	if ((mail = mail_parse(spool->fd, NULL, &error)) == NULL) {
+	intake_mail_limits(conf, &limits);
+	if ((mail = mail_parse(spool->fd, NULL, &limits, &error)) == NULL) {
 		status = deskgate_error(error);
 		goto out;
 	}
@@ -232,7 +234,7 @@ main(int argc, char **argv)
 		    reply_text, language, bounce_scanned ? &bounce : NULL,
 		    fingerprint };
 		struct intake_result res;
-		char *msgid, *from, *rcpt, *detail;
+		char *msgid, *from, *rcpt, *detail, *over;
 
 		if (intake_deliver(&in, &m, &res, &error) < 0) {
 			status = deskgate_error(error);
@@ -242,13 +244,16 @@ main(int argc, char **argv)
 		from = log_field(sender);
 		rcpt = log_field(argv[i]);
 		detail = log_field(res.detail);
+		over = mail_over_limit_keys(mail);
 		log_info("queue_id=%s msgid=<%s> from=<%s> rcpt=<%s> "
 		    "ticket=%" G_GINT64_FORMAT " action=%s class=%s lang=%s "
-		    "notices=%d delay=%.3f%s%s", queue_id, msgid, from, rcpt,
-		    (gint64)res.ticket, intake_action_name(res.action),
+		    "notices=%d delay=%.3f%s%s%s%s", queue_id, msgid, from,
+		    rcpt, (gint64)res.ticket, intake_action_name(res.action),
 		    mail_class_name(class.class), language, res.notices,
 		    (g_get_monotonic_time() - started) / 1e6,
+		    over ? " over-limit=" : "", over ? over : "",
 		    res.detail ? " detail=" : "", detail);
+		g_free(over);
 		g_free(detail);
 		g_free(msgid);
 		g_free(from);

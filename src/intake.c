@@ -59,6 +59,19 @@ intake_action_name(enum intake_action action)
 }
 
 void
+intake_mail_limits(const struct desk_conf *conf, struct mail_limits *limits)
+{
+	limits->max_depth = conf->max_depth;
+	limits->max_parts = conf->max_parts;
+	limits->max_headers = conf->max_headers;
+	limits->max_header_line = conf->max_header_line;
+	limits->max_header_size = conf->max_header_size;
+	limits->max_text_size = conf->max_text_size;
+	limits->max_attachments = conf->max_attachments;
+	limits->max_attachment_size = conf->max_attachment_size;
+}
+
+void
 intake_result_clear(struct intake_result *res)
 {
 	g_free(res->dsn);
@@ -827,8 +840,20 @@ intake_plan_announce(struct intake *in, const struct intake_mail *m,
     const struct ticket *t, const char *marks, struct intake_plan *plan,
     GError **error)
 {
-	return act_announce(in->conf, in->store, t, m->reply_text,
-	    m->mail->text, marks, m->mail->message_id, &plan->w, error);
+	char *keys = mail_over_limit_keys(m->mail), *all = NULL;
+	int rc;
+
+	/* the engineers see that the text or the files may be incomplete */
+	if (keys != NULL)
+		all = g_strdup_printf("%s%sNOT ALL READ: over [limits] %s; the "
+		    "raw mail is stored whole", marks ? marks : "",
+		    marks && *marks ? "; " : "", keys);
+	rc = act_announce(in->conf, in->store, t, m->reply_text,
+	    m->mail->text, all ? all : marks, m->mail->message_id, &plan->w,
+	    error);
+	g_free(all);
+	g_free(keys);
+	return rc;
 }
 
 /*
@@ -1225,12 +1250,11 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 }
 
 /*
- * intake_plan_make - decide what M causes; reads the store, writes
- * nothing, builds no notice. Run once before the transaction and once
- * inside it.
+ * intake_plan_decide - decide what M causes; reads the store, writes
+ * nothing, builds no notice.
  */
 static int
-intake_plan_make(struct intake *in, const struct intake_mail *m,
+intake_plan_decide(struct intake *in, const struct intake_mail *m,
     struct intake_plan *plan, GError **error)
 {
 	const struct desk_conf *conf = in->conf;
@@ -1363,6 +1387,52 @@ out:
 	thread_ref_clear(&ref);
 	identity_clear(&id);
 	return rc;
+}
+
+/*
+ * A message stored over a limit of [limits]: flagged over-limit and
+ * over-limit:KEY for each key, and one audit entry says what was not
+ * read (the raw message is stored whole).
+ */
+static void
+intake_plan_over_limit(const struct intake_mail *m, struct intake_plan *plan)
+{
+	const GPtrArray *over = m->mail->over_limit;
+	GString *what;
+	guint i;
+
+	if (over->len == 0 || plan->action == INTAKE_GUARD_PASS ||
+	    plan->action == INTAKE_GUARD_REJECT)
+		return;
+	what = g_string_new(NULL);
+	intake_plan_flag(plan, "over-limit");
+	for (i = 0; i < over->len; i++) {
+		const struct mail_over_limit *o = g_ptr_array_index(over, i);
+		char *word = g_strdup_printf("over-limit:%s", o->key);
+
+		intake_plan_flag(plan, word);
+		g_free(word);
+		g_string_append_printf(what, "%s%s: %s", i ? "; " : "",
+		    o->key, o->what);
+	}
+	g_string_append(what, "; the raw message is stored whole");
+	intake_plan_audit(plan, "over-limit", plan->ticket,
+	    g_string_free(what, FALSE));
+}
+
+/*
+ * intake_plan_make - decide what M causes (intake_plan_decide) and mark
+ * what a limit left unread. Run once before the transaction and once
+ * inside it.
+ */
+static int
+intake_plan_make(struct intake *in, const struct intake_mail *m,
+    struct intake_plan *plan, GError **error)
+{
+	if (intake_plan_decide(in, m, plan, error) < 0)
+		return -1;
+	intake_plan_over_limit(m, plan);
+	return 0;
 }
 
 /* Render and build PLAN's notices: no lock is held for this. */

@@ -83,6 +83,10 @@ struct intake_mail {
 
 const char *intake_action_name(enum intake_action action);
 
+/* intake_mail_limits - CONF's [limits] for mail_parse. */
+void intake_mail_limits(const struct desk_conf *conf,
+    struct mail_limits *limits);
+
 /*
  * The notices intake sends and the variables each template gets, beside
  * intake_notice_common_vars (desk_name, hours, ...), for "deskctl

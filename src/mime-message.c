@@ -3,10 +3,20 @@
  * desk needs: sender, subject, threading ids, the best text and the
  * attachments.
  *
- * Bounds: MIME depth (MAIL_MAX_DEPTH), number of parts (MAIL_MAX_PARTS)
- * and the amount of body text kept (MAIL_MAX_TEXT) are capped, because
- * senders control all three. The raw message is always stored whole by
- * the caller, so a cap never loses anything.
+ * Bounds (struct mail_limits, deskgate.conf(5) [limits]): a sender
+ * controls the nesting, the parts, the header fields and their length,
+ * the text and the attachments, and each costs GMime memory or time (a
+ * 3 MB message of a million empty header fields took it 635 MB, a 1 MB
+ * Content-Type of 100,000 parameters 200 s). So, before GMime reads a
+ * byte, one pass over the raw message (mail_scan) finds where the parser
+ * must stop (too many lines that begin with "--") and which header
+ * fields are too long; those are cut in a copy GMime reads instead (the
+ * view). GMime's header callback stops the stream after max_headers
+ * fields. The walk over the parts then stops at max_depth, max_parts,
+ * max_text_size, max_attachments and max_attachment_size. Each limit
+ * reached is listed in mail->over_limit, and the caller stores the raw
+ * message whole, so a limit never loses anything and never cuts
+ * silently.
  *
  * Charsets (RFC 2045, RFC 2047): the declared charset is used when iconv
  * knows it and the bytes fit; otherwise an ISO label is retried as its
@@ -17,6 +27,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,18 +37,121 @@
 #include "mime-message.h"
 #include "spool.h"
 
-#define MAIL_MAX_DEPTH	32
-#define MAIL_MAX_PARTS	1000
-#define MAIL_MAX_TEXT	(2 * 1024 * 1024)
-
 struct mail_walk {
 	struct mail *mail;
+	const struct mail_limits *limits;
 	const char *tmpdir;	/* NULL and !keep: size only */
 	bool keep;		/* decode attachments into files */
 	int parts;
+	int too_deep;		/* subtrees below max_depth, not read */
+	bool text_cut;		/* body text beyond max_text_size */
+	int unkept;		/* attachments beyond max_attachments */
+	int too_big;		/* attachments over max_attachment_size */
+	char *too_big_name;	/* the first of them, for the note */
 	GString *text;
 	GError *error;		/* first transient failure */
 };
+
+void
+mail_limits_default(struct mail_limits *limits)
+{
+	/* keep in step with conf.c's [limits] (test-conf checks) */
+	limits->max_depth = 32;
+	limits->max_parts = 1000;
+	limits->max_headers = 10000;
+	limits->max_header_line = 16 * 1024;
+	limits->max_header_size = 512 * 1024;
+	limits->max_text_size = 2 * 1024 * 1024;
+	limits->max_attachments = 100;
+	limits->max_attachment_size = 25 * 1024 * 1024;
+}
+
+static void
+mail_over_limit_free(gpointer p)
+{
+	struct mail_over_limit *o = p;
+
+	g_free(o->what);
+	g_free(o);
+}
+
+/*
+ * Note that KEY was reached: WHAT is added to its entry, which is made
+ * when KEY is new.
+ */
+static void mail_over(struct mail *mail, const char *key, const char *fmt,
+    ...) G_GNUC_PRINTF(3, 4);
+
+static void
+mail_over(struct mail *mail, const char *key, const char *fmt, ...)
+{
+	struct mail_over_limit *o = NULL;
+	va_list ap;
+	char *what;
+	guint i;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	for (i = 0; i < mail->over_limit->len && o == NULL; i++)
+		if (strcmp(((struct mail_over_limit *)g_ptr_array_index(
+		    mail->over_limit, i))->key, key) == 0)
+			o = g_ptr_array_index(mail->over_limit, i);
+	if (o == NULL) {
+		o = g_new0(struct mail_over_limit, 1);
+		o->key = key;
+		o->what = what;
+		g_ptr_array_add(mail->over_limit, o);
+		return;
+	}
+	{
+		char *both = g_strdup_printf("%s; %s", o->what, what);
+
+		g_free(o->what);
+		o->what = both;
+		g_free(what);
+	}
+}
+
+char *
+mail_over_limit_keys(const struct mail *mail)
+{
+	GString *keys;
+	guint i;
+
+	if (mail->over_limit->len == 0)
+		return NULL;
+	keys = g_string_new(NULL);
+	for (i = 0; i < mail->over_limit->len; i++)
+		g_string_append_printf(keys, "%s%s", i ? "," : "",
+		    ((struct mail_over_limit *)g_ptr_array_index(
+		    mail->over_limit, i))->key);
+	return g_string_free(keys, FALSE);
+}
+
+/*
+ * A name from the message for a note: valid UTF-8, no control
+ * characters, at most 60 characters. (transfer full)
+ */
+static char *
+mail_note_name(const char *name)
+{
+	char *valid, *p, *cut;
+
+	if (name == NULL)
+		return g_strdup("(unnamed)");
+	valid = g_utf8_make_valid(name, -1);
+	for (p = valid; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (g_utf8_strlen(valid, -1) <= 60)
+		return valid;
+	cut = g_utf8_substring(valid, 0, 57);
+	g_free(valid);
+	valid = g_strconcat(cut, "...", NULL);
+	g_free(cut);
+	return valid;
+}
 
 void
 mail_init(void)
@@ -70,6 +184,9 @@ mail_free(struct mail *mail)
 		return;
 	if (mail->message != NULL)
 		g_object_unref(mail->message);
+	/* after the message: its parts read the view */
+	if (mail->view_fd >= 0)
+		close(mail->view_fd);
 	g_free(mail->malformed_why);
 	g_free(mail->from_addr);
 	g_free(mail->from_name);
@@ -81,6 +198,7 @@ mail_free(struct mail *mail)
 	g_free(mail->html);
 	g_free(mail->charset);
 	g_ptr_array_unref(mail->attachments);
+	g_ptr_array_unref(mail->over_limit);
 	g_free(mail);
 }
 
@@ -288,25 +406,51 @@ mail_mime_type(GMimeObject *obj)
 	return lower;
 }
 
-/* The transfer-decoded bytes of PART, at most LIMIT of them. */
+/*
+ * The transfer-decoded bytes of PART, at most LIMIT of them; *CUT_R (may
+ * be NULL) says whether it has more. Read through GMime's decoding
+ * filter a block at a time and no further than LIMIT, so a 20 MB text
+ * part costs LIMIT bytes of memory, not 20 MB (and a 64 KB sample of it
+ * 64 KB). Nothing when it cannot be read.
+ */
 static GByteArray *
-mail_part_bytes(GMimePart *part, size_t limit)
+mail_part_bytes(GMimePart *part, size_t limit, bool *cut_r)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content(part);
-	GMimeStream *mem, *filtered;
-	GByteArray *bytes;
+	GMimeContentEncoding encoding;
+	GMimeStream *source, *decoded;
+	GByteArray *bytes = g_byte_array_new();
+	char buf[16 * 1024];
+	ssize_t n = 0;
 
-	bytes = g_byte_array_new();
-	if (content == NULL)
+	if (cut_r != NULL)
+		*cut_r = false;
+	if (content == NULL ||
+	    (source = g_mime_data_wrapper_get_stream(content)) == NULL)
 		return bytes;
-	mem = g_mime_stream_mem_new_with_byte_array(bytes);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-	filtered = mem;
-	if (g_mime_data_wrapper_write_to_stream(content, filtered) < 0)
+	encoding = g_mime_data_wrapper_get_encoding(content);
+	decoded = g_mime_stream_filter_new(source);
+	if (encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+	    encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+		GMimeFilter *filter = g_mime_filter_basic_new(encoding, FALSE);
+
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), filter);
+		g_object_unref(filter);
+	}
+	if (g_mime_stream_reset(decoded) < 0)
+		n = -1;
+	while (n >= 0 && bytes->len <= limit &&
+	    (n = g_mime_stream_read(decoded, buf, sizeof(buf))) > 0)
+		g_byte_array_append(bytes, (const guint8 *)buf, (guint)n);
+	g_object_unref(decoded);
+	if (n < 0)
 		g_byte_array_set_size(bytes, 0);
-	g_object_unref(mem);
-	if (bytes->len > limit)
-		g_byte_array_set_size(bytes, limit);
+	else if (bytes->len > limit) {
+		g_byte_array_set_size(bytes, (guint)limit);
+		if (cut_r != NULL)
+			*cut_r = true;
+	}
 	return bytes;
 }
 
@@ -319,14 +463,20 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	    g_mime_content_type_get_parameter(ct, "charset") : NULL;
 	GByteArray *bytes;
 	char *text, *how = NULL;
+	bool cut = false;
 
-	if (w->text->len >= MAIL_MAX_TEXT)
+	if ((int64_t)w->text->len >= w->limits->max_text_size) {
+		w->text_cut = true;
 		return;
+	}
 	/* no text without libxml2: the message waits rather than lose it */
 	if (html && w->keep &&
 	    html_load(w->error == NULL ? &w->error : NULL) < 0)
 		return;
-	bytes = mail_part_bytes(part, MAIL_MAX_TEXT - w->text->len);
+	bytes = mail_part_bytes(part, (size_t)(w->limits->max_text_size -
+	    (int64_t)w->text->len), &cut);
+	if (cut)
+		w->text_cut = true;
 	text = mail_text_to_utf8((const char *)bytes->data, bytes->len,
 	    charset, &how);
 	g_byte_array_unref(bytes);
@@ -346,9 +496,19 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	else
 		g_free(how);
 	if (*text != '\0') {
+		int64_t max = w->limits->max_text_size, room;
+		size_t n = strlen(text);
+
 		if (w->text->len > 0)
 			g_string_append(w->text, "\n\n");
-		g_string_append(w->text, text);
+		/* bytes were cut above; UTF-8 (windows-1251 doubles) here */
+		room = MAX(max - (int64_t)w->text->len, 0);
+		if ((int64_t)n > room) {
+			n = (size_t)(g_utf8_find_prev_char(text, text + room +
+			    1) - text);
+			w->text_cut = true;
+		}
+		g_string_append_len(w->text, text, (gssize)n);
 	}
 	g_free(text);
 }
@@ -356,11 +516,17 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 static void
 mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 {
-	struct mail_attachment *a = g_new0(struct mail_attachment, 1);
+	struct mail_attachment *a;
 	GMimeStream *out = NULL;
 	GMimeContentDisposition *disp;
-	gint64 written = -1;
+	gint64 written = -1, max_size = w->limits->max_attachment_size;
+	bool ok;
 
+	if (w->mail->attachments->len >= (guint)w->limits->max_attachments) {
+		w->unkept++;
+		return;
+	}
+	a = g_new0(struct mail_attachment, 1);
 	a->fd = -1;
 	a->content_type = mail_mime_type(obj);
 	if (GMIME_IS_PART(obj)) {
@@ -402,6 +568,8 @@ mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 		 */
 		out = g_mime_stream_pipe_new(a->fd);
 		g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(out), FALSE);
+		/* no further than one byte past the limit: that tells */
+		g_mime_stream_set_bounds(out, 0, max_size + 1);
 	} else {
 		out = g_mime_stream_null_new();
 	}
@@ -422,13 +590,7 @@ mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 	} else {
 		written = g_mime_object_write_to_stream(obj, NULL, out);
 	}
-	if (written < 0 || g_mime_stream_flush(out) < 0) {
-		if (w->keep && w->error == NULL)
-			g_set_error(&w->error, DESK_ERROR, DESK_ERROR_TEMP,
-			    "decoding an attachment into a file: %s",
-			    g_strerror(errno));
-		written = 0;
-	}
+	ok = written >= 0 && g_mime_stream_flush(out) >= 0;
 	/*
 	 * What the writers return is not always the byte count (a message
 	 * part counts differently): measure what actually landed.
@@ -446,8 +608,22 @@ mail_add_attachment(struct mail_walk *w, GMimeObject *obj)
 			written = st.st_size;
 	} else if (written > 0)
 		written = (gint64)GMIME_STREAM_NULL(out)->written;
-	a->size = written;
 	g_object_unref(out);
+	if (written > max_size) {
+		/* the file stopped at the bound: not a failure, too big */
+		if (w->too_big++ == 0)
+			w->too_big_name = mail_note_name(a->filename);
+		mail_attachment_free(a);
+		return;
+	}
+	if (!ok) {
+		if (w->keep && w->error == NULL)
+			g_set_error(&w->error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "decoding an attachment into a file: %s",
+			    g_strerror(errno));
+		written = 0;
+	}
+	a->size = written;
 	g_ptr_array_add(w->mail->attachments, a);
 }
 
@@ -493,7 +669,7 @@ mail_part_is_binary(GMimePart *part)
 	    g_ascii_strncasecmp(charset, "ucs-", 4) == 0 ||
 	    g_ascii_strncasecmp(charset, "unicode", 7) == 0))
 		goto out;
-	bytes = mail_part_bytes(part, MAIL_BINARY_SAMPLE);
+	bytes = mail_part_bytes(part, MAIL_BINARY_SAMPLE, NULL);
 	for (i = 0; i < bytes->len; i++) {
 		unsigned char c = bytes->data[i];
 
@@ -528,13 +704,13 @@ mail_is_body_text(GMimeObject *obj)
 	    !mail_part_is_binary(part);
 }
 
-/* Does OBJ hold any body text we could show? */
+/* Does OBJ hold any body text we could show, within max_depth? */
 static bool
-mail_has_text(GMimeObject *obj, int depth)
+mail_has_text(const struct mail_walk *w, GMimeObject *obj, int depth)
 {
 	int i, n;
 
-	if (depth > MAIL_MAX_DEPTH)
+	if (depth > w->limits->max_depth)
 		return false;
 	if (mail_is_body_text(obj))
 		return true;
@@ -542,7 +718,7 @@ mail_has_text(GMimeObject *obj, int depth)
 		return false;
 	n = g_mime_multipart_get_count((GMimeMultipart *)obj);
 	for (i = 0; i < n; i++)
-		if (mail_has_text(g_mime_multipart_get_part(
+		if (mail_has_text(w, g_mime_multipart_get_part(
 		    (GMimeMultipart *)obj, i), depth + 1))
 			return true;
 	return false;
@@ -576,7 +752,8 @@ mail_walk_alternative(struct mail_walk *w, GMimeMultipart *mp, int depth,
 			chosen = i;
 	}
 	for (i = 0; i < n && chosen < 0; i++)
-		if (mail_has_text(g_mime_multipart_get_part(mp, i), depth + 1))
+		if (mail_has_text(w, g_mime_multipart_get_part(mp, i),
+		    depth + 1))
 			chosen = i;
 	for (i = 0; i < n; i++) {
 		GMimeObject *child = g_mime_multipart_get_part(mp, i);
@@ -591,12 +768,13 @@ mail_walk_alternative(struct mail_walk *w, GMimeMultipart *mp, int depth,
 static void
 mail_walk_object(struct mail_walk *w, GMimeObject *obj, int depth, bool body)
 {
-	if (++w->parts > MAIL_MAX_PARTS) {
-		if (w->parts == MAIL_MAX_PARTS + 1)
+	if (++w->parts > w->limits->max_parts) {
+		if (w->parts == w->limits->max_parts + 1)
 			w->mail->warnings++;
 		return;
 	}
-	if (depth > MAIL_MAX_DEPTH) {
+	if (depth > w->limits->max_depth) {
+		w->too_deep++;
 		w->mail->warnings++;
 		return;
 	}
@@ -856,7 +1034,10 @@ mail_new(void)
 	mail->references = g_ptr_array_new_with_free_func(g_free);
 	mail->attachments = g_ptr_array_new_with_free_func(
 	    mail_attachment_free);
+	mail->over_limit = g_ptr_array_new_with_free_func(
+	    mail_over_limit_free);
 	mail->text_type = "none";
+	mail->view_fd = -1;
 	return mail;
 }
 
@@ -877,17 +1058,453 @@ mail_parser_options(struct mail *mail)
 	return opts;
 }
 
+/* ---- the view: what GMime is given to read ---- */
+
+struct mail_cut {
+	int64_t from, to;	/* the bytes [from, to) are left out */
+};
+
+/*
+ * One pass over the raw message, a line at a time, before GMime reads
+ * it. A header block is the start of the message, or what follows a
+ * line that begins with "--" (a part's header comes only after its
+ * boundary), up to an empty line. That may take a signature or a pasted
+ * text for a part's header; it costs nothing there but the cut of a line
+ * longer than max_header_line. A field longer than max_header_line is
+ * cut there: the rest of its line is left out (the line end stays) and
+ * so are its further folded lines, whole, so that no empty line ends the
+ * header block early. The lines that begin with "--" are counted, and
+ * the parser stops at the one past MAIL_DASH_LINES_PER_PART * max_parts.
+ */
+struct mail_scan {
+	const struct mail_limits *limits;
+	int64_t dash_cap;	/* lines beginning with "--" the parser reads */
+	int64_t offset;		/* bytes scanned */
+	int64_t line_start;
+	int64_t line_len;	/* bytes of the line so far, its LF not counted */
+	char head[48];		/* its first bytes (line_len of them at most) */
+	bool last_cr;		/* its last byte so far is a CR */
+	bool in_header;
+	int64_t field_len;	/* bytes of the field so far, unfolded */
+	bool field_cut;
+	char field_name[41];	/* printable, for the note */
+	int64_t dash_lines;
+	int64_t end;		/* where the parser stops; -1: at the end */
+	GArray *cuts;		/* struct mail_cut, in order */
+	int cut_fields;		/* fields longer than max_header_line */
+	char first_cut[41];	/* the name of the first */
+	int64_t first_cut_len;	/* and its whole length */
+};
+
+static void
+mail_scan_init(struct mail_scan *s, const struct mail_limits *limits)
+{
+	memset(s, 0, sizeof(*s));
+	s->limits = limits;
+	s->dash_cap = (int64_t)MAIL_DASH_LINES_PER_PART * limits->max_parts;
+	s->in_header = true;
+	s->end = -1;
+	s->cuts = g_array_new(FALSE, FALSE, sizeof(struct mail_cut));
+}
+
+static void
+mail_scan_cut(struct mail_scan *s, int64_t from, int64_t to)
+{
+	struct mail_cut c = { from, to };
+
+	if (to <= from)
+		return;
+	if (s->cuts->len > 0 && g_array_index(s->cuts, struct mail_cut,
+	    s->cuts->len - 1).to == from)
+		g_array_index(s->cuts, struct mail_cut, s->cuts->len - 1).to =
+		    to;
+	else
+		g_array_append_val(s->cuts, c);
+}
+
+static void
+mail_scan_field_end(struct mail_scan *s)
+{
+	if (s->field_cut && s->cut_fields == 1 && s->first_cut_len == 0)
+		s->first_cut_len = s->field_len;
+	s->field_cut = false;
+	s->field_len = 0;
+}
+
+/*
+ * The line at s->line_start ends at END: its LF when HAS_LF, else the
+ * end of the message. false: the parser stops at this line.
+ */
+static bool
+mail_scan_line(struct mail_scan *s, int64_t end, bool has_lf)
+{
+	int64_t content = s->line_len - (s->last_cr ? 1 : 0);
+	int64_t cap = s->limits->max_header_line, before;
+
+	if (s->line_len >= 2 && s->head[0] == '-' && s->head[1] == '-') {
+		if (++s->dash_lines > s->dash_cap) {
+			s->end = s->line_start;
+			return false;
+		}
+		mail_scan_field_end(s);
+		s->in_header = true;
+		return true;
+	}
+	if (!s->in_header)
+		return true;
+	if (content <= 0) {
+		mail_scan_field_end(s);
+		s->in_header = false;
+		return true;
+	}
+	if (s->head[0] != ' ' && s->head[0] != '\t') {
+		size_t i, n = (size_t)MIN(s->line_len,
+		    (int64_t)sizeof(s->field_name) - 1);
+
+		mail_scan_field_end(s);
+		for (i = 0; i < n && s->head[i] != ':'; i++)
+			s->field_name[i] = s->head[i] > ' ' &&
+			    s->head[i] < 0x7f ? s->head[i] : '?';
+		s->field_name[i] = '\0';
+	}
+	before = s->field_len;
+	s->field_len += content;
+	if (s->field_len > cap) {
+		if (!s->field_cut && s->cut_fields++ == 0)
+			memcpy(s->first_cut, s->field_name,
+			    sizeof(s->first_cut));
+		s->field_cut = true;
+		if (before >= cap)
+			mail_scan_cut(s, s->line_start, has_lf ? end + 1 : end);
+		else
+			mail_scan_cut(s, s->line_start + (cap - before),
+			    s->line_start + content);
+	}
+	return true;
+}
+
+/* Scan LEN more bytes; false once the parser's end is found. */
+static bool
+mail_scan_feed(struct mail_scan *s, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((lf != NULL ? lf : end) - p);
+
+		if (s->line_len < (int64_t)sizeof(s->head))
+			memcpy(s->head + s->line_len, p, MIN(n,
+			    sizeof(s->head) - (size_t)s->line_len));
+		if (n > 0)
+			s->last_cr = p[n - 1] == '\r';
+		s->line_len += (int64_t)n;
+		s->offset += (int64_t)n;
+		if (lf == NULL)
+			break;
+		if (!mail_scan_line(s, s->offset, true))
+			return false;
+		s->offset++;
+		s->line_start = s->offset;
+		s->line_len = 0;
+		s->last_cr = false;
+		p = lf + 1;
+	}
+	return true;
+}
+
+/* The message ended (without a line end, maybe). */
+static void
+mail_scan_finish(struct mail_scan *s)
+{
+	if (s->end < 0 && s->line_len > 0)
+		(void)mail_scan_line(s, s->offset, false);
+	mail_scan_field_end(s);
+}
+
+/* What the scan found, as notes on MAIL. */
+static void
+mail_scan_notes(const struct mail_scan *s, struct mail *mail)
+{
+	if (s->cut_fields > 0)
+		mail_over(mail, "max_header_line", "%d header field%s longer "
+		    "than %" G_GINT64_FORMAT " bytes, cut there (the first: "
+		    "%s, %" G_GINT64_FORMAT " bytes)", s->cut_fields,
+		    s->cut_fields == 1 ? "" : "s",
+		    (gint64)s->limits->max_header_line, *s->first_cut ?
+		    s->first_cut : "(no name)", (gint64)s->first_cut_len);
+	if (s->end >= 0)
+		mail_over(mail, "max_parts", "more than %" G_GINT64_FORMAT
+		    " lines begin with \"--\" (%d a part): the message is "
+		    "read up to byte %" G_GINT64_FORMAT " only",
+		    (gint64)s->dash_cap, MAIL_DASH_LINES_PER_PART,
+		    (gint64)s->end);
+}
+
+static int
+mail_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Scan FD and, when header fields are to be cut, write the view into a
+ * new file in TMPDIR: *VIEW_FD_R (-1: GMime reads FD itself, up to
+ * *END_R; -1: all of it). 0, or -1 with ERROR (DESK_ERROR_TEMP).
+ */
+static int
+mail_view_fd(int fd, const struct mail_limits *limits, const char *tmpdir,
+    struct mail *mail, int *view_fd_r, int64_t *end_r, GError **error)
+{
+	enum { BUFSIZE = 64 * 1024 };
+	struct mail_scan s;
+	char *buf = g_malloc(BUFSIZE);
+	int64_t pos = 0, stop;
+	int view = -1, rc = -1;
+	guint i = 0;
+
+	mail_scan_init(&s, limits);
+	for (;;) {
+		ssize_t n = pread(fd, buf, BUFSIZE, (off_t)pos);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "reading the message: %s", g_strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		pos += n;
+		if (!mail_scan_feed(&s, buf, (size_t)n))
+			break;
+	}
+	mail_scan_finish(&s);
+	mail_scan_notes(&s, mail);
+	*end_r = s.end;
+	*view_fd_r = -1;
+	if (s.cuts->len == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((view = spool_tmpfile(tmpdir, error)) < 0)
+		goto out;
+	stop = s.end >= 0 ? s.end : s.offset;
+	for (pos = 0; pos < stop;) {
+		int64_t upto = stop;
+		ssize_t n;
+
+		if (i < s.cuts->len) {
+			const struct mail_cut *c = &g_array_index(s.cuts,
+			    struct mail_cut, i);
+
+			if (c->from <= pos) {
+				pos = c->to;
+				i++;
+				continue;
+			}
+			upto = MIN(upto, c->from);
+		}
+		n = pread(fd, buf, (size_t)MIN(upto - pos, BUFSIZE),
+		    (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || mail_write_all(view, buf, (size_t)n) < 0) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+			    "writing the parser's copy of the message: %s",
+			    n == 0 ? "it got shorter" : g_strerror(errno));
+			goto out;
+		}
+		pos += n;
+	}
+	if (lseek(view, 0, SEEK_SET) < 0) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "rewinding the parser's copy of the message: %s",
+		    g_strerror(errno));
+		goto out;
+	}
+	*view_fd_r = view;
+	*end_r = -1;
+	view = -1;
+	rc = 0;
+out:
+	if (view >= 0)
+		close(view);
+	g_array_free(s.cuts, TRUE);
+	g_free(buf);
+	return rc;
+}
+
+/* The same for a message in memory: the view's bytes. (transfer full) */
+static GByteArray *
+mail_view_bytes(const char *data, size_t len,
+    const struct mail_limits *limits, struct mail *mail)
+{
+	struct mail_scan s;
+	GByteArray *view = g_byte_array_new();
+	int64_t pos = 0, stop;
+	guint i;
+
+	mail_scan_init(&s, limits);
+	if (mail_scan_feed(&s, data, len))
+		mail_scan_finish(&s);
+	else
+		mail_scan_field_end(&s);
+	mail_scan_notes(&s, mail);
+	stop = s.end >= 0 ? s.end : (int64_t)len;
+	for (i = 0; i < s.cuts->len; i++) {
+		const struct mail_cut *c = &g_array_index(s.cuts,
+		    struct mail_cut, i);
+
+		g_byte_array_append(view, (const guint8 *)data + pos,
+		    (guint)(c->from - pos));
+		pos = c->to;
+	}
+	if (stop > pos)
+		g_byte_array_append(view, (const guint8 *)data + pos,
+		    (guint)(stop - pos));
+	g_array_free(s.cuts, TRUE);
+	return view;
+}
+
+/*
+ * Where the line that goes on at FROM in STREAM (a file or memory
+ * stream) ends: just past its LF, or the end. The stream is not moved.
+ */
+static gint64
+mail_line_end(GMimeStream *stream, gint64 from)
+{
+	if (from > 0 && GMIME_IS_STREAM_MEM(stream)) {
+		GByteArray *b = GMIME_STREAM_MEM(stream)->buffer;
+		const guint8 *lf;
+
+		if (b == NULL || from >= (gint64)b->len)
+			return from;
+		lf = memchr(b->data + from - 1, '\n', b->len - (from - 1));
+		return lf ? (gint64)(lf - b->data) + 1 : (gint64)b->len;
+	}
+	if (from > 0 && GMIME_IS_STREAM_FS(stream)) {
+		int fd = GMIME_STREAM_FS(stream)->fd;
+		char buf[4096];
+		gint64 pos = from - 1;
+		ssize_t n;
+
+		while ((n = pread(fd, buf, sizeof(buf), (off_t)pos)) > 0 ||
+		    (n < 0 && errno == EINTR)) {
+			const char *lf = n > 0 ? memchr(buf, '\n', (size_t)n) :
+			    NULL;
+
+			if (lf != NULL)
+				return pos + (lf - buf) + 1;
+			pos += MAX(n, 0);
+		}
+		return pos;
+	}
+	return from;
+}
+
+/*
+ * Counts the header fields GMime parses and their bytes; stops it past
+ * max_headers or max_header_size.
+ */
+struct mail_header_count {
+	struct mail *mail;
+	GMimeStream *stream;
+	const struct mail_limits *limits;
+	int seen;
+	int64_t bytes;
+	bool stopped;
+};
+
+static void
+mail_header_seen(GMimeParser *parser, const char *name, const char *value,
+    gint64 offset, gpointer data)
+{
+	struct mail_header_count *hc = data;
+	gint64 end;
+
+	hc->seen++;
+	hc->bytes += (int64_t)strlen(name) + 1 + (int64_t)strlen(value);
+	if (hc->stopped || (hc->seen <= hc->limits->max_headers &&
+	    hc->bytes <= hc->limits->max_header_size))
+		return;
+	hc->stopped = true;
+	/*
+	 * GMime reads on to the end of what it has read ahead (a few KB),
+	 * and to the end of that line, no further. The bound must not be
+	 * before that: the stream would seek back, and GMime's offsets
+	 * would no longer fit its buffer. Nor in a line: GMime makes no
+	 * message of a header that ends in a name without a colon.
+	 */
+	end = mail_line_end(hc->stream, MAX(offset,
+	    g_mime_stream_tell(hc->stream)));
+	if (hc->stream->bound_end != -1 && end > hc->stream->bound_end)
+		end = hc->stream->bound_end;	/* the scan's end stays */
+	g_mime_stream_set_bounds(hc->stream, 0, end);
+	if (hc->seen > hc->limits->max_headers)
+		mail_over(hc->mail, "max_headers", "more than %d header "
+		    "fields: none from the %d-th on is read, nor anything "
+		    "after it", hc->limits->max_headers,
+		    hc->limits->max_headers + 1);
+	else
+		mail_over(hc->mail, "max_header_size", "more than %"
+		    G_GINT64_FORMAT " bytes of header fields: none from the "
+		    "%d-th field on is read, nor anything after it",
+		    (gint64)hc->limits->max_header_size, hc->seen);
+}
+
+/* What the walk over the parts left out, as notes on MAIL. */
+static void
+mail_walk_notes(const struct mail_walk *w)
+{
+	const struct mail_limits *l = w->limits;
+
+	if (w->too_deep > 0)
+		mail_over(w->mail, "max_depth", "%d part%s nested deeper than "
+		    "%d levels not read", w->too_deep, w->too_deep == 1 ?
+		    "" : "s", l->max_depth);
+	if (w->parts > l->max_parts)
+		mail_over(w->mail, "max_parts", "more than %d MIME parts: %d "
+		    "not read", l->max_parts, w->parts - l->max_parts);
+	if (w->text_cut)
+		mail_over(w->mail, "max_text_size", "the body text is cut at "
+		    "%" G_GINT64_FORMAT " bytes", (gint64)l->max_text_size);
+	if (w->unkept > 0)
+		mail_over(w->mail, "max_attachments", "%d attachment%s beyond "
+		    "the first %d not kept", w->unkept, w->unkept == 1 ? "" :
+		    "s", l->max_attachments);
+	if (w->too_big > 0)
+		mail_over(w->mail, "max_attachment_size", "%d attachment%s "
+		    "larger than %" G_GINT64_FORMAT " bytes not kept (the "
+		    "first: %s)", w->too_big, w->too_big == 1 ? "" : "s",
+		    (gint64)l->max_attachment_size, w->too_big_name);
+}
+
+/* Parse STREAM into MAIL (made by mail_new, the scan's notes on it). */
 static struct mail *
-mail_parse_stream(GMimeStream *stream, const char *tmpdir, bool keep,
+mail_parse_stream(struct mail *mail, GMimeStream *stream,
+    const char *tmpdir, bool keep, const struct mail_limits *limits,
     GError **error)
 {
-	struct mail *mail = mail_new();
 	GMimeParserOptions *opts = mail_parser_options(mail);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	struct mail_header_count hc = { mail, stream, limits, 0, 0, false };
 	struct mail_walk w = { 0 };
 	GMimeObject *body;
 
 	g_mime_parser_set_persist_stream(parser, TRUE);
+	g_mime_parser_set_header_regex(parser, "^", mail_header_seen, &hc);
 	mail->message = g_mime_parser_construct_message(parser, opts);
 	g_object_unref(parser);
 	if (mail->message == NULL) {
@@ -900,6 +1517,7 @@ mail_parse_stream(GMimeStream *stream, const char *tmpdir, bool keep,
 	mail_read_headers(mail, opts);
 
 	w.mail = mail;
+	w.limits = limits;
 	w.tmpdir = tmpdir;
 	w.keep = keep;
 	w.text = g_string_new(NULL);
@@ -907,6 +1525,8 @@ mail_parse_stream(GMimeStream *stream, const char *tmpdir, bool keep,
 	if (body != NULL)
 		mail_walk_object(&w, body, 0, true);
 	mail->text = g_string_free(w.text, FALSE);
+	mail_walk_notes(&w);
+	g_free(w.too_big_name);
 	if (mail->charset == NULL)
 		mail->charset = g_strdup("none");
 	/* RFC 5322 requires From: and Date:; with neither it is no mail */
@@ -925,19 +1545,51 @@ mail_parse_stream(GMimeStream *stream, const char *tmpdir, bool keep,
 }
 
 struct mail *
-mail_parse(int fd, const char *tmpdir, GError **error)
+mail_parse(int fd, const char *tmpdir, const struct mail_limits *limits,
+    GError **error)
 {
+	struct mail_limits defaults;
 	GMimeStream *stream;
 	struct mail *mail;
+	int64_t end = -1;
+	int view = -1;
 
+	if (limits == NULL) {
+		mail_limits_default(&defaults);
+		limits = &defaults;
+	}
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
 		    "rewinding the message: %s", g_strerror(errno));
 		return NULL;
 	}
-	stream = g_mime_stream_fs_new(fd);
+	mail = mail_new();
+	if (mail_view_fd(fd, limits, tmpdir, mail, &view, &end, error) < 0) {
+		mail_free(mail);
+		return NULL;
+	}
+	mail->view_fd = view;
+	if (view >= 0)
+		stream = g_mime_stream_fs_new(view);
+	else
+		stream = g_mime_stream_fs_new_with_bounds(fd, 0, end);
 	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), FALSE);
-	mail = mail_parse_stream(stream, tmpdir, true, error);
+	mail = mail_parse_stream(mail, stream, tmpdir, true, limits, error);
+	g_object_unref(stream);
+	return mail;
+}
+
+struct mail *
+mail_parse_bytes_limited(const char *data, size_t len,
+    const struct mail_limits *limits)
+{
+	struct mail *mail = mail_new();
+	GByteArray *view = mail_view_bytes(data, len, limits, mail);
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(view->len ?
+	    (const char *)view->data : "", view->len);
+
+	g_byte_array_unref(view);
+	mail = mail_parse_stream(mail, stream, NULL, false, limits, NULL);
 	g_object_unref(stream);
 	return mail;
 }
@@ -945,9 +1597,8 @@ mail_parse(int fd, const char *tmpdir, GError **error)
 struct mail *
 mail_parse_bytes(const char *data, size_t len)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
-	struct mail *mail = mail_parse_stream(stream, NULL, false, NULL);
+	struct mail_limits defaults;
 
-	g_object_unref(stream);
-	return mail;
+	mail_limits_default(&defaults);
+	return mail_parse_bytes_limited(data, len, &defaults);
 }

@@ -44,6 +44,24 @@ notice_cut_text(const char *text, size_t max)
 	return g_string_free(out, FALSE);
 }
 
+char *
+notice_cut_quote(const char *text, size_t max, const char *where)
+{
+	size_t len = text ? strlen(text) : 0, cut;
+	const char *nl;
+
+	if (len <= max)
+		return g_strdup(text ? text : "");
+	/* the text is valid UTF-8: back off to the start of a character */
+	cut = (size_t)(g_utf8_find_prev_char(text, text + max + 1) - text);
+	for (nl = text + cut; nl > text + cut - cut / 4 && nl[-1] != '\n'; nl--)
+		;
+	if (nl > text + cut - cut / 4)
+		cut = (size_t)(nl - text);
+	return g_strdup_printf("%.*s\n[... %zu more bytes not shown here: %s]\n",
+	    (int)cut, text, len - cut, where);
+}
+
 /*
  * A character a file name must not carry: C0, DEL and C1 controls, the
  * Unicode line and paragraph separators, and the bidirectional controls
@@ -55,6 +73,28 @@ notice_is_filename_junk(gunichar c)
 	return g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029 ||
 	    c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
 	    (c >= 0x2066 && c <= 0x2069);
+}
+
+/*
+ * A name Windows opens as a device whatever its extension: CON, PRN,
+ * AUX, NUL, COM0-9, LPT0-9 before the first dot (blanks before it
+ * ignored, any case). A customer who saves "con.txt" or "aux.tar.gz"
+ * gets an error or writes to the console instead of a file.
+ */
+static bool
+notice_is_device_name(const char *name)
+{
+	static const char *const devices[] = { "con", "prn", "aux", "nul" };
+	size_t len = strcspn(name, "."), i;
+
+	while (len > 0 && name[len - 1] == ' ')
+		len--;
+	for (i = 0; i < G_N_ELEMENTS(devices); i++)
+		if (len == 3 && g_ascii_strncasecmp(name, devices[i], 3) == 0)
+			return true;
+	return len == 4 && (g_ascii_strncasecmp(name, "com", 3) == 0 ||
+	    g_ascii_strncasecmp(name, "lpt", 3) == 0) &&
+	    g_ascii_isdigit(name[3]);
 }
 
 char *
@@ -89,6 +129,8 @@ notice_attachment_filename(const char *name)
 	if (out->len == 0 || strcmp(out->str, ".") == 0 ||
 	    strcmp(out->str, "..") == 0)
 		g_string_assign(out, "attachment");
+	else if (notice_is_device_name(out->str))
+		g_string_prepend_c(out, '_');
 	return g_string_free(out, FALSE);
 }
 

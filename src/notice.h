@@ -62,6 +62,20 @@ struct notice_attachment {
  */
 char *notice_cut_text(const char *text, size_t max);
 
+/* How much of a customer's text an announcement repeats, in bytes. */
+#define NOTICE_QUOTE_MAX (256 * 1024)
+
+/*
+ * notice_cut_quote - TEXT for a notice's body: all of it when it is at
+ * most MAX bytes, else its first MAX bytes at most, cut after a line end
+ * (or, with none in the last quarter, at a character boundary), and a
+ * line saying how many bytes are not shown and where they are (WHERE,
+ * e.g. "deskctl ticket show 12"). A 2 MB text must not make each
+ * announcement of it 4 MB (its new text and its full text) and cost the
+ * delivery 100 MB of memory. (transfer full)
+ */
+char *notice_cut_quote(const char *text, size_t max, const char *where);
+
 /* How long a file name a notice repeats, in characters. */
 #define NOTICE_FILENAME_MAX 200
 
@@ -72,7 +86,8 @@ char *notice_cut_text(const char *text, size_t max);
  * characters, Unicode line separators and bidirectional controls removed,
  * blanks at the ends stripped, at most NOTICE_FILENAME_MAX characters (an
  * extension of up to 16 is kept when it is cut); "attachment" when
- * nothing is left or it is "." or "..". (transfer full)
+ * nothing is left or it is "." or ".."; a Windows device name ("con.txt",
+ * "AUX.tar.gz", "lpt1") gets a "_" before it. (transfer full)
  */
 char *notice_attachment_filename(const char *name);
 

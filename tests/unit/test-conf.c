@@ -12,6 +12,8 @@
 
 #include "conf.h"
 #include "error.h"
+#include "intake.h"
+#include "mime-message.h"
 #include "test-util.h"
 
 #define SECRET_HEX \
@@ -215,6 +217,63 @@ test_defaults(struct test_tmp *t, gconstpointer data)
 	g_assert_cmpstr(c->guard_action, ==, "reject");
 	g_assert_cmpstr(c->log_target, ==, "syslog");
 	conf_free(c);
+}
+
+/*
+ * [limits]: the defaults of the table are those of mail_limits_default()
+ * (what mail_parse_bytes and the fuzz targets use), and a file sets them.
+ */
+static void
+test_limits(struct test_tmp *t, gconstpointer data)
+{
+	struct desk_conf *c = load_ok(t, MINIMAL);
+	struct mail_limits want, got;
+
+	if (c == NULL)
+		return;
+	mail_limits_default(&want);
+	intake_mail_limits(c, &got);
+	g_assert_cmpint(got.max_depth, ==, want.max_depth);
+	g_assert_cmpint(got.max_parts, ==, want.max_parts);
+	g_assert_cmpint(got.max_headers, ==, want.max_headers);
+	g_assert_cmpint(got.max_header_line, ==, want.max_header_line);
+	g_assert_cmpint(got.max_header_size, ==, want.max_header_size);
+	g_assert_cmpint(got.max_text_size, ==, want.max_text_size);
+	g_assert_cmpint(got.max_attachments, ==, want.max_attachments);
+	g_assert_cmpint(got.max_attachment_size, ==,
+	    want.max_attachment_size);
+	g_assert_cmpint(want.max_depth, ==, 32);
+	g_assert_cmpint(want.max_parts, ==, 1000);
+	g_assert_cmpint(want.max_header_line, ==, 16 * 1024);
+	conf_free(c);
+	c = load_ok(t, MINIMAL "[limits]\nmax_depth = 8\nmax_parts = 50\n"
+	    "max_headers = 200\nmax_header_line = 2K\nmax_header_size = 64K\n"
+	    "max_text_size = 128K\nmax_attachments = 0\n"
+	    "max_attachment_size = 1M\n");
+	if (c == NULL)
+		return;
+	g_assert_cmpint(c->max_depth, ==, 8);
+	g_assert_cmpint(c->max_parts, ==, 50);
+	g_assert_cmpint(c->max_headers, ==, 200);
+	g_assert_cmpint(c->max_header_line, ==, 2048);
+	g_assert_cmpint(c->max_header_size, ==, 64 * 1024);
+	g_assert_cmpint(c->max_text_size, ==, 128 * 1024);
+	g_assert_cmpint(c->max_attachments, ==, 0);
+	g_assert_cmpint(c->max_attachment_size, ==, 1024 * 1024);
+	conf_free(c);
+	/* GMime nests no deeper than 1024: more would be a promise broken */
+	test_write_file(t->path, MINIMAL "[limits]\nmax_depth = 2000\n", -1);
+	{
+		GError *error = NULL;
+
+		g_assert_null(conf_load(t->path, &error));
+		g_assert_nonnull(error);
+		if (error != NULL) {
+			g_assert_nonnull(strstr(error->message,
+			    "[limits] max_depth"));
+			g_error_free(error);
+		}
+	}
 }
 
 static void
@@ -574,6 +633,7 @@ main(int argc, char **argv)
 	g_test_set_nonfatal_assertions();
 	ADD("/conf/load/full", test_full);
 	ADD("/conf/load/defaults", test_defaults);
+	ADD("/conf/load/limits", test_limits);
 	ADD("/conf/load/sizes", test_sizes);
 	ADD("/conf/load/comments", test_comments);
 	ADD("/conf/load/crlf", test_crlf);

@@ -195,7 +195,7 @@ fx_deliver(struct fx *f, const char *sender, const char *rcpt,
 	g_assert_cmpint(close(fd), ==, 0);
 	g_assert_cmpint(g_unlink(path), ==, 0);
 	g_free(path);
-	mail = mail_parse(spool->fd, f->dir, &error);
+	mail = mail_parse(spool->fd, f->dir, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(mail);
 	classify_mail(f->in.robots, mail, sender, &class);

@@ -870,6 +870,221 @@ test_many_parts(void)
 	g_string_free(s, TRUE);
 }
 
+/* ---- [limits] ---- */
+
+/* The what of the over_limit entry KEY, or NULL. */
+static const char *
+over(const struct mail *m, const char *key)
+{
+	guint i;
+
+	for (i = 0; i < m->over_limit->len; i++) {
+		const struct mail_over_limit *o = g_ptr_array_index(
+		    m->over_limit, i);
+
+		if (strcmp(o->key, key) == 0)
+			return o->what;
+	}
+	return NULL;
+}
+
+static struct mail *
+parse_limited(const GString *s, const struct mail_limits *l)
+{
+	struct mail *m = mail_parse_bytes_limited(s->str, s->len, l);
+
+	check_invariants(m);
+	return m;
+}
+
+static void
+test_limits_none(void)
+{
+	struct mail *m = parse(HDR "Subject: fine\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: text/plain\n\nhello\n-- \nBob\n"
+	    "--m\nContent-Type: application/pdf; name=a.pdf\n\nx\n--m--\n");
+
+	check_invariants(m);
+	g_assert_cmpuint(m->over_limit->len, ==, 0);
+	g_assert_null(mail_over_limit_keys(m));
+	mail_free(m);
+}
+
+static void
+test_limits_depth(void)
+{
+	GString *s = g_string_new(HDR "Subject: deep\n");
+	struct mail_limits l;
+	struct mail *m;
+	char *keys;
+	int i;
+
+	mail_limits_default(&l);
+	l.max_depth = 5;
+	for (i = 0; i < 10; i++)
+		g_string_append_printf(s, "Content-Type: multipart/mixed; "
+		    "boundary=b%d\n\n--b%d\n", i, i);
+	g_string_append(s, "Content-Type: text/plain\n\ndeep text\n");
+	for (i = 9; i >= 0; i--)
+		g_string_append_printf(s, "--b%d--\n", i);
+	m = parse_limited(s, &l);
+	g_assert_cmpstr(m->text, ==, "");
+	g_assert_nonnull(over(m, "max_depth"));
+	keys = mail_over_limit_keys(m);
+	g_assert_cmpstr(keys, ==, "max_depth");
+	g_free(keys);
+	mail_free(m);
+	l.max_depth = 10;
+	m = parse_limited(s, &l);
+	g_assert_cmpstr(m->text, ==, "deep text");
+	g_assert_null(over(m, "max_depth"));
+	mail_free(m);
+	g_string_free(s, TRUE);
+}
+
+static void
+test_limits_parts(void)
+{
+	GString *s = g_string_new(HDR "Subject: many\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: text/plain\n\nfirst\n");
+	struct mail_limits l;
+	struct mail *m;
+	int i;
+
+	mail_limits_default(&l);
+	l.max_parts = 20;
+	l.max_attachments = 5;
+	for (i = 0; i < 100; i++)
+		g_string_append_printf(s, "--m\nContent-Type: application/"
+		    "octet-stream; name=f%d.bin\n\nx\n", i);
+	g_string_append(s, "--m--\n");
+	m = parse_limited(s, &l);
+	g_assert_cmpstr(m->text, ==, "first");
+	g_assert_cmpuint(m->attachments->len, ==, 5);
+	/* 20 parts: the multipart, the text, 18 files, 13 of them unkept */
+	test_check_contains(over(m, "max_parts"), "82 not read");
+	test_check_contains(over(m, "max_attachments"), "13 attachments");
+	/* 10 lines of "--" a part: 200 here, the parser stops at the 201st */
+	g_assert_null(strstr(over(m, "max_parts"), "byte"));
+	mail_free(m);
+	l.max_parts = 5;
+	m = parse_limited(s, &l);
+	test_check_contains(over(m, "max_parts"), "more than 50 lines begin");
+	mail_free(m);
+	g_string_free(s, TRUE);
+}
+
+/* A long field is cut; the fields after it and the body are read. */
+static void
+test_limits_header_line(void)
+{
+	static const char *const ends[] = { "\n", "\r\n" };
+	struct mail_limits l;
+	size_t e;
+
+	mail_limits_default(&l);
+	l.max_header_line = 1024;
+	for (e = 0; e < G_N_ELEMENTS(ends); e++) {
+		const char *nl = ends[e];
+		GString *s = g_string_new(NULL);
+		struct mail *m;
+		int i;
+
+		g_string_append_printf(s, "From: Ivan <ivan@example.com>%s"
+		    "Subject: ", nl);
+		for (i = 0; i < 5000; i++)
+			g_string_append(s, "word ");
+		g_string_append_printf(s, "%sX-Folded: a%s", nl, nl);
+		for (i = 0; i < 3000; i++)
+			g_string_append_printf(s, " folded line %d%s", i, nl);
+		g_string_append_printf(s, "Date: Mon, 1 Jan 2024 10:00:00 "
+		    "+0000%sMessage-ID: <long@example.com>%s%sthe body%s", nl,
+		    nl, nl, nl);
+		m = parse_limited(s, &l);
+		g_assert_cmpint(strlen(m->subject), <=, 1024);
+		g_assert_cmpint(strlen(m->subject), >, 900);
+		g_assert_cmpstr(m->from_addr, ==, "ivan@example.com");
+		g_assert_cmpstr(m->message_id, ==, "long@example.com");
+		g_assert_nonnull(mail_header(m, "Date"));
+		g_assert_cmpint(strlen(mail_header(m, "X-Folded")), <=, 1024);
+		test_check_contains(m->text, "the body");
+		test_check_contains(over(m, "max_header_line"),
+		    "2 header fields longer than 1024 bytes");
+		test_check_contains(over(m, "max_header_line"), "Subject");
+		g_assert_false(m->malformed);
+		mail_free(m);
+		g_string_free(s, TRUE);
+	}
+}
+
+static void
+test_limits_headers(void)
+{
+	GString *s = g_string_new(HDR "Subject: headers\n");
+	struct mail_limits l;
+	struct mail *m;
+	int i;
+
+	mail_limits_default(&l);
+	l.max_headers = 100;
+	for (i = 0; i < 5000; i++)
+		g_string_append_printf(s, "X-H%d: v\n", i);
+	g_string_append(s, "\nbody\n");
+	m = parse_limited(s, &l);
+	g_assert_false(m->malformed);
+	g_assert_cmpstr(m->subject, ==, "headers");
+	g_assert_cmpstr(m->from_addr, ==, "ivan@example.com");
+	test_check_contains(over(m, "max_headers"), "more than 100");
+	g_assert_nonnull(mail_header(m, "X-H90"));
+	g_assert_null(mail_header(m, "X-H4999"));
+	mail_free(m);
+	/* the bytes of all of them */
+	l.max_headers = 100000;
+	l.max_header_size = 16 * 1024;
+	m = parse_limited(s, &l);
+	test_check_contains(over(m, "max_header_size"), "more than 16384");
+	g_assert_null(over(m, "max_headers"));
+	mail_free(m);
+	g_string_free(s, TRUE);
+}
+
+static void
+test_limits_text(void)
+{
+	GString *s = g_string_new(HDR "Subject: text\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: base64\n\n");
+	GString *text = g_string_new(NULL);
+	struct mail_limits l;
+	struct mail *m;
+	char *b64;
+	int i;
+
+	mail_limits_default(&l);
+	l.max_text_size = 64 * 1024;
+	for (i = 0; i < 20000; i++)
+		g_string_append(text, "0123456789\n");
+	b64 = g_base64_encode((const guchar *)text->str, text->len);
+	for (i = 0; b64[i] != '\0'; i += 76)
+		g_string_append_printf(s, "%.76s\n", b64 + i);
+	m = parse_limited(s, &l);
+	g_assert_cmpint(strlen(m->text), ==, 64 * 1024);
+	g_assert_true(g_str_has_prefix(m->text, "0123456789\n0123"));
+	test_check_contains(over(m, "max_text_size"), "65536");
+	mail_free(m);
+	/* a text exactly at the limit is not cut */
+	l.max_text_size = (int64_t)text->len;
+	m = parse_limited(s, &l);
+	g_assert_cmpint(strlen(m->text), ==, text->len);
+	g_assert_null(over(m, "max_text_size"));
+	mail_free(m);
+	g_free(b64);
+	g_string_free(text, TRUE);
+	g_string_free(s, TRUE);
+}
+
 /* ---- mail_parse on a file ---- */
 
 /* No file may be left behind in the directory. */
@@ -917,7 +1132,7 @@ test_parse_fd(struct test_tmp *t, gconstpointer data)
 	    "--mix--\n";
 	GError *error = NULL;
 	int fd = test_unlinked_file(t->dir, text, sizeof(text) - 1);
-	struct mail *m = mail_parse(fd, t->dir, &error);
+	struct mail *m = mail_parse(fd, t->dir, NULL, &error);
 	const struct mail_attachment *a;
 
 	g_assert_no_error(error);
@@ -964,7 +1179,7 @@ test_parse_fd_offset(struct test_tmp *t, gconstpointer data)
 	struct mail *m;
 
 	/* the descriptor is at its end: mail_parse reads from offset 0 */
-	m = mail_parse(fd, NULL, NULL);
+	m = mail_parse(fd, NULL, NULL, NULL);
 	check_invariants(m);
 	if (m != NULL) {
 		g_assert_cmpstr(m->subject, ==, "offset");
@@ -983,7 +1198,7 @@ test_parse_fd_no_tmpdir(struct test_tmp *t, gconstpointer data)
 	char *missing = g_build_filename(t->dir, "missing", NULL);
 	GError *error = NULL;
 	int fd = test_unlinked_file(t->dir, text, sizeof(text) - 1);
-	struct mail *m = mail_parse(fd, missing, &error);
+	struct mail *m = mail_parse(fd, missing, NULL, &error);
 
 	/* no room for the attachment: transient, the mail waits */
 	g_assert_null(m);
@@ -998,12 +1213,90 @@ static void
 test_parse_bad_fd(void)
 {
 	GError *error = NULL;
-	struct mail *m = mail_parse(-1, NULL, &error);
+	struct mail *m = mail_parse(-1, NULL, NULL, &error);
 
 	g_assert_null(m);
 	g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
 	g_clear_error(&error);
 	mail_free(m);
+}
+
+/* A file over max_attachment_size is not kept; the others are. */
+static void
+test_limits_attachment_size(struct test_tmp *t, gconstpointer data)
+{
+	GString *s = g_string_new(HDR "Subject: sizes\n"
+	    "Content-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: text/plain\n\nsee the files\n"
+	    "--m\nContent-Type: application/pdf; name=small.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n"
+	    "--m\nContent-Type: application/zip; name=big.zip\n\n");
+	struct mail_limits l;
+	GError *error = NULL;
+	struct mail *m;
+	int fd, i;
+
+	for (i = 0; i < 2000; i++)
+		g_string_append(s, "0123456789abcdef\n");
+	g_string_append(s, "--m--\n");
+	fd = test_unlinked_file(t->dir, s->str, s->len);
+	mail_limits_default(&l);
+	l.max_attachment_size = 1000;
+	m = mail_parse(fd, t->dir, &l, &error);
+	g_assert_no_error(error);
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpuint(m->attachments->len, ==, 1);
+		if (attachment(m, 0) != NULL)
+			g_assert_cmpstr(attachment(m, 0)->filename, ==,
+			    "small.pdf");
+		test_check_contains(over(m, "max_attachment_size"),
+		    "1 attachment larger than 1000 bytes not kept (the "
+		    "first: big.zip)");
+		g_assert_cmpstr(m->text, ==, "see the files");
+	}
+	mail_free(m);
+	close(fd);
+	g_string_free(s, TRUE);
+}
+
+/* A header field cut in a file: GMime reads a copy, the file is whole. */
+static void
+test_limits_view_fd(struct test_tmp *t, gconstpointer data)
+{
+	GString *s = g_string_new(HDR "Subject: ");
+	struct mail_limits l;
+	GError *error = NULL;
+	struct mail *m;
+	struct stat st;
+	int fd, i;
+
+	for (i = 0; i < 1000; i++)
+		g_string_append(s, "long ");
+	g_string_append(s, "\nContent-Type: multipart/mixed; boundary=m\n\n"
+	    "--m\nContent-Type: text/plain\n\ntext\n"
+	    "--m\nContent-Type: application/pdf; name=a.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n" PDF_B64 "\n--m--\n");
+	fd = test_unlinked_file(t->dir, s->str, s->len);
+	mail_limits_default(&l);
+	l.max_header_line = 1024;
+	m = mail_parse(fd, t->dir, &l, &error);
+	g_assert_no_error(error);
+	check_invariants(m);
+	if (m != NULL) {
+		g_assert_cmpint(m->view_fd, >=, 0);
+		g_assert_cmpstr(m->text, ==, "text");
+		g_assert_cmpuint(m->attachments->len, ==, 1);
+		if (attachment(m, 0) != NULL)
+			check_fd_content(attachment(m, 0)->fd, pdf_bytes,
+			    PDF_LEN);
+		g_assert_nonnull(over(m, "max_header_line"));
+	}
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	g_assert_cmpint(st.st_size, ==, (gint64)s->len);
+	mail_free(m);
+	close(fd);
+	g_string_free(s, TRUE);
 }
 
 /* ---- classify ---- */
@@ -1260,6 +1553,14 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/bad/random-bytes", test_random_bytes);
 	g_test_add_func("/mime/bad/deep-nesting", test_deep_nesting);
 	g_test_add_func("/mime/bad/many-parts", test_many_parts);
+	g_test_add_func("/mime/limits/none", test_limits_none);
+	g_test_add_func("/mime/limits/depth", test_limits_depth);
+	g_test_add_func("/mime/limits/parts", test_limits_parts);
+	g_test_add_func("/mime/limits/header-line", test_limits_header_line);
+	g_test_add_func("/mime/limits/headers", test_limits_headers);
+	g_test_add_func("/mime/limits/text", test_limits_text);
+	ADD("/mime/limits/attachment-size", test_limits_attachment_size);
+	ADD("/mime/limits/view-fd", test_limits_view_fd);
 	ADD("/mime/fd/attachments", test_parse_fd);
 	ADD("/mime/fd/offset", test_parse_fd_offset);
 	ADD("/mime/fd/no-tmpdir", test_parse_fd_no_tmpdir);

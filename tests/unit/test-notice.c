@@ -575,6 +575,40 @@ test_cut_text(struct fx *f, gconstpointer data)
 	g_string_free(big, TRUE);
 }
 
+/* A long customer text in a notice's body: cut, and said so. */
+static void
+test_cut_quote(struct fx *f, gconstpointer data)
+{
+	GString *big = g_string_new(NULL);
+	char *cut;
+	int i;
+
+	cut = notice_cut_quote("short\ntext", 100, "deskctl ticket show 1");
+	g_assert_cmpstr(cut, ==, "short\ntext");
+	g_free(cut);
+	cut = notice_cut_quote(NULL, 100, "x");
+	g_assert_cmpstr(cut, ==, "");
+	g_free(cut);
+	/* at a line end */
+	for (i = 0; i < 1000; i++)
+		g_string_append(big, "0123456789\n");
+	cut = notice_cut_quote(big->str, 1005, "deskctl ticket show 7");
+	g_assert_true(g_str_has_prefix(cut, "0123456789\n"));
+	test_check_contains(cut, "789\n\n[... 9999 more bytes not shown "
+	    "here: deskctl ticket show 7]\n");
+	g_free(cut);
+	/* no line end: at a character boundary, never inside one */
+	g_string_truncate(big, 0);
+	for (i = 0; i < 1000; i++)
+		g_string_append(big, "\xd1\x84");	/* "ф" */
+	cut = notice_cut_quote(big->str, 1001, "there");
+	g_assert_true(g_utf8_validate(cut, -1, NULL));
+	test_check_contains(cut, "\xd1\x84\n[... 1000 more bytes not shown "
+	    "here: there]");
+	g_free(cut);
+	g_string_free(big, TRUE);
+}
+
 /* A 300 KB subject and name make no header line over 998 octets. */
 static void
 test_long_subject(struct fx *f, gconstpointer data)
@@ -936,6 +970,17 @@ test_attachment_filename(struct fx *f, gconstpointer data)
 	expect_filename("../..", "attachment");
 	expect_filename(".", "attachment");
 	expect_filename("\r\n", "attachment");
+	/* Windows device names, whatever the extension or the case */
+	expect_filename("con.txt", "_con.txt");
+	expect_filename("CON", "_CON");
+	expect_filename("AUX.tar.gz", "_AUX.tar.gz");
+	expect_filename("nul .txt", "_nul .txt");
+	expect_filename("lpt1.log", "_lpt1.log");
+	expect_filename("COM9", "_COM9");
+	expect_filename("../../con.txt", "_con.txt");
+	expect_filename("console.txt", "console.txt");
+	expect_filename("com10.txt", "com10.txt");
+	expect_filename("icon.png", "icon.png");
 	for (i = 0; i < 1000; i++)
 		g_string_append(big, "\xd1\x84");	/* "ф" */
 	g_string_append(big, ".pdf");
@@ -996,6 +1041,7 @@ main(int argc, char **argv)
 	ADD("/notice/classified-as-loop", test_classified_as_loop);
 	ADD("/notice/cyrillic-desk-name", test_cyrillic_desk_name);
 	ADD("/notice/cut-text", test_cut_text);
+	ADD("/notice/cut-quote", test_cut_quote);
 	ADD("/notice/long-subject", test_long_subject);
 	ADD("/notice/human", test_human);
 	ADD("/notice/attachments", test_attachments);
