@@ -372,7 +372,7 @@ test_libxml2_missing(void)
 		    (int)sizeof(mail) - 1);
 		g_setenv("DESKGATE_FAULT", "no-libxml2", TRUE);
 		mail_init();
-		m = mail_parse(fd, NULL, &error);
+		m = mail_parse(fd, NULL, NULL, &error);
 		g_assert_null(m);
 		g_assert_error(error, DESK_ERROR, DESK_ERROR_TEMP);
 		g_assert_nonnull(strstr(error->message, "libxml2"));
