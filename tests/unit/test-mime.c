@@ -1067,7 +1067,7 @@ test_limits_text(void)
 	for (i = 0; i < 20000; i++)
 		g_string_append(text, "0123456789\n");
 	b64 = g_base64_encode((const guchar *)text->str, text->len);
-	for (i = 0; b64[i] != '\0'; i += 76)
+	for (i = 0; (size_t)i < strlen(b64); i += 76)
 		g_string_append_printf(s, "%.76s\n", b64 + i);
 	m = parse_limited(s, &l);
 	g_assert_cmpint(strlen(m->text), ==, 64 * 1024);
