@@ -494,14 +494,14 @@ test_corpus(void)
 /* the desk the fixtures were written to (support+12-TOKEN@desk.test) */
 #define FIXTURE_DESK		"support@desk.test"
 
-#define REPLIES_DEV_PASS	127
-#define REPLIES_DEV_TOTAL	127
-#define REPLIES_HELD_PASS	97
-#define REPLIES_HELD_TOTAL	97
+#define REPLIES_DEV_PASS	140
+#define REPLIES_DEV_TOTAL	154
+#define REPLIES_HELD_PASS	109
+#define REPLIES_HELD_TOTAL	115
 
 static const char *const fixture_families[] = {
 	"quote-only", "signature", "toppost", "forward", "inline", "block",
-	"wrote", "keep", NULL
+	"wrote", "keep", "html", NULL
 };
 
 static gint
