@@ -94,6 +94,7 @@ struct html_out {
 	GString *text;
 	unsigned flags;
 	bool stopped;		/* the history began: write nothing more */
+	int quote;		/* quote levels (HTML_MARK_QUOTES) */
 	int pre;		/* inside <pre> */
 	bool space;		/* a space is pending */
 	int newlines;		/* newlines at the end of text */
@@ -136,6 +137,24 @@ html_newlines(struct html_out *out, int want)
 	}
 }
 
+/*
+ * Under HTML_MARK_QUOTES a line of quoted history starts with "> " for
+ * each level, as a plain text client writes it: the text trimmer then
+ * sees the shape it knows (an attribution, then quoted lines, with the
+ * customer's inline answers between them) whichever client wrote it.
+ */
+static void
+html_line_start(struct html_out *out)
+{
+	int i;
+
+	if (out->quote == 0 || (out->text->len > 0 &&
+	    out->text->str[out->text->len - 1] != '\n'))
+		return;
+	for (i = 0; i < out->quote; i++)
+		g_string_append(out->text, "> ");
+}
+
 static void
 html_word_text(struct html_out *out, const char *s)
 {
@@ -143,6 +162,8 @@ html_word_text(struct html_out *out, const char *s)
 
 	for (p = s; *p != '\0'; p++) {
 		if (out->pre) {
+			if (*p != '\n')
+				html_line_start(out);
 			g_string_append_c(out->text, *p);
 			out->newlines = *p == '\n' ? out->newlines + 1 : 0;
 			continue;
@@ -159,6 +180,7 @@ html_word_text(struct html_out *out, const char *s)
 			p++;
 			continue;
 		}
+		html_line_start(out);
 		if (out->space)
 			g_string_append_c(out->text, ' ');
 		out->space = false;
@@ -213,7 +235,24 @@ html_attr_has_class(xmlNode *node, const char *attr, const char *word)
 	return found;
 }
 
-/* The markers mail clients put around quoted history. */
+/* Does NODE's attribute ATTR hold NEEDLE, in any case? */
+static bool
+html_attr_contains(xmlNode *node, const char *attr, const char *needle)
+{
+	char *value = html_attr(node, attr);
+	bool found = false;
+
+	if (value != NULL) {
+		char *lower = g_ascii_strdown(value, -1);
+
+		found = strstr(lower, needle) != NULL;
+		g_free(lower);
+		g_free(value);
+	}
+	return found;
+}
+
+/* The markers mail clients put around quoted history (HTML_DROP_QUOTES). */
 static bool
 html_is_quote(xmlNode *node)
 {
@@ -221,16 +260,82 @@ html_is_quote(xmlNode *node)
 		return true;
 	return html_attr_has_class(node, "class", "gmail_quote") ||
 	    html_attr_has_class(node, "class", "gmail_extra") ||
-	    html_attr_has_class(node, "class", "yahoo_quoted") ||
+	    html_attr_contains(node, "class", "yahoo_quoted") ||
 	    html_attr_has_class(node, "class", "moz-cite-prefix") ||
 	    html_attr_has_class(node, "id", "mail-editor-reference-message-container");
+}
+
+/*
+ * Under HTML_MARK_QUOTES only what is itself the quoted text is marked:
+ * a blockquote, or Yahoo's quote div, which holds the old message in
+ * plain divs. Gmail's, Proton's and Thunderbird's wrappers also hold the
+ * attribution line, or a forwarded mail that is the customer's text;
+ * they pass through unmarked for the text trimmer to judge.
+ */
+static bool
+html_is_quoted_text(xmlNode *node)
+{
+	return html_name_is(node, "blockquote") ||
+	    html_attr_contains(node, "class", "yahoo_quoted");
+}
+
+/*
+ * A signature the client marked as one (Gmail, Thunderbird, Proton,
+ * Outlook mobile, Samsung, Mail.ru): not the customer's message.
+ */
+static bool
+html_is_signature(xmlNode *node)
+{
+	char *widget;
+
+	if (html_attr_contains(node, "class", "signature") ||
+	    html_attr_contains(node, "id", "signature"))
+		return true;
+	widget = html_attr(node, "data-signature-widget");
+	g_free(widget);
+	return widget != NULL;
+}
+
+/*
+ * Is NODE an empty line, a block holding only white space with a no-break
+ * space in it (<p>&nbsp;</p>, <div>&nbsp;</div>)? Clients write blank
+ * lines so; a block with only ordinary white space shows nothing.
+ */
+static bool
+html_is_blank_line(const xmlNode *node, bool *nbsp, int depth)
+{
+	const xmlNode *c;
+
+	if (depth > HTML_MAX_DEPTH)
+		return false;
+	for (c = node->children; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE) {
+			if (html_name_is(c, "br") || html_name_is(c, "img") ||
+			    !html_is_blank_line(c, nbsp, depth + 1))
+				return false;
+		} else if ((c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
+			const unsigned char *p;
+
+			for (p = c->content; *p != '\0'; p++) {
+				if (p[0] == 0xc2 && p[1] == 0xa0) {
+					*nbsp = true;
+					p++;
+				} else if (!g_ascii_isspace(*p))
+					return false;
+			}
+		}
+	}
+	return true;
 }
 
 /*
  * Outlook does not wrap the history: it puts a header block (divRplyFwdMsg
  * in Outlook on the web, a div with a thin top border in the desktop
  * program) before the old message, which follows as plain siblings.
- * Everything from that block on is history.
+ * Under HTML_DROP_QUOTES everything from that block on is history; under
+ * HTML_MARK_QUOTES the block stays as text, where the trimmer tells a
+ * reply's history from a forward by its header block and the subject.
  */
 static bool
 html_starts_history(xmlNode *node)
@@ -256,12 +361,21 @@ html_starts_history(xmlNode *node)
 	return border;
 }
 
+/* Word's paragraphs (class MsoNormal) have no margin: each is a line. */
+static int
+html_paragraph_newlines(xmlNode *node)
+{
+	if (html_name_is(node, "p"))
+		return html_attr_has_class(node, "class", "MsoNormal") ? 1 : 2;
+	return html_name_is(node, "blockquote") ? 2 : 1;
+}
+
 static void html_walk(struct html_out *out, xmlNode *node, int depth);
 
 static void
 html_element(struct html_out *out, xmlNode *node, int depth)
 {
-	bool block = html_is_block(node);
+	bool block = html_is_block(node), quoted = false, nbsp = false;
 	char *href = NULL;
 	size_t link_start = 0;
 
@@ -273,6 +387,16 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 			out->stopped = true;
 		if (out->stopped || html_is_quote(node))
 			return;
+	}
+	if (out->flags & HTML_MARK_QUOTES) {
+		if (html_is_signature(node))
+			return;
+		quoted = html_is_quoted_text(node);
+	}
+	if (block && html_is_blank_line(node, &nbsp, 0)) {
+		if (nbsp)
+			html_newlines(out, 2);
+		return;
 	}
 	if (html_name_is(node, "br")) {
 		g_string_append_c(out->text, '\n');
@@ -292,9 +416,7 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 		return;
 	}
 	if (block)
-		html_newlines(out, html_name_is(node, "p") ||
-		    html_name_is(node, "blockquote") ||
-		    html_name_is(node, "table") ? 2 : 1);
+		html_newlines(out, html_paragraph_newlines(node));
 	if (html_name_is(node, "li"))
 		html_word_text(out, "- ");
 	if (html_name_is(node, "td") || html_name_is(node, "th"))
@@ -306,7 +428,9 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 		link_start = out->text->len;
 	}
 
+	out->quote += quoted;
 	html_walk(out, node->children, depth + 1);
+	out->quote -= quoted;
 
 	if (href != NULL) {
 		const char *target = href;
@@ -325,8 +449,7 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 	if (html_name_is(node, "pre"))
 		out->pre--;
 	if (block)
-		html_newlines(out, html_name_is(node, "p") ||
-		    html_name_is(node, "table") ? 2 : 1);
+		html_newlines(out, html_paragraph_newlines(node));
 }
 
 static void

@@ -7,7 +7,10 @@
  * history that mail clients wrap in known elements (blockquote,
  * gmail_quote, yahoo_quoted, moz-cite-prefix) is dropped, and the text
  * ends where Outlook's reply header block (divRplyFwdMsg, or the desktop
- * program's bordered div) begins the history.
+ * program's bordered div) begins the history. With HTML_MARK_QUOTES the
+ * quoted lines are written "> " per level instead, the rest stays as
+ * text, and signatures the client marks are left out: the text trimmer
+ * (quote.c) then reads it as plain text.
  */
 #ifndef DESK_HTML_H
 #define DESK_HTML_H
@@ -16,6 +19,7 @@
 #include <glib.h>
 
 #define HTML_DROP_QUOTES 0x1
+#define HTML_MARK_QUOTES 0x2
 
 /*
  * html_load - have libxml2 ready. Where it is opened on first use (see

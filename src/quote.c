@@ -1044,9 +1044,14 @@ quote_append_line(GString *out, const struct quote_line *l, bool *blank)
 	g_string_append_len(out, l->s, (gssize)l->len);
 }
 
-char *
-quote_trim_with(struct rules *quotes, const char *text,
-    const struct quote_context *ctx)
+/*
+ * The new text of TEXT; a reply that only quotes gives all of TEXT with
+ * KEEP_ALL, else the empty string (the HTML path then falls back to the
+ * text without quote marks).
+ */
+static char *
+quote_trim_lines(struct rules *quotes, const char *text,
+    const struct quote_context *ctx, bool keep_all)
 {
 	struct quote_doc d;
 	char *buf = g_strdup(text), *p;
@@ -1113,7 +1118,7 @@ quote_trim_with(struct rules *quotes, const char *text,
 			quote_append_line(out, &d.line[i], &blank);
 	}
 	/* nothing left (a reply that only quotes): keep it all */
-	if (out->len == 0 && text[strspn(text, " \t\r\n")] != '\0') {
+	if (keep_all && out->len == 0 && text[strspn(text, " \t\r\n")] != '\0') {
 		g_string_assign(out, text);
 		g_strstrip(out->str);
 		out->len = strlen(out->str);
@@ -1122,6 +1127,13 @@ quote_trim_with(struct rules *quotes, const char *text,
 	quote_doc_deinit(&d);
 	g_free(buf);
 	return g_string_free(out, FALSE);
+}
+
+char *
+quote_trim_with(struct rules *quotes, const char *text,
+    const struct quote_context *ctx)
+{
+	return quote_trim_lines(quotes, text, ctx, true);
 }
 
 char *
@@ -1136,10 +1148,10 @@ quote_html_reply(struct rules *quotes, const char *html, size_t len,
 {
 	char *reply, *plain;
 
-	plain = html_to_text(html, len, HTML_DROP_QUOTES);
-	reply = quote_trim_with(quotes, plain, ctx);
+	plain = html_to_text(html, len, HTML_MARK_QUOTES);
+	reply = quote_trim_lines(quotes, plain, ctx, false);
 	g_free(plain);
-	/* dropping the quotes left nothing: show the text as it is */
+	/* only quotes: the whole text, as the client shows it */
 	if (*reply == '\0' && text != NULL) {
 		g_free(reply);
 		reply = quote_trim_with(quotes, text, ctx);

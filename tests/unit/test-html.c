@@ -218,6 +218,56 @@ test_drop_quotes(void)
 	    HTML_DROP_QUOTES, "keep");
 }
 
+/*
+ * HTML_MARK_QUOTES writes quoted history as a plain text client would,
+ * "> " per level, and keeps what the quote wrappers hold besides (an
+ * attribution, a forwarded mail, inline answers) for the text trimmer.
+ */
+static void
+test_mark_quotes(void)
+{
+	expect_text("<p>new</p><blockquote>old<br>older</blockquote>",
+	    HTML_MARK_QUOTES, "new\n\n> old\n> older");
+	expect_text("<div>a</div><blockquote><div>q1</div><blockquote>q2"
+	    "</blockquote></blockquote>", HTML_MARK_QUOTES,
+	    "a\n\n> q1\n\n> > q2");
+	expect_text("<blockquote><pre>l1\nl2</pre></blockquote>",
+	    HTML_MARK_QUOTES, "> l1\n> l2");
+	/* Gmail's wrapper: the attribution and an inline answer stay */
+	expect_text("<div class=\"gmail_quote\"><div class=\"gmail_attr\">"
+	    "On X wrote:<br></div><blockquote class=\"gmail_quote\">Q?"
+	    "</blockquote><div>A.</div></div>", HTML_MARK_QUOTES,
+	    "On X wrote:\n\n> Q?\n\nA.");
+	/* Yahoo's quote holds the old message in plain divs: all marked */
+	expect_text("<div>new</div><div class=\"ydp12yahoo_quoted\"><div>On X "
+	    "wrote:</div><div>old</div></div>", HTML_MARK_QUOTES,
+	    "new\n> On X wrote:\n> old");
+	/* the Outlook header block stays as text: a forward may follow */
+	expect_text("<div>new</div><div id=\"divRplyFwdMsg\"><b>From:</b> x"
+	    "</div><div>body</div>", HTML_MARK_QUOTES,
+	    "new\nFrom: x\nbody");
+	/* a signature the client marked is not the message */
+	expect_text("<div>new</div><div class=\"gmail_signature\">Name</div>"
+	    "<div id=\"ms-outlook-mobile-signature\">Get Outlook</div>"
+	    "<div data-signature-widget=\"container\">--<br>N</div>",
+	    HTML_MARK_QUOTES, "new");
+	expect_text("<div>new</div><div class=\"gmail_signature\">Name</div>",
+	    0, "new\nName");
+}
+
+/* A block of only a no-break space is a blank line; Word's are lines. */
+static void
+test_blank_lines(void)
+{
+	expect_text("<div>a</div><div>&nbsp;</div><div>b</div>", 0,
+	    "a\n\nb");
+	expect_text("<div>a</div><div> </div><div>b</div>", 0, "a\nb");
+	expect_text("<p class=MsoNormal>a<o:p></o:p></p><p class=MsoNormal>b"
+	    "</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>c"
+	    "</p>", 0, "a\nb\n\nc");
+	expect_text("<p>a</p><p>b</p>", 0, "a\n\nb");
+}
+
 /* Time a conversion; it must finish and not crash. */
 static void
 check_bounded(const char *html, size_t len, double max_seconds)
@@ -415,6 +465,8 @@ main(int argc, char **argv)
 	g_test_add_func("/html/nbsp", test_nbsp);
 	g_test_add_func("/html/img-alt", test_img);
 	g_test_add_func("/html/drop-quotes", test_drop_quotes);
+	g_test_add_func("/html/mark-quotes", test_mark_quotes);
+	g_test_add_func("/html/blank-lines", test_blank_lines);
 	g_test_add_func("/html/deep-nesting", test_deep_nesting);
 	g_test_add_func("/html/empty", test_empty);
 	g_test_add_func("/html/garbage", test_garbage);
