@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -169,6 +170,8 @@ main(int argc, char **argv)
 	GError *error = NULL;
 	int i, used = 0, status = 1;
 
+	/* over RLIMIT_FSIZE a write fails (EFBIG) and says so; no SIGXFSZ */
+	signal(SIGXFSZ, SIG_IGN);
 	ctl.conf_path = DESK_DEFAULT_CONFIG;
 	i = 1;
 	while (i < argc && argv[i][0] == '-') {

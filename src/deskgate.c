@@ -105,6 +105,11 @@ main(int argc, char **argv)
 	bool verbose = false, gmime_up = false;
 
 	umask(077);
+	/*
+	 * Over a file size limit (RLIMIT_FSIZE) a write must fail with EFBIG
+	 * and defer like a full disk, not kill us with SIGXFSZ.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	while ((ch = getopt(argc, argv, "c:f:q:v")) != -1) {
 		switch (ch) {
 		case 'c':
