@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "cache.h"
@@ -306,13 +307,68 @@ language_word(const struct language_model *m, const char *word,
 	return m->runs[at - m->words] + 4;
 }
 
-/* Score every language on TEXT; returns the winner or -1. */
+/*
+ * Is C, inside a clause, a sign of code: a path or URL, a call, a
+ * variable, an assignment, a file name? A clause with one is a pasted
+ * log line or code, whose English words ("in", "on", "for") must not
+ * outvote the sentence around it.
+ */
+static bool
+language_code_sign(const char *p, gunichar c, gunichar prev)
+{
+	gunichar next = p[0] != '\0' && p[1] != '\0' ?
+	    g_utf8_get_char(g_utf8_next_char(p)) : 0;
+
+	switch (c) {
+	case '/':
+	case '\\':
+	case '_':
+	case '=':
+	case '.':
+		/* inside a token: /var/www, fn.catalog.php, order_id, a=b */
+		return g_unichar_isalnum(prev) && g_unichar_isalnum(next);
+	case '(':
+		return next == ')';
+	case '$':
+	case '{':
+	case '}':
+	case '[':
+		return true;
+	case ':':
+		return next == ':';
+	case '-':
+		return next == '>';
+	default:
+		return false;
+	}
+}
+
+/* Where a clause ends: a line, a sentence, a colon or semicolon. */
+static bool
+language_clause_end(gunichar c, const char *p)
+{
+	if (c == '\n' || c == '!' || c == '?' || c == ';' || c == 0)
+		return true;
+	/* "a.b" and "a::b" are tokens, ". " and ": " end a clause */
+	return (c == '.' || c == ':') && (p[1] == ' ' || p[1] == '\n' ||
+	    p[1] == '\t' || p[1] == '\r' || p[1] == '\0');
+}
+
+/*
+ * Score every language on TEXT; returns the winner or -1. The evidence
+ * of a clause that holds code is kept apart and counts only when no
+ * clause without code gave any.
+ */
 static int
 language_score(const struct language_model *m, const char *text)
 {
-	double *score = g_new0(double, m->codes->len);
+	guint nl = m->codes->len;
+	double *score = g_new0(double, nl), *code = g_new0(double, nl);
+	double *clause = g_new0(double, nl), *total = score;
 	GString *word = g_string_new(NULL);
 	const char *p = text;
+	gunichar prev = 0;
+	bool has_code = false, any = false;
 	int best = -1;
 	guint i;
 
@@ -326,8 +382,9 @@ language_score(const struct language_model *m, const char *text)
 			/* half a word's weight: a name or a quoted term in
 			 * another alphabet must not outvote the sentence */
 			if (lang != NULL)
-				score[GPOINTER_TO_UINT(lang) - 1] += 0.5;
+				clause[GPOINTER_TO_UINT(lang) - 1] += 0.5;
 			g_string_append_unichar(word, g_unichar_tolower(c));
+			prev = c;
 			continue;
 		}
 		if (word->len > 0) {
@@ -336,18 +393,35 @@ language_score(const struct language_model *m, const char *text)
 
 			for (i = 0; i < n; i++) {
 				memcpy(&lang, run + 4 * i, 4);
-				score[lang] += 1;
+				clause[lang] += 1;
 			}
 			g_string_truncate(word, 0);
 		}
+		if (language_code_sign(p, c, prev))
+			has_code = true;
+		if (language_clause_end(c, p)) {
+			double *into = has_code ? code : score;
+
+			for (i = 0; i < nl; i++) {
+				into[i] += clause[i];
+				any = any || (!has_code && clause[i] > 0);
+				clause[i] = 0;
+			}
+			has_code = false;
+		}
 		if (c == 0)
 			break;
+		prev = c;
 	}
-	for (i = 0; i < m->codes->len; i++)
-		if (score[i] > 0 && (best < 0 || score[i] > score[best]))
+	if (!any)
+		total = code;	/* all of it is code: it is all there is */
+	for (i = 0; i < nl; i++)
+		if (total[i] > 0 && (best < 0 || total[i] > total[best]))
 			best = (int)i;
 	g_string_free(word, TRUE);
 	g_free(score);
+	g_free(code);
+	g_free(clause);
 	return best;
 }
 
