@@ -423,8 +423,8 @@ test_run_lease(struct fx *f, gconstpointer data)
 
 	fx_relay(f, &script);
 	a = queue(f, "a@example.com");
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, NULL), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, NULL), ==, OUTBOX_CLAIMED);
 	run(f, f->now + 1, &r);
 	check_report(&r, 0, 0, 0);
 	check_item(f, a, "sending", 1, 0, NULL);
@@ -462,23 +462,81 @@ test_store_claim(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	int64_t b = queue(f, "b@example.com");
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	check_item(f, a, "sending", 1, f->now, NULL);
 	g_assert_cmpint(store_outbox_sent(f->store, a, f->now, &error), ==,
 	    OUTBOX_MARKED);
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 1, &error),
-	    ==, OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 1,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	check_item(f, a, "sent", 1, 0, NULL);
 	/* failed by a bounce while queued: lost, attempts unchanged */
 	g_assert_cmpint(store_outbox_failed(f->store, b, "bounced", &error),
 	    ==, 0);
-	g_assert_cmpint(store_outbox_claim(f->store, b, f->now, &error), ==,
-	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, b, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	check_item(f, b, "failed", 0, 0, "bounced");
-	g_assert_cmpint(store_outbox_claim(f->store, 9999, f->now, &error), ==,
-	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, 9999, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	g_assert_no_error(error);
+}
+
+/* The ids in DUE, a due list. */
+static bool
+due_has(GPtrArray *due, int64_t id)
+{
+	guint i;
+
+	for (i = 0; due != NULL && i < due->len; i++)
+		if (((struct outbox_item *)g_ptr_array_index(due, i))->id == id)
+			return true;
+	return false;
+}
+
+/*
+ * Two runners that both got past their lock (two spellings of the store
+ * path are two lock files) read the same due list over two connections:
+ * each item is claimed by one of them only. Runner 2 claims a, runner 1
+ * then loses a and wins b, runner 2 loses b; within the lease a stays
+ * runner 2's (lost at now + LEASE - 1), at now + LEASE it is a dead
+ * runner's and can be claimed again (attempt 2): 6 claims checked.
+ */
+static void
+test_store_claim_race(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	int64_t a = queue(f, "a@example.com");
+	int64_t b = queue(f, "b@example.com");
+	struct store *other = store_open(f->store_path, 2000, false, &error);
+	GPtrArray *due1, *due2;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(other);
+	due1 = store_outbox_due(f->store, f->now, OUTBOX_LEASE, &error);
+	due2 = store_outbox_due(other, f->now, OUTBOX_LEASE, &error);
+	g_assert_no_error(error);
+	g_assert_true(due_has(due1, a) && due_has(due1, b));
+	g_assert_true(due_has(due2, a) && due_has(due2, b));
+	g_assert_cmpint(store_outbox_claim(other, a, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, b, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(other, b, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIM_LOST);
+	check_item(f, a, "sending", 1, f->now, NULL);
+	check_item(f, b, "sending", 1, f->now, NULL);
+	g_assert_cmpint(store_outbox_claim(f->store, a,
+	    f->now + OUTBOX_LEASE - 1, OUTBOX_LEASE, &error), ==,
+	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + OUTBOX_LEASE,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
+	check_item(f, a, "sending", 2, f->now + OUTBOX_LEASE, NULL);
+	g_assert_no_error(error);
+	g_clear_pointer(&due1, g_ptr_array_unref);
+	g_clear_pointer(&due2, g_ptr_array_unref);
+	store_close(other);
 }
 
 /*
@@ -494,8 +552,8 @@ test_store_sent_keeps_failed(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	int64_t b = queue(f, "b@example.com");
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_failed(f->store, a, "5.1.1 bounced",
 	    &error), ==, 0);
 	g_assert_cmpint(store_outbox_sent(f->store, a, f->now, &error), ==,
@@ -526,8 +584,8 @@ test_store_retry_give_up(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	GPtrArray *due;
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_retry(f->store, a, f->now + 60,
 	    "451 later", &error), ==, OUTBOX_MARKED);
 	check_item(f, a, "queued", 1, f->now + 60, "451 later");
@@ -545,8 +603,8 @@ test_store_retry_give_up(struct fx *f, gconstpointer data)
 	g_assert_cmpint(store_outbox_give_up(f->store, a, "550 no", &error),
 	    ==, OUTBOX_MARK_LOST);
 	check_item(f, a, "queued", 1, 0, NULL);
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 60, &error),
-	    ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 60,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_give_up(f->store, a, "550 no", &error),
 	    ==, OUTBOX_MARKED);
 	check_item(f, a, "failed", 2, 0, "550 no");
@@ -783,6 +841,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions();
 	ADD("/outbox/store/claim-4", test_store_claim);
+	ADD("/outbox/store/claim-race-6", test_store_claim_race);
 	ADD("/outbox/store/sent-keeps-failed-3", test_store_sent_keeps_failed);
 	ADD("/outbox/store/retry-give-up", test_store_retry_give_up);
 	ADD("/outbox/run/sent", test_run_sent);
