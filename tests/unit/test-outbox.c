@@ -684,6 +684,71 @@ test_run_550_then_250(struct fx *f, gconstpointer data)
 }
 
 /*
+ * A 5xx to one notice's DATA command, and to another's end of DATA, in a
+ * run of 4 over one session: those 2 are failed (the code in last_error),
+ * the 2 others, one queued behind each, are sent in the same run; the
+ * peer took 3 messages' text (the one refused at the end of DATA
+ * included) and reset the transaction twice.
+ */
+static void
+test_run_5xx_data_one_of_4(struct fx *f, gconstpointer data)
+{
+	static const struct peer_script script = {
+		.rules = {
+			{ "refused-data", NULL, NULL, "554 5.7.1 not from you" },
+			{ "refused-dot", NULL, "554 5.6.0 bad content", NULL },
+		},
+	};
+	struct outbox_report r;
+	int64_t bad_data, ok, bad_dot, ok2;
+	char **lines;
+
+	fx_relay(f, &script);
+	bad_data = queue(f, "refused-data@example.com");
+	ok = queue(f, "ok@example.com");
+	bad_dot = queue(f, "refused-dot@example.com");
+	ok2 = queue(f, "ok2@example.com");
+	run(f, f->now, &r);
+	check_report(&r, 2, 0, 2);
+	check_item(f, bad_data, "failed", 1, 0, "554 5.7.1");
+	check_item(f, ok, "sent", 1, 0, NULL);
+	check_item(f, bad_dot, "failed", 1, 0, "554 5.6.0");
+	check_item(f, ok2, "sent", 1, 0, NULL);
+	peer_stop(f->peer);
+	g_assert_cmpint(f->peer->sessions, ==, 1);
+	g_assert_cmpuint(f->peer->messages->len, ==, 3);
+	lines = peer_lines(f->peer);
+	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 2);
+	g_assert_cmpint(peer_count_prefix(lines, "DATA"), ==, 4);
+	g_strfreev(lines);
+}
+
+/*
+ * A 4xx to one notice's DATA: deferred alone (queued, due in
+ * retry_first), the one behind it sent in the same run and session.
+ */
+static void
+test_run_4xx_data_one_of_2(struct fx *f, gconstpointer data)
+{
+	static const struct peer_script script = {
+		.rules = { { "later", NULL, NULL, "451 4.3.0 not now" } },
+	};
+	struct outbox_report r;
+	int64_t later, ok;
+
+	fx_relay(f, &script);
+	later = queue(f, "later@example.com");
+	ok = queue(f, "ok@example.com");
+	run(f, f->now, &r);
+	check_report(&r, 1, 1, 0);
+	check_item(f, later, "queued", 1, f->now + 60, "451 4.3.0");
+	check_item(f, ok, "sent", 1, 0, NULL);
+	peer_stop(f->peer);
+	g_assert_cmpint(f->peer->sessions, ==, 1);
+	g_assert_cmpuint(f->peer->messages->len, ==, 1);
+}
+
+/*
  * The relay closes the connection when it sees the first item's RCPT:
  * that item is deferred (not failed), the second item goes out over a
  * new session (2 sessions), in the same run.
@@ -855,6 +920,8 @@ main(int argc, char **argv)
 	ADD("/outbox/run/never-greets-3", test_run_never_greets);
 	ADD("/outbox/run/550-then-250", test_run_550_then_250);
 	ADD("/outbox/run/closed-after-rcpt", test_run_closed_after_rcpt);
+	ADD("/outbox/run/5xx-data-2-of-4", test_run_5xx_data_one_of_4);
+	ADD("/outbox/run/4xx-data-1-of-2", test_run_4xx_data_one_of_2);
 	ADD("/outbox/run/invalid-addresses-4", test_run_invalid_addresses);
 	ADD("/outbox/run/invalid-only-no-connection",
 	    test_run_invalid_only);
