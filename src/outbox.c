@@ -7,11 +7,12 @@
  * the commit is the only way a notice can go out twice; the item then
  * waits out OUTBOX_LEASE and is sent again with the same Message-ID, which
  * receiving systems use to drop duplicates. A lock file keeps a second
- * runner from working the same queue at the same time; the lock is per
- * path, so two runners that name the store differently (a symlink, "./")
- * both get one, and then the claim decides: one UPDATE whose WHERE clause
- * is the due condition (store_outbox_claim), so only one of them takes
- * each item and the other skips it.
+ * runner from working the same queue at the same time. The lock file is
+ * named after [store] path, so two runners that reach the store through
+ * different files (a symlink to the store file, a hard link) both get
+ * one; then the claim decides: one UPDATE whose WHERE clause is the due
+ * condition (store_outbox_claim), so only one of them takes each item
+ * and the other skips it.
  *
  * One bad notice never holds up the others: its addresses are checked
  * (address_check) before any SMTP, a 5xx or an invalid address fails it

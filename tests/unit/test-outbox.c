@@ -494,8 +494,8 @@ due_has(GPtrArray *due, int64_t id)
 }
 
 /*
- * Two runners that both got past their lock (two spellings of the store
- * path are two lock files) read the same due list over two connections:
+ * Two runners that both got past their lock (a symlink to the store file
+ * is another lock file) read the same due list over two connections:
  * each item is claimed by one of them only. Runner 2 claims a, runner 1
  * then loses a and wins b, runner 2 loses b; within the lease a stays
  * runner 2's (lost at now + LEASE - 1), at now + LEASE it is a dead
