@@ -18,7 +18,7 @@
 #   two runners at once            once each, with one lock file and with
 #                                  two (a symlink to the store file)
 # A 5xx to one notice among others (smtp-sink refuses all or none) is in
-# tests/unit/test-outbox (/outbox/run/5xx-data-2-of-4, 550-then-250).
+# tests/unit/test-outbox (/outbox/run/5xx-rcpt-data-dot-3-of-6).
 #
 # "The lease passes" is simulated by moving the claim's time back by
 # OUTBOX_LEASE (600 s) in the store, and "the next try is due" by
@@ -113,21 +113,31 @@ question() {
 
 # expected copies of each item at the end
 declare -A want
+# deferred LABEL: a run defers A and B, and says which command failed
+deferred() {
+	is "$(run)" "sent 0, deferred 2, failed 0" "$1: both notices deferred"
+}
+# recovers LABEL COPIES: the relay works again; the next try of A and B
+# sends both, and the relay holds COPIES of each in all
+recovers() {
+	sink_start
+	retry "$A" "$B"
+	is "$(run)" "sent 2, deferred 0, failed 0" "$1, then the relay works: both sent"
+	is "$(copies "$A")/$(copies "$B")" "$2/$2" "$1, then the relay works: $2 copies each"
+	want[$A]=$2 want[$B]=$2
+}
 
 # ---- 4xx at MAIL, then RCPT, then DATA: deferred 3 times, then sent once
 question c4xx
 for cmd in MAIL RCPT DATA; do
 	sink_start -r "$cmd"
-	is "$(run)" "sent 0, deferred 2, failed 0" "450 at $cmd: both notices deferred"
+	deferred "450 at $cmd"
 	like "$(desk_sql "SELECT last_error FROM outbox WHERE id = $A")" "^$cmd.*450" "450 at $cmd: last_error names $cmd and the 450"
 	retry "$A" "$B"
 done
 is "$(copies "$A")/$(copies "$B")" "0/0" "4xx: the relay accepted 0 copies meanwhile"
-sink_start
-is "$(run)" "sent 2, deferred 0, failed 0" "the relay recovers: both sent"
+recovers "450 at MAIL, RCPT, DATA" 1
 is "$(state "$A")/$(state "$B")" "sent/4/sent/4" "sent at the 4th attempt"
-is "$(copies "$A")/$(copies "$B")" "1/1" "4xx then recovery: 1 copy each"
-want[$A]=1 want[$B]=1
 is "$(run)" "sent 0, deferred 0, failed 0" "nothing is left to send"
 
 # ---- 5xx at RCPT, at DATA: failed for good, no copy
@@ -152,25 +162,17 @@ took=$(( $(date +%s) - start ))
 is "$out" "sent 0, deferred 2, failed 0" "silent greeting: both notices deferred, not failed"
 check "silent greeting, timeout = 2: the run took under 15 s (${took} s)" [ "$took" -lt 15 ]
 like "$(desk_sql "SELECT last_error FROM outbox WHERE id = $A")" "greeting" "silent greeting: last_error names the greeting"
-sink_start
-retry "$A" "$B"
-is "$(run)" "sent 2, deferred 0, failed 0" "the relay greets again: both sent"
-is "$(copies "$A")/$(copies "$B")" "1/1" "silent greeting then recovery: 1 copy each"
-want[$A]=1 want[$B]=1
+recovers "silent greeting" 1
 
 # ---- the relay hangs up after RCPT, without a word and with a 421
 question cclose
 sink_start -q RCPT
-is "$(run)" "sent 0, deferred 2, failed 0" "hang-up after RCPT: both deferred"
+deferred "hang-up after RCPT"
 like "$(desk_sql "SELECT last_error FROM outbox WHERE id = $A")" "RCPT" "hang-up after RCPT: last_error names RCPT"
 retry "$A" "$B"
 sink_start -Q RCPT
-is "$(run)" "sent 0, deferred 2, failed 0" "421 and hang-up after RCPT: both deferred"
-retry "$A" "$B"
-sink_start
-is "$(run)" "sent 2, deferred 0, failed 0" "then sent"
-is "$(copies "$A")/$(copies "$B")" "1/1" "hang-ups then recovery: 1 copy each"
-want[$A]=1 want[$B]=1
+deferred "421 and hang-up after RCPT"
+recovers "hang-ups after RCPT" 1
 
 if $faults; then
 	# ---- killed after the relay's 250, before "sent" is committed
@@ -226,14 +228,10 @@ fi
 # has the message, the runner cannot know; it defers, and sends again
 question clate
 sink_start -W .:4
-is "$(run)" "sent 0, deferred 2, failed 0" "250 late past the timeout: deferred"
+deferred "250 to the dot later than the timeout"
 like "$(desk_sql "SELECT last_error FROM outbox WHERE id = $A")" "end of DATA" "the last error names the end of DATA"
 is "$(copies "$A")/$(copies "$B")" "1/1" "the relay kept both anyway (1 copy each)"
-sink_start
-retry "$A" "$B"
-is "$(run)" "sent 2, deferred 0, failed 0" "the next try sends them again"
-is "$(copies "$A")/$(copies "$B")" "2/2" "a lost 250: 2 copies each, the same Message-ID"
-want[$A]=2 want[$B]=2
+recovers "a lost 250 (the second window)" 2
 
 # ---- two runners at once, one lock file: the relay answers DATA after
 # 1 s so that the runs overlap

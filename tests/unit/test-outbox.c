@@ -300,32 +300,43 @@ test_run_give_up(struct fx *f, gconstpointer data)
 	check_item(f, young, "queued", 1, f->now + 60, NULL);
 }
 
+/*
+ * 451 to one notice's RCPT, 550 to another's, 451 to a third's DATA
+ * command, among 3 that go: the two 4xx deferred (queued, due in
+ * retry_first), the 5xx failed, the 3 others sent, all in one run and
+ * one session.
+ */
 static void
 test_run_mixed(struct fx *f, gconstpointer data)
 {
 	static const struct peer_script script = {
 		.rules = {
-			{ "temp", "451 4.3.0 try later", NULL },
-			{ "perm", "550 5.1.1 no such user", NULL },
+			{ "temp", "451 4.3.0 try later", NULL, NULL },
+			{ "perm", "550 5.1.1 no such user", NULL, NULL },
+			{ "later", NULL, NULL, "451 4.3.0 not now" },
 		},
 	};
 	struct outbox_report r;
-	int64_t ok, temp, perm, ok2;
+	int64_t ok, temp, perm, ok2, later, ok3;
 
 	fx_relay(f, &script);
 	ok = queue(f, "ok@example.com");
 	temp = queue(f, "temp@example.com");
 	perm = queue(f, "perm@example.com");
 	ok2 = queue(f, "ok2@example.com");
+	later = queue(f, "later@example.com");
+	ok3 = queue(f, "ok3@example.com");
 	run(f, f->now, &r);
-	check_report(&r, 2, 1, 1);
+	check_report(&r, 3, 2, 1);
 	check_item(f, ok, "sent", 1, 0, NULL);
 	check_item(f, temp, "queued", 1, f->now + 60, NULL);
 	check_item(f, perm, "failed", 1, 0, NULL);
 	check_item(f, ok2, "sent", 1, 0, NULL);
+	check_item(f, later, "queued", 1, f->now + 60, "DATA: 451 4.3.0");
+	check_item(f, ok3, "sent", 1, 0, NULL);
 	peer_stop(f->peer);
 	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 2);
+	g_assert_cmpuint(f->peer->messages->len, ==, 3);
 }
 
 /* The connection breaks in the middle: the next item reconnects. */
@@ -652,100 +663,49 @@ test_run_never_greets(struct fx *f, gconstpointer data)
 }
 
 /*
- * 550 to the first item's RCPT, 250 to the second's, in one run and one
- * session: the first is failed (the 550 in last_error), the second sent,
- * the transaction was reset (RSET) between them.
+ * A 5xx to one notice's RCPT, to another's DATA command and to a third's
+ * end of DATA, each with a notice queued behind it, 6 in one run and one
+ * session: the 3 refused are failed (the code in last_error), the 3
+ * behind them sent in the same run; the transaction was reset (RSET)
+ * after each refusal (3), the peer read the text of 4 messages (the one
+ * refused at its end of DATA included) and 5 DATA commands.
  */
 static void
-test_run_550_then_250(struct fx *f, gconstpointer data)
-{
-	static const struct peer_script script = {
-		.rules = { { "perm", "550 5.1.1 no such user", NULL } },
-	};
-	struct outbox_report r;
-	int64_t perm, ok;
-	char **lines;
-
-	fx_relay(f, &script);
-	perm = queue(f, "perm@example.com");
-	ok = queue(f, "ok@example.com");
-	run(f, f->now, &r);
-	check_report(&r, 1, 0, 1);
-	check_item(f, perm, "failed", 1, 0, "550 5.1.1");
-	check_item(f, ok, "sent", 1, 0, NULL);
-	peer_stop(f->peer);
-	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 1);
-	lines = peer_lines(f->peer);
-	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 1);
-	g_assert_cmpint(peer_count_prefix(lines, "RCPT TO:<ok@example.com>"),
-	    ==, 1);
-	g_strfreev(lines);
-}
-
-/*
- * A 5xx to one notice's DATA command, and to another's end of DATA, in a
- * run of 4 over one session: those 2 are failed (the code in last_error),
- * the 2 others, one queued behind each, are sent in the same run; the
- * peer took 3 messages' text (the one refused at the end of DATA
- * included) and reset the transaction twice.
- */
-static void
-test_run_5xx_data_one_of_4(struct fx *f, gconstpointer data)
+test_run_5xx_one_each(struct fx *f, gconstpointer data)
 {
 	static const struct peer_script script = {
 		.rules = {
+			{ "perm", "550 5.1.1 no such user", NULL, NULL },
 			{ "refused-data", NULL, NULL, "554 5.7.1 not from you" },
 			{ "refused-dot", NULL, "554 5.6.0 bad content", NULL },
 		},
 	};
+	static const char *const rcpt[] = { "perm@example.com",
+	    "ok@example.com", "refused-data@example.com", "ok2@example.com",
+	    "refused-dot@example.com", "ok3@example.com" };
+	static const char *const why[] = { "550 5.1.1", NULL, "554 5.7.1",
+	    NULL, "554 5.6.0", NULL };
 	struct outbox_report r;
-	int64_t bad_data, ok, bad_dot, ok2;
+	int64_t id[G_N_ELEMENTS(rcpt)];
 	char **lines;
+	guint i;
 
 	fx_relay(f, &script);
-	bad_data = queue(f, "refused-data@example.com");
-	ok = queue(f, "ok@example.com");
-	bad_dot = queue(f, "refused-dot@example.com");
-	ok2 = queue(f, "ok2@example.com");
+	for (i = 0; i < G_N_ELEMENTS(rcpt); i++)
+		id[i] = queue(f, rcpt[i]);
 	run(f, f->now, &r);
-	check_report(&r, 2, 0, 2);
-	check_item(f, bad_data, "failed", 1, 0, "554 5.7.1");
-	check_item(f, ok, "sent", 1, 0, NULL);
-	check_item(f, bad_dot, "failed", 1, 0, "554 5.6.0");
-	check_item(f, ok2, "sent", 1, 0, NULL);
+	check_report(&r, 3, 0, 3);
+	for (i = 0; i < G_N_ELEMENTS(rcpt); i++)
+		check_item(f, id[i], why[i] ? "failed" : "sent", 1, 0, why[i]);
 	peer_stop(f->peer);
 	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 3);
+	g_assert_cmpuint(f->peer->messages->len, ==, 4);
 	lines = peer_lines(f->peer);
-	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 2);
-	g_assert_cmpint(peer_count_prefix(lines, "DATA"), ==, 4);
+	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 3);
+	g_assert_cmpint(peer_count_prefix(lines, "DATA"), ==, 5);
+	g_assert_cmpint(peer_count_prefix(lines, "RCPT TO:<ok@example.com>"),
+	    ==, 1);
 	g_strfreev(lines);
-}
-
-/*
- * A 4xx to one notice's DATA: deferred alone (queued, due in
- * retry_first), the one behind it sent in the same run and session.
- */
-static void
-test_run_4xx_data_one_of_2(struct fx *f, gconstpointer data)
-{
-	static const struct peer_script script = {
-		.rules = { { "later", NULL, NULL, "451 4.3.0 not now" } },
-	};
-	struct outbox_report r;
-	int64_t later, ok;
-
-	fx_relay(f, &script);
-	later = queue(f, "later@example.com");
-	ok = queue(f, "ok@example.com");
-	run(f, f->now, &r);
-	check_report(&r, 1, 1, 0);
-	check_item(f, later, "queued", 1, f->now + 60, "451 4.3.0");
-	check_item(f, ok, "sent", 1, 0, NULL);
-	peer_stop(f->peer);
-	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 1);
 }
 
 /*
@@ -918,10 +878,8 @@ main(int argc, char **argv)
 	ADD("/outbox/run/relay-down", test_run_relay_down);
 	ADD("/outbox/run/relay-refuses", test_run_relay_refuses);
 	ADD("/outbox/run/never-greets-3", test_run_never_greets);
-	ADD("/outbox/run/550-then-250", test_run_550_then_250);
+	ADD("/outbox/run/5xx-rcpt-data-dot-3-of-6", test_run_5xx_one_each);
 	ADD("/outbox/run/closed-after-rcpt", test_run_closed_after_rcpt);
-	ADD("/outbox/run/5xx-data-2-of-4", test_run_5xx_data_one_of_4);
-	ADD("/outbox/run/4xx-data-1-of-2", test_run_4xx_data_one_of_2);
 	ADD("/outbox/run/invalid-addresses-4", test_run_invalid_addresses);
 	ADD("/outbox/run/invalid-only-no-connection",
 	    test_run_invalid_only);
