@@ -3,10 +3,14 @@
  *
  * One item at a time: claim it in a committed transaction (status
  * "sending", one attempt more), send it, and commit "sent" as soon as the
- * relay has answered 250 to the end of DATA. A crash between that 250 and
- * the commit is the only way a notice can go out twice; the item then
- * waits out OUTBOX_LEASE and is sent again with the same Message-ID, which
- * receiving systems use to drop duplicates. A lock file keeps a second
+ * relay has answered 250 to the end of DATA. A notice goes out twice in
+ * two windows only (doc/ARCHITECTURE.md, "The delivery guarantee"): a
+ * crash after the final dot and before that commit (the item then waits
+ * out OUTBOX_LEASE and is sent again), and a reply to the dot that is
+ * lost or later than [relay] timeout (deferred, sent again: RFC 1047).
+ * Both resend the same bytes with the same Message-ID, which receiving
+ * systems use to drop duplicates; tests/e2e/0170-outbox-faults.t counts
+ * them at a real relay. A lock file keeps a second
  * runner from working the same queue at the same time. The lock file is
  * named after [store] path, so two runners that reach the store through
  * different files (a symlink to the store file, a hard link) both get

@@ -15,6 +15,8 @@
 #   killed in the middle of DATA   the relay accepted nothing; sent once
 #   the relay's 250 to the dot late (past the timeout): the relay has it,
 #                                  we do not know; sent twice (RFC 1047)
+#   killed while the 250 is held back: the relay has it; sent twice, the
+#                                  second after the lease
 #   two runners at once            once each, with one lock file and with
 #                                  two (a symlink to the store file)
 # A 5xx to one notice among others (smtp-sink refuses all or none) is in
@@ -232,6 +234,28 @@ deferred "250 to the dot later than the timeout"
 like "$(desk_sql "SELECT last_error FROM outbox WHERE id = $A")" "end of DATA" "the last error names the end of DATA"
 is "$(copies "$A")/$(copies "$B")" "1/1" "the relay kept both anyway (1 copy each)"
 recovers "a lost 250 (the second window)" 2
+
+# ---- killed while it waits for the 250 to the dot: the relay holds the
+# answer back (-W .:30); as soon as it has the whole message (its dump
+# file is there) the runner is killed from outside. The relay has it, the
+# store says "sending": the first window again, entered at the dot
+question cwait
+sink_start -W .:30
+# (deskctl itself, not a subshell around desk_ctl: the kill is for it)
+"$DESKCTL" -c "$DESK_CONF" outbox run > /dev/null 2>&1 &
+runner=$!
+for i in $(seq 200); do
+	[ "$(copies "$A")" -eq 0 ] || break
+	sleep 0.05
+done
+kill -9 "$runner"
+wait "$runner" 2> /dev/null || true
+is "$(copies "$A")/$(state "$A")" "1/sending/1" "killed waiting for the 250: the relay has 1 copy, the notice is left sending"
+sink_start
+lease_passes "$A"
+is "$(run)" "sent 2, deferred 0, failed 0" "after the lease it is sent again, with the one behind it"
+is "$(copies "$A")/$(copies "$B")" "2/1" "killed after the dot: 2 copies of it, 1 of the one behind it"
+want[$A]=2 want[$B]=1
 
 # ---- two runners at once, one lock file: the relay answers DATA after
 # 1 s so that the runs overlap
