@@ -241,8 +241,11 @@ recovers "a lost 250 (the second window)" 2
 # store says "sending": the first window again, entered at the dot
 question cwait
 sink_start -W .:30
-# (deskctl itself, not a subshell around desk_ctl: the kill is for it)
-"$DESKCTL" -c "$DESK_CONF" outbox run > /dev/null 2>&1 &
+# (deskctl itself, not a subshell around desk_ctl: the kill is for it;
+# with timeout = 30, so that a slow poll here cannot see it give up)
+sed 's/^timeout = 2$/timeout = 30/' "$DESK_CONF" > "$tmp/wait.conf"
+check "the runner killed while it waits has timeout = 30" grep -qx 'timeout = 30' "$tmp/wait.conf"
+"$DESKCTL" -c "$tmp/wait.conf" outbox run > /dev/null 2>&1 &
 runner=$!
 for i in $(seq 200); do
 	[ "$(copies "$A")" -eq 0 ] || break
