@@ -3,11 +3,20 @@
  *
  * One item at a time: claim it in a committed transaction (status
  * "sending", one attempt more), send it, and commit "sent" as soon as the
- * relay has answered 250 to the end of DATA. A crash between that 250 and
- * the commit is the only way a notice can go out twice; the item then
- * waits out OUTBOX_LEASE and is sent again with the same Message-ID, which
- * receiving systems use to drop duplicates. A lock file keeps a second
- * runner from working the same queue at the same time.
+ * relay has answered 250 to the end of DATA. A notice goes out twice in
+ * two windows only (doc/ARCHITECTURE.md, "The delivery guarantee"): a
+ * crash after the final dot and before that commit (the item then waits
+ * out OUTBOX_LEASE and is sent again), and a reply to the dot that is
+ * lost or later than [relay] timeout (deferred, sent again: RFC 1047).
+ * Both resend the same bytes with the same Message-ID, which receiving
+ * systems use to drop duplicates; tests/e2e/0170-outbox-faults.t counts
+ * them at a real relay. A lock file keeps a second
+ * runner from working the same queue at the same time. The lock file is
+ * named after [store] path, so two runners that reach the store through
+ * different files (a symlink to the store file, a hard link) both get
+ * one; then the claim decides: one UPDATE whose WHERE clause is the due
+ * condition (store_outbox_claim), so only one of them takes each item
+ * and the other skips it.
  *
  * One bad notice never holds up the others: its addresses are checked
  * (address_check) before any SMTP, a 5xx or an invalid address fails it
@@ -206,6 +215,8 @@ outbox_run(const struct desk_conf *conf, struct store *store, int64_t now,
 	GError *down = NULL;	/* the relay could not be reached or greeted */
 	GPtrArray *due = NULL;
 	enum outbox_claim claim;
+	gint64 start = g_get_monotonic_time();
+	int64_t claimed;
 	int lock, rc = -1;
 	guint i;
 
@@ -224,11 +235,17 @@ outbox_run(const struct desk_conf *conf, struct store *store, int64_t now,
 		GError *why = NULL;
 		int step;
 
+		/* the claim is stamped with the time it is made, not the
+		 * run's start: a long run must not hand the lease of its
+		 * later items to another runner early */
+		claimed = now + (g_get_monotonic_time() - start) /
+		    G_USEC_PER_SEC;
 		claim = OUTBOX_CLAIM_ERROR;
 		if (OUTBOX_TX(store, error, (claim = store_outbox_claim(store,
-		    o->id, now, error))) < 0)
+		    o->id, claimed, OUTBOX_LEASE, error))) < 0)
 			goto out;
-		if (claim == OUTBOX_CLAIM_LOST)	/* sent or failed meanwhile */
+		/* sent, failed or claimed by another runner meanwhile */
+		if (claim == OUTBOX_CLAIM_LOST)
 			continue;
 		if (outbox_try(conf, &smtp, &down, o, &why) == 0) {
 			if (outbox_after_sent(store, o, now, report, error) < 0)

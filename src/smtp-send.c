@@ -35,12 +35,42 @@
 #include "address.h"
 #include "error.h"
 #include "smtp-send.h"
+#include "store.h"		/* store_fault_point, in a test build */
 
 struct smtp_client {
 	mailsmtp *session;
 	bool esmtp;
 	bool broken;
+#ifdef DESK_FAULT_INJECTION
+	bool mid_data_passed;	/* the crash point, once per message */
+#endif
 };
+
+#ifdef DESK_FAULT_INJECTION
+/*
+ * The crash point "outbox-mid-data" of the tests' builds. libetpan calls
+ * this every 4096 bytes of a message it writes after DATA (its progress
+ * callback); the first time in each message, what it has buffered is
+ * flushed to the relay and the point is passed: a test can kill the
+ * runner with part of a message on the wire and none of its final dot.
+ * A message shorter than 4096 bytes never reaches the point.
+ */
+static void
+smtp_fault_progress(size_t current, size_t maximum, void *context)
+{
+	struct smtp_client *c = context;
+
+	(void)current;
+	(void)maximum;
+	if (c->mid_data_passed)
+		return;
+	c->mid_data_passed = true;
+	/* a failed flush shows in the write that follows */
+	if (mailstream_flush(c->session->stream) < 0)
+		return;
+	store_fault_point("outbox-mid-data");
+}
+#endif
 
 static void
 smtp_fail(struct smtp_client *c, int r, const char *step, GError **error)
@@ -178,6 +208,9 @@ smtp_open(const char *host, int port, int timeout, GError **error)
 	}
 	/* for what libetpan connects itself (STARTTLS, should we use it) */
 	mailsmtp_set_timeout(c->session, timeout);
+#ifdef DESK_FAULT_INJECTION
+	mailsmtp_set_progress_callback(c->session, smtp_fault_progress, c);
+#endif
 	if ((fd = smtp_connect(host, port, timeout, error)) < 0) {
 		c->broken = true;
 		smtp_close(c);
@@ -276,6 +309,9 @@ smtp_send(struct smtp_client *c, const char *from, const char *rcpt,
 	 * an empty line to every message */
 	if (len >= 2 && memcmp((const char *)data + len - 2, "\r\n", 2) == 0)
 		len -= 2;
+#ifdef DESK_FAULT_INJECTION
+	c->mid_data_passed = false;
+#endif
 	r = mailsmtp_data_message(c->session, data, len);
 	if (r != MAILSMTP_NO_ERROR) {
 		smtp_fail(c, r, "end of DATA", error);

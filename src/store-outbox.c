@@ -6,7 +6,11 @@
  * "sending", one attempt more, committed) before it talks SMTP and marks
  * it "sent" right after the relay's 250 to the end of DATA. An item left
  * in "sending" is retried only after a lease, so a second runner cannot
- * send it again while the first is still at it.
+ * send it again while the first is still at it. The claim is one UPDATE
+ * whose WHERE clause is the due condition itself (queued and due, or
+ * sending past the lease), not a check made before: of two runners that
+ * read the same due list, the first claim commits and the second changes
+ * no row (OUTBOX_CLAIM_LOST), whatever their lock files.
  *
  * States: queued -> sending (claim) -> sent | queued (retry) | failed
  * (give up). The runner's moves out of "sending" name "sending" in their
@@ -123,14 +127,15 @@ store_outbox_due(struct store *store, int64_t now, int lease, GError **error)
 }
 
 /*
- * Run the UPDATE S on item ID: 0 when it changed the row, 1 when the
+ * Run the UPDATE S on item ID (WHEN, WHY and, for the claim, LEASE are
+ * its parameters): 0 when it changed the row, 1 when the
  * row was not there or not in the state S's WHERE clause asks for, -1 on
  * error. The state is in the WHERE clause, not checked before, so no
  * other writer can slip in between the check and the change.
  */
 static int
 store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
-    int64_t when, const char *why, GError **error)
+    int64_t when, const char *why, int lease, GError **error)
 {
 	sqlite3_stmt *st = store_stmt(store, s, error);
 
@@ -143,6 +148,8 @@ store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
 		sqlite3_bind_int64(st, 2, when);
 		if (s == SQL_OUTBOX_RETRY)
 			store_bind_text(st, 3, why);
+		else if (s == SQL_OUTBOX_CLAIM)
+			sqlite3_bind_int(st, 3, lease);
 	}
 	if (store_step_done(store, st, "updating the outbox", error) < 0)
 		return -1;
@@ -150,11 +157,11 @@ store_outbox_update(struct store *store, enum store_stmt s, int64_t id,
 }
 
 enum outbox_claim
-store_outbox_claim(struct store *store, int64_t id, int64_t now,
+store_outbox_claim(struct store *store, int64_t id, int64_t now, int lease,
     GError **error)
 {
 	switch (store_outbox_update(store, SQL_OUTBOX_CLAIM, id, now, NULL,
-	    error)) {
+	    lease, error)) {
 	case 0:
 		return OUTBOX_CLAIMED;
 	case 1:
@@ -176,7 +183,7 @@ store_outbox_sent(struct store *store, int64_t id, int64_t now,
     GError **error)
 {
 	return store_outbox_mark(store_outbox_update(store, SQL_OUTBOX_SENT,
-	    id, now, NULL, error));
+	    id, now, NULL, 0, error));
 }
 
 enum outbox_mark
@@ -184,7 +191,7 @@ store_outbox_retry(struct store *store, int64_t id, int64_t when,
     const char *why, GError **error)
 {
 	return store_outbox_mark(store_outbox_update(store, SQL_OUTBOX_RETRY,
-	    id, when, why, error));
+	    id, when, why, 0, error));
 }
 
 enum outbox_mark
@@ -192,14 +199,14 @@ store_outbox_give_up(struct store *store, int64_t id, const char *why,
     GError **error)
 {
 	return store_outbox_mark(store_outbox_update(store,
-	    SQL_OUTBOX_GIVE_UP, id, 0, why, error));
+	    SQL_OUTBOX_GIVE_UP, id, 0, why, 0, error));
 }
 
 int
 store_outbox_failed(struct store *store, int64_t id, const char *why,
     GError **error)
 {
-	return store_outbox_update(store, SQL_OUTBOX_FAILED, id, 0, why,
+	return store_outbox_update(store, SQL_OUTBOX_FAILED, id, 0, why, 0,
 	    error);
 }
 
@@ -207,7 +214,7 @@ int
 store_outbox_requeue(struct store *store, int64_t id, int64_t now,
     GError **error)
 {
-	return store_outbox_update(store, SQL_OUTBOX_REQUEUE, id, now, NULL,
+	return store_outbox_update(store, SQL_OUTBOX_REQUEUE, id, now, NULL, 0,
 	    error);
 }
 

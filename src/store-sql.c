@@ -146,9 +146,13 @@ static const char *const store_sql[SQL_COUNT] = {
 	    " WHERE (status = 'queued' AND next_attempt <= ?1)"
 	    " OR (status = 'sending' AND next_attempt <= ?1 - ?2)"
 	    " ORDER BY id",
+	/* the WHERE clause is SQL_OUTBOX_DUE's: an item another runner
+	 * claimed after we read the due list is no longer ours to take */
 	[SQL_OUTBOX_CLAIM] =
 	    "UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
-	    " next_attempt = ?2 WHERE id = ?1 AND status IN ('queued', 'sending')",
+	    " next_attempt = ?2 WHERE id = ?1"
+	    " AND ((status = 'queued' AND next_attempt <= ?2)"
+	    " OR (status = 'sending' AND next_attempt <= ?2 - ?3))",
 	[SQL_OUTBOX_SENT] =
 	    "UPDATE outbox SET status = 'sent', sent = ?2, last_error = NULL"
 	    " WHERE id = ?1 AND status = 'sending'",

@@ -325,12 +325,16 @@ enum outbox_claim {
 };
 
 /*
- * store_outbox_claim - mark a "queued" (or stale "sending") item
- * "sending", one attempt more, next_attempt NOW, before it goes out.
- * OUTBOX_CLAIM_LOST changes nothing: leave the item alone.
+ * store_outbox_claim - mark item ID "sending", one attempt more,
+ * next_attempt NOW, before it goes out, if it is still due: "queued" with
+ * next_attempt <= NOW, or "sending" claimed more than LEASE seconds
+ * before NOW (its runner died). The condition is in the UPDATE itself,
+ * so two runners can never both claim one item. OUTBOX_CLAIM_LOST
+ * changes nothing: leave the item alone (sent, failed, or claimed by
+ * another runner since it was read).
  */
 enum outbox_claim store_outbox_claim(struct store *store, int64_t id,
-    int64_t now, GError **error);
+    int64_t now, int lease, GError **error);
 
 /*
  * What the runner's verdict on a claimed item did. The runner only moves

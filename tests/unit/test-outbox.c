@@ -300,32 +300,43 @@ test_run_give_up(struct fx *f, gconstpointer data)
 	check_item(f, young, "queued", 1, f->now + 60, NULL);
 }
 
+/*
+ * 451 to one notice's RCPT, 550 to another's, 451 to a third's DATA
+ * command, among 3 that go: the two 4xx deferred (queued, due in
+ * retry_first), the 5xx failed, the 3 others sent, all in one run and
+ * one session.
+ */
 static void
 test_run_mixed(struct fx *f, gconstpointer data)
 {
 	static const struct peer_script script = {
 		.rules = {
-			{ "temp", "451 4.3.0 try later", NULL },
-			{ "perm", "550 5.1.1 no such user", NULL },
+			{ "temp", "451 4.3.0 try later", NULL, NULL },
+			{ "perm", "550 5.1.1 no such user", NULL, NULL },
+			{ "later", NULL, NULL, "451 4.3.0 not now" },
 		},
 	};
 	struct outbox_report r;
-	int64_t ok, temp, perm, ok2;
+	int64_t ok, temp, perm, ok2, later, ok3;
 
 	fx_relay(f, &script);
 	ok = queue(f, "ok@example.com");
 	temp = queue(f, "temp@example.com");
 	perm = queue(f, "perm@example.com");
 	ok2 = queue(f, "ok2@example.com");
+	later = queue(f, "later@example.com");
+	ok3 = queue(f, "ok3@example.com");
 	run(f, f->now, &r);
-	check_report(&r, 2, 1, 1);
+	check_report(&r, 3, 2, 1);
 	check_item(f, ok, "sent", 1, 0, NULL);
 	check_item(f, temp, "queued", 1, f->now + 60, NULL);
 	check_item(f, perm, "failed", 1, 0, NULL);
 	check_item(f, ok2, "sent", 1, 0, NULL);
+	check_item(f, later, "queued", 1, f->now + 60, "DATA: 451 4.3.0");
+	check_item(f, ok3, "sent", 1, 0, NULL);
 	peer_stop(f->peer);
 	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 2);
+	g_assert_cmpuint(f->peer->messages->len, ==, 3);
 }
 
 /* The connection breaks in the middle: the next item reconnects. */
@@ -423,8 +434,8 @@ test_run_lease(struct fx *f, gconstpointer data)
 
 	fx_relay(f, &script);
 	a = queue(f, "a@example.com");
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, NULL), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, NULL), ==, OUTBOX_CLAIMED);
 	run(f, f->now + 1, &r);
 	check_report(&r, 0, 0, 0);
 	check_item(f, a, "sending", 1, 0, NULL);
@@ -462,23 +473,81 @@ test_store_claim(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	int64_t b = queue(f, "b@example.com");
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	check_item(f, a, "sending", 1, f->now, NULL);
 	g_assert_cmpint(store_outbox_sent(f->store, a, f->now, &error), ==,
 	    OUTBOX_MARKED);
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 1, &error),
-	    ==, OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 1,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	check_item(f, a, "sent", 1, 0, NULL);
 	/* failed by a bounce while queued: lost, attempts unchanged */
 	g_assert_cmpint(store_outbox_failed(f->store, b, "bounced", &error),
 	    ==, 0);
-	g_assert_cmpint(store_outbox_claim(f->store, b, f->now, &error), ==,
-	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, b, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	check_item(f, b, "failed", 0, 0, "bounced");
-	g_assert_cmpint(store_outbox_claim(f->store, 9999, f->now, &error), ==,
-	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, 9999, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIM_LOST);
 	g_assert_no_error(error);
+}
+
+/* The ids in DUE, a due list. */
+static bool
+due_has(GPtrArray *due, int64_t id)
+{
+	guint i;
+
+	for (i = 0; due != NULL && i < due->len; i++)
+		if (((struct outbox_item *)g_ptr_array_index(due, i))->id == id)
+			return true;
+	return false;
+}
+
+/*
+ * Two runners that both got past their lock (a symlink to the store file
+ * is another lock file) read the same due list over two connections:
+ * each item is claimed by one of them only. Runner 2 claims a, runner 1
+ * then loses a and wins b, runner 2 loses b; within the lease a stays
+ * runner 2's (lost at now + LEASE - 1), at now + LEASE it is a dead
+ * runner's and can be claimed again (attempt 2): 6 claims checked.
+ */
+static void
+test_store_claim_race(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	int64_t a = queue(f, "a@example.com");
+	int64_t b = queue(f, "b@example.com");
+	struct store *other = store_open(f->store_path, 2000, false, &error);
+	GPtrArray *due1, *due2;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(other);
+	due1 = store_outbox_due(f->store, f->now, OUTBOX_LEASE, &error);
+	due2 = store_outbox_due(other, f->now, OUTBOX_LEASE, &error);
+	g_assert_no_error(error);
+	g_assert_true(due_has(due1, a) && due_has(due1, b));
+	g_assert_true(due_has(due2, a) && due_has(due2, b));
+	g_assert_cmpint(store_outbox_claim(other, a, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, b, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(other, b, f->now, OUTBOX_LEASE,
+	    &error), ==, OUTBOX_CLAIM_LOST);
+	check_item(f, a, "sending", 1, f->now, NULL);
+	check_item(f, b, "sending", 1, f->now, NULL);
+	g_assert_cmpint(store_outbox_claim(f->store, a,
+	    f->now + OUTBOX_LEASE - 1, OUTBOX_LEASE, &error), ==,
+	    OUTBOX_CLAIM_LOST);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + OUTBOX_LEASE,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
+	check_item(f, a, "sending", 2, f->now + OUTBOX_LEASE, NULL);
+	g_assert_no_error(error);
+	g_clear_pointer(&due1, g_ptr_array_unref);
+	g_clear_pointer(&due2, g_ptr_array_unref);
+	store_close(other);
 }
 
 /*
@@ -494,8 +563,8 @@ test_store_sent_keeps_failed(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	int64_t b = queue(f, "b@example.com");
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_failed(f->store, a, "5.1.1 bounced",
 	    &error), ==, 0);
 	g_assert_cmpint(store_outbox_sent(f->store, a, f->now, &error), ==,
@@ -526,8 +595,8 @@ test_store_retry_give_up(struct fx *f, gconstpointer data)
 	int64_t a = queue(f, "a@example.com");
 	GPtrArray *due;
 
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now, &error), ==,
-	    OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_retry(f->store, a, f->now + 60,
 	    "451 later", &error), ==, OUTBOX_MARKED);
 	check_item(f, a, "queued", 1, f->now + 60, "451 later");
@@ -545,8 +614,8 @@ test_store_retry_give_up(struct fx *f, gconstpointer data)
 	g_assert_cmpint(store_outbox_give_up(f->store, a, "550 no", &error),
 	    ==, OUTBOX_MARK_LOST);
 	check_item(f, a, "queued", 1, 0, NULL);
-	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 60, &error),
-	    ==, OUTBOX_CLAIMED);
+	g_assert_cmpint(store_outbox_claim(f->store, a, f->now + 60,
+	    OUTBOX_LEASE, &error), ==, OUTBOX_CLAIMED);
 	g_assert_cmpint(store_outbox_give_up(f->store, a, "550 no", &error),
 	    ==, OUTBOX_MARKED);
 	check_item(f, a, "failed", 2, 0, "550 no");
@@ -594,32 +663,46 @@ test_run_never_greets(struct fx *f, gconstpointer data)
 }
 
 /*
- * 550 to the first item's RCPT, 250 to the second's, in one run and one
- * session: the first is failed (the 550 in last_error), the second sent,
- * the transaction was reset (RSET) between them.
+ * A 5xx to one notice's RCPT, to another's DATA command and to a third's
+ * end of DATA, each with a notice queued behind it, 6 in one run and one
+ * session: the 3 refused are failed (the code in last_error), the 3
+ * behind them sent in the same run; the transaction was reset (RSET)
+ * after each refusal (3), the peer read the text of 4 messages (the one
+ * refused at its end of DATA included) and 5 DATA commands.
  */
 static void
-test_run_550_then_250(struct fx *f, gconstpointer data)
+test_run_5xx_one_each(struct fx *f, gconstpointer data)
 {
 	static const struct peer_script script = {
-		.rules = { { "perm", "550 5.1.1 no such user", NULL } },
+		.rules = {
+			{ "perm", "550 5.1.1 no such user", NULL, NULL },
+			{ "refused-data", NULL, NULL, "554 5.7.1 not from you" },
+			{ "refused-dot", NULL, "554 5.6.0 bad content", NULL },
+		},
 	};
+	static const char *const rcpt[] = { "perm@example.com",
+	    "ok@example.com", "refused-data@example.com", "ok2@example.com",
+	    "refused-dot@example.com", "ok3@example.com" };
+	static const char *const why[] = { "550 5.1.1", NULL, "554 5.7.1",
+	    NULL, "554 5.6.0", NULL };
 	struct outbox_report r;
-	int64_t perm, ok;
+	int64_t id[G_N_ELEMENTS(rcpt)];
 	char **lines;
+	guint i;
 
 	fx_relay(f, &script);
-	perm = queue(f, "perm@example.com");
-	ok = queue(f, "ok@example.com");
+	for (i = 0; i < G_N_ELEMENTS(rcpt); i++)
+		id[i] = queue(f, rcpt[i]);
 	run(f, f->now, &r);
-	check_report(&r, 1, 0, 1);
-	check_item(f, perm, "failed", 1, 0, "550 5.1.1");
-	check_item(f, ok, "sent", 1, 0, NULL);
+	check_report(&r, 3, 0, 3);
+	for (i = 0; i < G_N_ELEMENTS(rcpt); i++)
+		check_item(f, id[i], why[i] ? "failed" : "sent", 1, 0, why[i]);
 	peer_stop(f->peer);
 	g_assert_cmpint(f->peer->sessions, ==, 1);
-	g_assert_cmpuint(f->peer->messages->len, ==, 1);
+	g_assert_cmpuint(f->peer->messages->len, ==, 4);
 	lines = peer_lines(f->peer);
-	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 1);
+	g_assert_cmpint(peer_count_prefix(lines, "RSET"), ==, 3);
+	g_assert_cmpint(peer_count_prefix(lines, "DATA"), ==, 5);
 	g_assert_cmpint(peer_count_prefix(lines, "RCPT TO:<ok@example.com>"),
 	    ==, 1);
 	g_strfreev(lines);
@@ -783,6 +866,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions();
 	ADD("/outbox/store/claim-4", test_store_claim);
+	ADD("/outbox/store/claim-race-6", test_store_claim_race);
 	ADD("/outbox/store/sent-keeps-failed-3", test_store_sent_keeps_failed);
 	ADD("/outbox/store/retry-give-up", test_store_retry_give_up);
 	ADD("/outbox/run/sent", test_run_sent);
@@ -794,7 +878,7 @@ main(int argc, char **argv)
 	ADD("/outbox/run/relay-down", test_run_relay_down);
 	ADD("/outbox/run/relay-refuses", test_run_relay_refuses);
 	ADD("/outbox/run/never-greets-3", test_run_never_greets);
-	ADD("/outbox/run/550-then-250", test_run_550_then_250);
+	ADD("/outbox/run/5xx-rcpt-data-dot-3-of-6", test_run_5xx_one_each);
 	ADD("/outbox/run/closed-after-rcpt", test_run_closed_after_rcpt);
 	ADD("/outbox/run/invalid-addresses-4", test_run_invalid_addresses);
 	ADD("/outbox/run/invalid-only-no-connection",

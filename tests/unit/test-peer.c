@@ -144,7 +144,8 @@ peer_session(struct peer *p, int fd)
 			go_on = peer_reply(fd, ru && ru->rcpt ? ru->rcpt :
 			    s->rcpt, "250 2.1.5 Ok");
 		} else if (g_ascii_strcasecmp(verb, "DATA") == 0) {
-			const char *answer = s->data ? s->data :
+			const char *answer = rule && rule->data ? rule->data :
+			    s->data ? s->data :
 			    "354 End data with <CR><LF>.<CR><LF>";
 			GString *msg = g_string_new(NULL);
 			GString *l;

@@ -14,11 +14,13 @@
 /* How long a "HANG" reply holds the connection at most, in seconds. */
 #define PEER_HANG_MAX 40
 
-/* The reply to a recipient whose RCPT line contains MATCH. */
+/* The replies in a transaction to a recipient whose RCPT line contains
+ * MATCH. */
 struct peer_rule {
 	const char *match;
 	const char *rcpt;	/* NULL: the script's rcpt reply */
 	const char *dot;	/* NULL: the script's dot reply */
+	const char *data;	/* NULL: the script's reply to DATA */
 };
 
 /*

@@ -931,8 +931,8 @@ test_outbox(struct fx *f, gconstpointer data)
 	g_assert_true(due_has(f, now + 5, 600, b));
 
 	/* claimed: "sending", one attempt, out of "due" for the lease */
-	g_assert_cmpint(store_outbox_claim(f->store, a, now + 5, &error), ==,
-	    0);
+	g_assert_cmpint(store_outbox_claim(f->store, a, now + 5, 600, &error),
+	    ==, 0);
 	o = outbox_get(f, a);
 	if (o != NULL) {
 		g_assert_cmpstr(o->status, ==, "sending");
@@ -954,16 +954,16 @@ test_outbox(struct fx *f, gconstpointer data)
 	outbox_item_free(o);
 	g_assert_false(due_has(f, now + 100000, 600, a));
 	/* a sent item cannot be claimed again */
-	g_assert_cmpint(store_outbox_claim(f->store, a, now + 7, &error), ==,
-	    1);
+	g_assert_cmpint(store_outbox_claim(f->store, a, now + 7, 600, &error),
+	    ==, 1);
 	o = outbox_get(f, a);
 	if (o != NULL)
 		g_assert_cmpstr(o->status, ==, "sent");
 	outbox_item_free(o);
 
 	/* retry: queued again, due at WHEN */
-	g_assert_cmpint(store_outbox_claim(f->store, b, now + 5, &error), ==,
-	    0);
+	g_assert_cmpint(store_outbox_claim(f->store, b, now + 5, 600, &error),
+	    ==, 0);
 	g_assert_cmpint(store_outbox_retry(f->store, b, now + 65,
 	    "451 try later", &error), ==, 0);
 	o = outbox_get(f, b);
@@ -1029,7 +1029,8 @@ test_outbox_requeue(struct fx *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_cmpint(store_outbox_failed(f->store, failed, "550 no",
 	    &error), ==, 0);
-	g_assert_cmpint(store_outbox_claim(f->store, sent, now, &error), ==, 0);
+	g_assert_cmpint(store_outbox_claim(f->store, sent, now + 5, 600,
+	    &error), ==, 0);
 	g_assert_cmpint(store_outbox_sent(f->store, sent, now, &error), ==, 0);
 	g_assert_false(due_has(f, now + 100, 600, failed));
 	/* a failed item is queued again, due at NOW */
