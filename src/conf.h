@@ -67,6 +67,10 @@ struct desk_conf {
 	/* [trust] */
 	char *authserv_id;	/* "" when Authentication-Results is ignored */
 
+	/* [lmtp]: deskgate-lmtpd */
+	int lmtp_max_connections;
+	int lmtp_command_time_limit; /* seconds */
+
 	/* [log] */
 	char *log_target;	/* syslog, stderr or a file path */
 
