@@ -580,7 +580,7 @@ lmtp_session_input(struct lmtp_session *s, const char *buf, size_t len)
 		nl = memchr(buf + i, '\n', len - i);
 		take = nl ? (size_t)(nl - (buf + i)) : len - i;
 		if (!s->line_overlong) {
-			if (s->line->len + take + 2 > LMTP_LINE_MAX) {
+			if (s->line->len + take + 1 > LMTP_LINE_MAX) {
 				s->line_overlong = true;
 				g_string_truncate(s->line, 0);
 			} else
