@@ -11,6 +11,7 @@
 #   wait_for SECONDS COMMAND...             poll COMMAND until it succeeds
 
 DESKGATE_LMTPD=$top_builddir/src/deskgate-lmtpd
+LMTPD_AS=		# e.g. "setpriv --reuid=nobody ...": the user it runs as
 LMTPD_PID=
 LMTPD_RC=
 
@@ -28,7 +29,7 @@ lmtpd_start() {
 	local conf=$1 sock=$2
 	shift 2
 	rm -f "$sock"
-	env "$@" "$DESKGATE_LMTPD" -c "$conf" -l "unix:$sock" \
+	$LMTPD_AS env "$@" "$DESKGATE_LMTPD" -c "$conf" -l "unix:$sock" \
 	    2>> "${conf%/*}/lmtpd.stderr" &
 	LMTPD_PID=$!
 	wait_for 20 test -S "$sock"
