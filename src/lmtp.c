@@ -16,7 +16,7 @@
  * the bytes are read and thrown away, so memory stays bounded.
  *
  * Tolerated: a bare LF ends a line as CRLF does, in commands and in the
- * message, and ".\n" ends a message (doc/VIOLATIONS.md).
+ * message, and ".\n" ends a message (deskgate-lmtpd(8)).
  */
 #include "config.h"
 
