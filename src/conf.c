@@ -138,6 +138,10 @@ static const struct conf_key conf_keys[] = {
 	  OFF(lmtp_command_time_limit), "300", 1, 3600,
 	  "deskgate-lmtpd: seconds a client may take to send a command or "
 	  "the next piece of a message before 421 4.4.2" },
+	{ "lmtp", "group_commit_wait", CONF_INT, OFF(lmtp_group_commit_wait),
+	  "2", 0, 100, "deskgate-lmtpd: milliseconds a received message "
+	  "may wait for messages of other connections to be committed in "
+	  "the same transaction; 0: each message alone" },
 	{ "log", "target", CONF_STRING, OFF(log_target), "syslog", 0, 0,
 	  "syslog, stderr, or an absolute path of a log file" },
 	/*

@@ -53,6 +53,12 @@ deliver_open_store(struct deliver *d, GError **error)
 {
 	if (d->in.store != NULL)
 		return 0;
+	if (d->in_batch) {
+		/* a new connection would not be in the batch's transaction */
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "the batch was lost");
+		return -1;
+	}
 	d->in.store = store_open(d->conf->store_path, d->conf->busy_timeout,
 	    false, error);
 	if (d->in.store == NULL)
@@ -194,7 +200,7 @@ deliver_log(const struct deliver_message *msg, const char *recipient,
 
 int
 deliver_one(struct deliver *d, const struct deliver_message *msg,
-    const char *recipient, char **line_r, gint64 *ticket_r)
+    const char *recipient, char **line_r, bool *passed_on_r)
 {
 	struct intake_mail m = { msg->sender, recipient, msg->spool,
 	    msg->mail, &msg->class, msg->reply_text, msg->language,
@@ -204,16 +210,18 @@ deliver_one(struct deliver *d, const struct deliver_message *msg,
 	int status = DESK_EXIT_OK;
 
 	*line_r = NULL;
-	if (ticket_r != NULL)
-		*ticket_r = 0;
+	if (passed_on_r != NULL)
+		*passed_on_r = false;
 	if (deliver_open_store(d, &error) < 0 ||
 	    intake_deliver(&d->in, &m, &res, &error) < 0) {
-		deliver_close_store(d);
+		/* a batch goes on past one message's failure */
+		if (!d->in_batch || deliver_batch_is_broken(d))
+			deliver_close_store(d);
 		return deliver_error(error, line_r);
 	}
 	deliver_log(msg, recipient, &res);
-	if (ticket_r != NULL)
-		*ticket_r = res.ticket;
+	if (passed_on_r != NULL)
+		*passed_on_r = res.action == INTAKE_GUARD_PASS;
 	if (res.action == INTAKE_NOUSER) {
 		*line_r = g_strdup(res.dsn);
 		status = DESK_EXIT_NOUSER;
@@ -228,4 +236,48 @@ deliver_one(struct deliver *d, const struct deliver_message *msg,
 	}
 	intake_result_clear(&res);
 	return status;
+}
+
+int
+deliver_batch_begin(struct deliver *d, GError **error)
+{
+	if (deliver_open_store(d, error) < 0)
+		return -1;
+	if (store_batch_begin(d->in.store, error) < 0) {
+		deliver_close_store(d);
+		return -1;
+	}
+	d->in_batch = true;
+	return 0;
+}
+
+bool
+deliver_batch_is_broken(const struct deliver *d)
+{
+	return d->in_batch && (d->in.store == NULL ||
+	    store_batch_is_broken(d->in.store));
+}
+
+int
+deliver_batch_commit(struct deliver *d, GError **error)
+{
+	d->in_batch = false;
+	if (d->in.store == NULL) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "the store was closed inside a batch");
+		return -1;
+	}
+	if (store_batch_commit(d->in.store, error) < 0) {
+		deliver_close_store(d);
+		return -1;
+	}
+	return 0;
+}
+
+void
+deliver_batch_rollback(struct deliver *d)
+{
+	d->in_batch = false;
+	if (d->in.store != NULL)
+		store_batch_rollback(d->in.store);
 }

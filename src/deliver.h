@@ -32,6 +32,7 @@ struct deliver {
 	const struct desk_conf *conf;
 	struct intake in;	/* in.store NULL: opened on the next message */
 	bool rules_loaded;
+	bool in_batch;		/* between deliver_batch_begin and its end */
 };
 
 /* One parsed message, shared by its recipients. */
@@ -86,11 +87,24 @@ void deliver_message_clear(struct deliver_message *msg);
  * Returns the exit status the pipe gives for it (DESK_EXIT_OK,
  * _TEMPFAIL, _NOUSER, _NOPERM) and sets *LINE_R to its DSN line
  * ("4.3.0 ...", "5.1.1 ...", "5.7.1 ..."; NULL for DESK_EXIT_OK)
- * (transfer full). On a transient error the store is closed.
- * TICKET_R, when not NULL, gets the ticket (0: none).
+ * (transfer full). On a transient error the store is closed (inside a
+ * batch only when the batch is lost). PASSED_ON_R, when not NULL, says
+ * whether the message was passed on through sendmail (nothing stored:
+ * not to be done again).
  */
 int deliver_one(struct deliver *d, const struct deliver_message *msg,
-    const char *recipient, char **line_r, gint64 *ticket_r);
+    const char *recipient, char **line_r, bool *passed_on_r);
+
+/*
+ * deliver_batch_begin, deliver_batch_commit, deliver_batch_rollback -
+ * group commit: the deliver_one calls in between are committed together
+ * (store_batch_begin). deliver_batch_is_broken: the batch is lost and
+ * its deliveries must be done again one by one. 0, or -1 with ERROR.
+ */
+int deliver_batch_begin(struct deliver *d, GError **error);
+int deliver_batch_commit(struct deliver *d, GError **error);
+void deliver_batch_rollback(struct deliver *d);
+bool deliver_batch_is_broken(const struct deliver *d);
 
 /*
  * deliver_error - log ERROR and free it; returns DESK_EXIT_TEMPFAIL with

@@ -21,6 +21,14 @@
  * is delivered the other connections wait; their input waits in the
  * kernel's socket buffers.
  *
+ * Group commit ([lmtp] group_commit_wait, 2 ms by default): a received
+ * message is parsed at once and then waits, unanswered, until the first
+ * waiting one has waited that long or no other connection is busy;
+ * then all of them are committed in one transaction (one fsync), one
+ * savepoint each, and answered. A message that fails gets its 451 and
+ * the others are committed; a batch that is lost is delivered again one
+ * message at a time.
+ *
  * SIGTERM (and SIGINT): the listening socket is closed, idle sessions
  * get 421 4.3.2, sessions in a transaction finish it (the replies after
  * DATA included) and get 421 at their next command; then it exits 0.
@@ -61,6 +69,16 @@ struct lmtpd_conn {
 	gint64 last;		/* monotonic time of the last input, us */
 };
 
+/* A received message waiting for the group commit. */
+struct lmtpd_pending {
+	struct lmtp_session *session;
+	char *const *rcpts;	/* the session's, valid while it waits */
+	unsigned n_rcpt;
+	struct deliver_message msg;
+	char **replies;		/* n_rcpt + 1 */
+	bool *passed_on;	/* n_rcpt: done outside the store */
+};
+
 struct lmtpd {
 	struct desk_conf *conf;
 	struct deliver deliver;
@@ -68,7 +86,9 @@ struct lmtpd {
 	char *unix_path;	/* to unlink at the end; NULL for inet */
 	GPtrArray *conns;	/* struct lmtpd_conn * */
 	char *hostname;
-	unsigned long messages;
+	GPtrArray *pending;	/* struct lmtpd_pending *, in arrival order */
+	gint64 pending_since;	/* monotonic us of the first of them */
+	unsigned long messages, commits;
 };
 
 static volatile sig_atomic_t lmtpd_stop;
@@ -92,47 +112,195 @@ lmtpd_timeout(int sig)
 	_exit(DESK_EXIT_TEMPFAIL);
 }
 
+/* Fill the N replies for RCPTS from one STATUS and LINE. */
+static void
+lmtpd_replies_all(char **replies, char *const *rcpts, unsigned n,
+    int status, const char *line)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		replies[i] = lmtp_reply_status(status, line, rcpts[i]);
+}
+
+/* Deliver P's message to each recipient whose reply is not yet given. */
+static void
+lmtpd_deliver_each(struct lmtpd *l, struct lmtpd_pending *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n_rcpt; i++) {
+		char *line = NULL;
+		int status;
+
+		if (p->replies[i] != NULL)
+			continue;
+		status = deliver_one(&l->deliver, &p->msg, p->rcpts[i], &line,
+		    &p->passed_on[i]);
+		p->replies[i] = lmtp_reply_status(status, line, p->rcpts[i]);
+		g_free(line);
+	}
+}
+
+static void
+lmtpd_pending_free(struct lmtpd_pending *p)
+{
+	deliver_message_clear(&p->msg);
+	g_free(p->passed_on);
+	g_free(p);
+}
+
 /*
- * The lmtp_deliver_fn: the message in SPOOL for each recipient, as the
- * pipe would deliver it.
+ * The group commit: every waiting message in one transaction (one
+ * savepoint each, so one that fails does not take the others with it),
+ * then the replies. When the batch itself is lost (it cannot begin, or
+ * SQLite rolled it back, or the COMMIT fails), nothing of it is stored:
+ * each message is delivered again alone, but for what was passed on
+ * through sendmail, which is not done twice.
  */
 static void
-lmtpd_deliver(void *ctx, const char *sender, char *const *rcpts,
-    unsigned n_rcpt, struct spool *spool, char **replies)
+lmtpd_flush(struct lmtpd *l)
+{
+	GPtrArray *batch = l->pending;
+	GError *error = NULL;
+	bool lost = false;
+	guint k;
+	unsigned i;
+
+	l->pending = g_ptr_array_new();
+	alarm((unsigned)l->conf->time_limit);
+	if (batch->len == 1)
+		lost = true;	/* one message needs no batch */
+	else if (deliver_batch_begin(&l->deliver, &error) < 0) {
+		/* the store is busy or broken: each alone would wait again */
+		char *line;
+		int status = deliver_error(error, &line);
+
+		for (k = 0; k < batch->len; k++) {
+			struct lmtpd_pending *p = g_ptr_array_index(batch, k);
+
+			lmtpd_replies_all(p->replies, p->rcpts, p->n_rcpt,
+			    status, line);
+		}
+		g_free(line);
+		goto answer;
+	}
+	for (k = 0; k < batch->len && !lost; k++) {
+		lmtpd_deliver_each(l, g_ptr_array_index(batch, k));
+		lost = deliver_batch_is_broken(&l->deliver);
+	}
+	if (!lost && deliver_batch_commit(&l->deliver, &error) < 0) {
+		log_warn("group commit of %u messages failed: %s; delivering "
+		    "them one by one", batch->len, error->message);
+		g_clear_error(&error);
+		lost = true;
+	} else if (lost && l->deliver.in_batch)
+		deliver_batch_rollback(&l->deliver);
+	if (!lost)
+		l->commits++;
+	for (k = 0; k < batch->len && lost; k++) {
+		struct lmtpd_pending *p = g_ptr_array_index(batch, k);
+
+		for (i = 0; i < p->n_rcpt; i++) {
+			if (p->passed_on[i])
+				continue;
+			g_free(p->replies[i]);
+			p->replies[i] = NULL;
+		}
+		lmtpd_deliver_each(l, p);
+		l->commits++;
+	}
+answer:
+	alarm(0);
+	/* completing a session may receive its next message: l->pending */
+	for (k = 0; k < batch->len; k++) {
+		struct lmtpd_pending *p = g_ptr_array_index(batch, k);
+
+		lmtp_session_complete(p->session, p->replies);
+		lmtpd_pending_free(p);
+	}
+	g_ptr_array_free(batch, TRUE);
+}
+
+/*
+ * The lmtp_deliver_fn: the message in SPOOL for each recipient, as the
+ * pipe would deliver it. Parsed at once; with [lmtp] group_commit_wait
+ * it then waits for lmtpd_flush, else it is delivered now.
+ */
+static bool
+lmtpd_deliver(void *ctx, struct lmtp_session *s, const char *sender,
+    char *const *rcpts, unsigned n_rcpt, struct spool *spool,
+    char **replies)
 {
 	struct lmtpd *l = ctx;
-	struct deliver_message msg;
+	struct lmtpd_pending *p;
 	GError *error = NULL;
 	char *line = NULL;
-	unsigned i;
 	int status;
 
-	alarm((unsigned)l->conf->time_limit);
 	l->messages++;
 	if (spool->too_big) {
 		status = deliver_too_big(l->conf, "-", sender, &line);
-		for (i = 0; i < n_rcpt; i++)
-			replies[i] = lmtp_reply_status(status, line, rcpts[i]);
-		goto out;
-	}
-	if (deliver_parse(&l->deliver, &msg, "-", sender, spool,
-	    &error) < 0) {
-		status = deliver_error(error, &line);
-		for (i = 0; i < n_rcpt; i++)
-			replies[i] = lmtp_reply_status(status, line, rcpts[i]);
-		deliver_message_clear(&msg);
-		goto out;
-	}
-	for (i = 0; i < n_rcpt; i++) {
-		status = deliver_one(&l->deliver, &msg, rcpts[i], &line, NULL);
-		replies[i] = lmtp_reply_status(status, line, rcpts[i]);
+		lmtpd_replies_all(replies, rcpts, n_rcpt, status, line);
 		g_free(line);
-		line = NULL;
+		return true;
 	}
-	deliver_message_clear(&msg);
-out:
-	g_free(line);
+	p = g_new0(struct lmtpd_pending, 1);
+	p->session = s;
+	p->rcpts = rcpts;
+	p->n_rcpt = n_rcpt;
+	p->replies = replies;
+	p->passed_on = g_new0(bool, n_rcpt);
+	alarm((unsigned)l->conf->time_limit);
+	if (deliver_parse(&l->deliver, &p->msg, "-", sender, spool,
+	    &error) < 0) {
+		alarm(0);
+		status = deliver_error(error, &line);
+		lmtpd_replies_all(replies, rcpts, n_rcpt, status, line);
+		g_free(line);
+		lmtpd_pending_free(p);
+		return true;
+	}
 	alarm(0);
+	if (l->conf->lmtp_group_commit_wait == 0) {
+		alarm((unsigned)l->conf->time_limit);
+		lmtpd_deliver_each(l, p);
+		alarm(0);
+		l->commits++;
+		lmtpd_pending_free(p);
+		return true;
+	}
+	if (l->pending->len == 0)
+		l->pending_since = g_get_monotonic_time();
+	g_ptr_array_add(l->pending, p);
+	return false;
+}
+
+/*
+ * Commit the waiting messages when the first has waited long enough, or
+ * when no other connection could add one (all of them wait), or on
+ * shutdown. Returns the microseconds still to wait, or -1.
+ */
+static gint64
+lmtpd_maybe_flush(struct lmtpd *l, gint64 now)
+{
+	gint64 left;
+	guint i, busy = 0;
+
+	if (l->pending->len == 0)
+		return -1;
+	for (i = 0; i < l->conns->len; i++) {
+		struct lmtpd_conn *c = g_ptr_array_index(l->conns, i);
+
+		busy += !lmtp_session_is_waiting(c->session) &&
+		    !lmtp_session_is_done(c->session);
+	}
+	left = l->pending_since +
+	    (gint64)l->conf->lmtp_group_commit_wait * 1000 - now;
+	if (left > 0 && busy > 0 && !lmtpd_stop)
+		return left;
+	lmtpd_flush(l);
+	return -1;
 }
 
 /* Set FD non-blocking and close-on-exec; 0 or -1 (errno). */
@@ -359,6 +527,7 @@ lmtpd_run(struct lmtpd *l)
 			    "%u", l->conns->len);
 			lmtpd_stop_listening(l);
 		}
+		wait = lmtpd_maybe_flush(l, now);
 		if (l->listen_fd < 0 && l->conns->len == 0)
 			break;
 		g_array_set_size(pfds, 0);
@@ -375,11 +544,17 @@ lmtpd_run(struct lmtpd *l)
 			gint64 left = c->last + limit - now;
 
 			if (!lmtp_session_is_done(c->session) &&
+			    !lmtp_session_is_waiting(c->session) &&
 			    out->len < LMTPD_OUT_MAX)
 				p.events |= POLLIN;
 			if (out->len > 0)
 				p.events |= POLLOUT;
+			/* a session that waits for the commit stays as it is */
+			if (p.events == 0)
+				p.fd = -1;
 			g_array_append_val(pfds, p);
+			if (p.fd < 0)
+				continue;
 			if (left < 0)
 				left = 0;
 			if (wait < 0 || left < wait)
@@ -408,6 +583,8 @@ lmtpd_run(struct lmtpd *l)
 			    base + i);
 			bool keep = true;
 
+			if (lmtp_session_is_waiting(c->session))
+				continue;
 			if (p->revents & (POLLIN | POLLHUP | POLLERR))
 				keep = lmtpd_conn_read(c, buf);
 			if (keep && lmtpd_stop)
@@ -466,6 +643,7 @@ main(int argc, char **argv)
 	}
 	l.listen_fd = -1;
 	l.conns = g_ptr_array_new();
+	l.pending = g_ptr_array_new();
 	if ((l.conf = conf_load(conf_path, &error)) == NULL) {
 		fprintf(stderr, "deskgate-lmtpd: %s\n", error->message);
 		g_error_free(error);
@@ -536,8 +714,20 @@ main(int argc, char **argv)
 	    l.conf->lmtp_max_connections);
 	if (lmtpd_run(&l) == 0)
 		status = EXIT_SUCCESS;
-	log_info("stopped after %lu messages", l.messages);
+	log_info("stopped after %lu messages in %lu commits", l.messages,
+	    l.commits);
 out:
+	/* only an error ends the loop with messages waiting: not answered */
+	while (l.pending->len > 0) {
+		struct lmtpd_pending *p = g_ptr_array_steal_index(l.pending, 0);
+		unsigned i;
+
+		for (i = 0; i < p->n_rcpt; i++)
+			g_free(p->replies[i]);
+		g_free(p->replies);
+		lmtpd_pending_free(p);
+	}
+	g_ptr_array_free(l.pending, TRUE);
 	while (l.conns->len > 0)
 		lmtpd_conn_close(&l, l.conns->len - 1);
 	g_ptr_array_free(l.conns, TRUE);

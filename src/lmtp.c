@@ -57,6 +57,8 @@ struct lmtp_session {
 	size_t text_line;	/* octets of the message line so far */
 	bool text_overlong;
 	GByteArray *chunk;	/* unstuffed bytes on their way to the spool */
+	bool waiting;		/* for lmtp_session_complete */
+	GByteArray *held;	/* input that came while waiting */
 };
 
 static void lmtp_reply(struct lmtp_session *s, const char *fmt, ...)
@@ -90,6 +92,7 @@ lmtp_session_new(const struct lmtp_params *params, lmtp_deliver_fn deliver,
 	s->line = g_string_sized_new(LMTP_LINE_MAX);
 	s->rcpts = g_ptr_array_new_with_free_func(g_free);
 	s->chunk = g_byte_array_sized_new(64 * 1024);
+	s->held = g_byte_array_new();
 	return s;
 }
 
@@ -115,6 +118,7 @@ lmtp_session_free(struct lmtp_session *s)
 	lmtp_transaction_reset(s);
 	g_ptr_array_free(s->rcpts, TRUE);
 	g_byte_array_free(s->chunk, TRUE);
+	g_byte_array_free(s->held, TRUE);
 	g_string_free(s->line, TRUE);
 	g_string_free(s->out, TRUE);
 	g_free(s->hostname);
@@ -145,11 +149,23 @@ lmtp_session_in_data(const struct lmtp_session *s)
 	return s->in_data;
 }
 
+bool
+lmtp_session_in_transaction(const struct lmtp_session *s)
+{
+	return s->sender != NULL || s->in_data;
+}
+
+bool
+lmtp_session_is_waiting(const struct lmtp_session *s)
+{
+	return s->waiting;
+}
+
 void
 lmtp_session_shutdown(struct lmtp_session *s)
 {
 	s->closing = true;
-	if (!s->done && s->sender == NULL && !s->in_data) {
+	if (!s->done && s->sender == NULL && !s->in_data && !s->waiting) {
 		lmtp_reply(s, "421 4.3.2 %s shutting down, try again later",
 		    s->hostname);
 		s->done = true;
@@ -471,6 +487,21 @@ lmtp_data_text(struct lmtp_session *s, char c)
 		lmtp_data_bytes(s, &c, 1);
 }
 
+/* Queue the N replies after a message (transfer full) and end it. */
+static void
+lmtp_data_replies(struct lmtp_session *s, char **replies)
+{
+	unsigned i, n = s->rcpts->len;
+
+	for (i = 0; i < n; i++) {
+		lmtp_reply(s, "%s", replies[i] ? replies[i] :
+		    "451 4.3.0 internal error, try again later");
+		g_free(replies[i]);
+	}
+	g_free(replies);
+	lmtp_transaction_reset(s);
+}
+
 /* The final "." came: deliver, one reply per recipient. */
 static void
 lmtp_data_end(struct lmtp_session *s)
@@ -493,17 +524,29 @@ lmtp_data_end(struct lmtp_session *s)
 			replies[i] = g_strdup_printf("552 5.3.4 a line of "
 			    "the message is longer than %d octets",
 			    LMTP_TEXT_LINE_MAX);
-	} else {
-		s->deliver(s->ctx, s->sender, (char *const *)s->rcpts->pdata,
-		    n, s->spool, replies);
+	} else if (!s->deliver(s->ctx, s, s->sender,
+	    (char *const *)s->rcpts->pdata, n, s->spool, replies)) {
+		/* REPLIES is the callback's until lmtp_session_complete */
+		s->waiting = true;
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		lmtp_reply(s, "%s", replies[i] ? replies[i] :
-		    "451 4.3.0 internal error, try again later");
-		g_free(replies[i]);
-	}
-	g_free(replies);
-	lmtp_transaction_reset(s);
+	lmtp_data_replies(s, replies);
+}
+
+void
+lmtp_session_complete(struct lmtp_session *s, char **replies)
+{
+	GByteArray *held;
+
+	g_return_if_fail(s->waiting);
+	s->waiting = false;
+	lmtp_data_replies(s, replies);
+	if (s->held->len == 0)
+		return;
+	held = s->held;
+	s->held = g_byte_array_new();
+	lmtp_session_input(s, (const char *)held->data, held->len);
+	g_byte_array_free(held, TRUE);
 }
 
 /*
@@ -573,6 +616,12 @@ lmtp_session_input(struct lmtp_session *s, const char *buf, size_t len)
 		const char *nl;
 		size_t take;
 
+		if (s->waiting) {
+			/* after the message: handled once it is answered */
+			g_byte_array_append(s->held, (const guint8 *)buf + i,
+			    (guint)(len - i));
+			return;
+		}
 		if (s->in_data) {
 			i += lmtp_data_input(s, buf + i, len - i);
 			continue;

@@ -26,16 +26,22 @@
 #define LMTP_TEXT_LINE_MAX	1000
 #define LMTP_RCPT_MAX		1000	/* recipients of one transaction */
 
+struct lmtp_session;
+
 /*
  * What the message of one transaction gets: REPLIES is an array of
  * N_RCPT slots, to be filled with one reply line each, without CRLF
  * ("250 2.0.0 ...", "451 4.3.0 ...") (transfer full: the session frees
  * them). SPOOL is at offset 0; too_big is set when more than the limit
- * came (transfer none).
+ * came (transfer none). Returns true when REPLIES is filled; false
+ * when the replies come later (group commit): REPLIES is then the
+ * callback's, to be filled and handed back to lmtp_session_complete;
+ * until then the session reads no further, and SENDER, RCPTS and SPOOL
+ * stay valid.
  */
-typedef void (*lmtp_deliver_fn)(void *ctx, const char *sender,
-    char *const *rcpts, unsigned n_rcpt, struct spool *spool,
-    char **replies);
+typedef bool (*lmtp_deliver_fn)(void *ctx, struct lmtp_session *s,
+    const char *sender, char *const *rcpts, unsigned n_rcpt,
+    struct spool *spool, char **replies);
 
 struct lmtp_params {
 	const char *hostname;	/* in the greeting and the LHLO reply */
@@ -43,7 +49,6 @@ struct lmtp_params {
 	const char *spool_dir;	/* NULL: the temporary directory */
 };
 
-struct lmtp_session;
 
 /* lmtp_session_new - a session; PARAMS is copied. (transfer full) */
 struct lmtp_session *lmtp_session_new(const struct lmtp_params *params,
@@ -68,6 +73,19 @@ GString *lmtp_session_output(struct lmtp_session *s);
 
 /* lmtp_session_is_done - QUIT, or a 421, was answered: close once written. */
 bool lmtp_session_is_done(const struct lmtp_session *s);
+
+/*
+ * lmtp_session_complete - the replies the deliver callback left for
+ * later: the array it was given, filled (transfer full), queued in
+ * order; then the input that came after the message is handled.
+ */
+void lmtp_session_complete(struct lmtp_session *s, char **replies);
+
+/* lmtp_session_is_waiting - a message waits for lmtp_session_complete. */
+bool lmtp_session_is_waiting(const struct lmtp_session *s);
+
+/* lmtp_session_in_transaction - MAIL was accepted and not yet ended. */
+bool lmtp_session_in_transaction(const struct lmtp_session *s);
 
 /* lmtp_session_in_data - inside a message (between 354 and the "."). */
 bool lmtp_session_in_data(const struct lmtp_session *s);

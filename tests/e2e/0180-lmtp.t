@@ -180,6 +180,59 @@ else
 	for i in 1 2 3 4 5 6; do skip "fault injection: built without --enable-fault-injection"; done
 fi
 
+# --- group commit: 8 connections at once, each message answered after
+# the commit of its batch; a message that fails does not fail the others
+mkdir "$tmp/templates"
+cp -r "$top_srcdir/etc/templates/en" "$top_srcdir/etc/templates/ru" "$tmp/templates/"
+rm "$tmp/templates/en/stranger.txt"	# the stranger's notice cannot be built
+desk_setup "$tmp/group" "templates = $tmp/templates" "[lmtp]" "group_commit_wait = 50"
+customers
+lmtpd_start "$DESK_CONF" "$sock"
+pids=
+for c in 1 2 3 4 5 6 7 8; do
+	files=
+	for m in 1 2 3 4 5; do
+		sed "s/^Message-ID: <CAF4kQ2x1a@/Message-ID: <g$c-$m@/; s/^Subject: .*/Subject: group $c-$m/" \
+		    "$(desk_sample 01-question.eml)" > "$tmp/g$c-$m.eml"
+		files="$files $tmp/g$c-$m.eml"
+	done
+	# shellcheck disable=SC2086
+	lmtp "$sock" -q -f bob@customer.example -t support@desk.test $files > "$tmp/g$c.out" &
+	pids="$pids $!"
+	lmtp "$sock" -q -f visitor@somewhere.example -t support@desk.test \
+	    "$(desk_sample 04-stranger.eml)" > "$tmp/s$c.out" &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+is "$(cat "$tmp"/g?.out | grep -c '^250 2\.0\.0 <support@desk\.test> delivered')/$(desk_sql "SELECT count(*) FROM messages WHERE direction = 'in' AND subject LIKE 'group %'")" \
+    "40/40" "8 connections, 40 messages: 40 replies 250, 40 messages stored"
+is "$(cat "$tmp"/s?.out | grep -c '^451 4\.3\.5 ')/$(desk_sql "SELECT count(*) FROM messages WHERE from_addr = 'visitor@somewhere.example'")" \
+    "8/0" "the 8 that fail (no stranger template) get 451 4.3.5 and store nothing"
+is "$(desk_sql 'PRAGMA integrity_check')" ok "the store is intact"
+# 8 messages whose final "." comes at once are committed together
+pids=
+for c in 1 2 3 4 5 6 7 8; do
+	sed "s/^Message-ID: <CAF4kQ2x1a@/Message-ID: <sync$c@/; s/^Subject: .*/Subject: sync $c/" \
+	    "$(desk_sample 01-question.eml)" > "$tmp/sync$c.eml"
+	lmtp "$sock" -q --pause "$tmp/ready$c" "$tmp/go" -f bob@customer.example \
+	    -t support@desk.test "$tmp/sync$c.eml" > "$tmp/sync$c.out" &
+	pids="$pids $!"
+done
+all_ready() { for c in 1 2 3 4 5 6 7 8; do [ -e "$tmp/ready$c" ] || return 1; done; }
+wait_for 30 all_ready
+before=$(grep -c 'action=' "$DESK_DIR/deskgate.log")
+: > "$tmp/go"
+# shellcheck disable=SC2086
+wait $pids
+is "$(cat "$tmp"/sync?.out | grep -c '^250 2\.0\.0 ')/$(desk_sql "SELECT count(*) FROM messages WHERE subject LIKE 'sync %'")" \
+    "8/8" "8 messages ended at once: 8 replies 250, 8 stored"
+lmtpd_stop
+commits=$(sed -n 's/.*stopped after \([0-9]*\) messages in \([0-9]*\) commits.*/\1 \2/p' "$DESK_DIR/deskgate.log")
+diag "group commit: messages and commits: $commits ($before deliveries logged before the 8)"
+check "fewer commits than messages: the 8 were committed together, or some of them" \
+    test "${commits#* }" -lt "${commits% *}"
+
 # --- [lmtp] max_connections and command_time_limit
 desk_setup "$tmp/limits" "[lmtp]" "max_connections = 1" "command_time_limit = 2"
 lmtpd_start "$DESK_CONF" "$sock"

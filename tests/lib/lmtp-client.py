@@ -2,10 +2,10 @@
 """lmtp-client.py - a small LMTP client for the tests (RFC 2033).
 
   lmtp-client.py -s SOCKET|-i HOST:PORT -f SENDER -t RCPT [-t RCPT...]
-                 [-n TRANSACTIONS] [--blast] [--pause READY GO] FILE
+                 [-n TRANSACTIONS] [--blast] [--pause READY GO] FILE...
 
-Sends FILE (LF or CRLF lines; CRLF and dot-stuffing are done here) to each
-RCPT, N times on one connection, and prints every reply line the server
+Sends each FILE (LF or CRLF lines; CRLF and dot-stuffing are done here) to
+each RCPT, one transaction each, the list N times on one connection, and prints every reply line the server
 sends, greeting included, one per line; "EOF" when the server closed the
 connection before the replies the client waited for. With -q only the
 replies after each message (one per recipient) and "EOF".
@@ -94,18 +94,20 @@ def main():
     p.add_argument('--blast', action='store_true')
     p.add_argument('-q', '--quiet', action='store_true')
     p.add_argument('--pause', nargs=2)
-    p.add_argument('file')
+    p.add_argument('files', nargs='+')
     args = p.parse_args()
-    message = frame(args.file)
-    envelope = ('MAIL FROM:<%s> SIZE=%d BODY=8BITMIME\r\n'
-                % (args.sender, len(message))).encode()
-    for r in args.to:
-        envelope += ('RCPT TO:<%s>\r\n' % r).encode()
-    envelope += b'DATA\r\n'
+    messages = [frame(f) for f in args.files] * args.transactions
+
+    def envelope(message):
+        e = ('MAIL FROM:<%s> SIZE=%d BODY=8BITMIME\r\n'
+             % (args.sender, len(message))).encode()
+        for r in args.to:
+            e += ('RCPT TO:<%s>\r\n' % r).encode()
+        return e + b'DATA\r\n'
     c = Conn(args)
     if args.blast:
         c.send(b'LHLO client.test\r\n' +
-               (envelope + message + b'.\r\n') * args.transactions +
+               b''.join(envelope(m) + m + b'.\r\n' for m in messages) +
                b'QUIT\r\n')
         while c.reply() is not None:
             pass
@@ -115,8 +117,8 @@ def main():
     c.send(b'LHLO client.test\r\n')
     if c.reply(False) != '250':
         return 1
-    for n in range(args.transactions):
-        c.send(envelope)
+    for n, message in enumerate(messages):
+        c.send(envelope(message))
         codes = [c.reply(False) for _ in range(1 + len(args.to) + 1)]
         if None in codes:
             return 1

@@ -25,11 +25,14 @@ struct seen {
 	GString *message;	/* the spool's bytes */
 	bool too_big;
 	const char *reply;	/* NULL: "250 2.0.0 <rcpt> ok" */
+	bool later;		/* answer through lmtp_session_complete */
+	char **later_replies;	/* the array to hand back */
 };
 
-static void
-fake_deliver(void *ctx, const char *sender, char *const *rcpts,
-    unsigned n_rcpt, struct spool *spool, char **replies)
+static bool
+fake_deliver(void *ctx, struct lmtp_session *s, const char *sender,
+    char *const *rcpts, unsigned n_rcpt, struct spool *spool,
+    char **replies)
 {
 	struct seen *seen = ctx;
 	char buf[4096];
@@ -49,9 +52,15 @@ fake_deliver(void *ctx, const char *sender, char *const *rcpts,
 	g_assert_cmpint((gint64)seen->message->len, ==, spool->size);
 	for (i = 0; i < n_rcpt; i++) {
 		g_ptr_array_add(seen->rcpts, g_strdup(rcpts[i]));
+		if (seen->later)
+			continue;
 		replies[i] = seen->reply ? g_strdup(seen->reply) :
 		    g_strdup_printf("250 2.0.0 <%s> ok", rcpts[i]);
 	}
+	(void)s;
+	if (seen->later)
+		seen->later_replies = replies;
+	return !seen->later;
 }
 
 struct fixture {
@@ -372,6 +381,33 @@ test_callback_reply(struct fixture *f, gconstpointer data)
 	    "unavailable, try again later\r\n");
 }
 
+/* Replies given later (group commit): the input after the message waits. */
+static void
+test_later(struct fixture *f, gconstpointer data)
+{
+	char **replies;
+
+	(void)data;
+	f->seen.later = true;
+	check_feed(f, "LHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
+	    "x\r\n.\r\nNOOP\r\nMAIL FROM:<e@f>\r\n", LHLO_REPLY
+	    "250 2.1.0 sender ok\r\n250 2.1.5 recipient ok\r\n"
+	    "354 2.0.0 go ahead, end with <CRLF>.<CRLF>\r\n");
+	g_assert_true(lmtp_session_is_waiting(f->s));
+	/* a shutdown waits for the message too */
+	lmtp_session_shutdown(f->s);
+	check_feed(f, "RSET\r\n", "");
+	g_assert_false(lmtp_session_is_done(f->s));
+	replies = f->seen.later_replies;
+	replies[0] = g_strdup("250 2.0.0 <c@d> later");
+	lmtp_session_complete(f->s, replies);
+	g_assert_false(lmtp_session_is_waiting(f->s));
+	check_feed(f, "", "250 2.0.0 <c@d> later\r\n"
+	    "421 4.3.2 lmtp.test shutting down, try again later\r\n");
+	g_assert_true(lmtp_session_is_done(f->s));
+	g_assert_cmpstr(f->seen.message->str, ==, "x\n");
+}
+
 static void
 test_reply_status(void)
 {
@@ -423,6 +459,7 @@ main(int argc, char **argv)
 	ADD("/lmtp/shutdown-idle", test_shutdown_idle);
 	ADD("/lmtp/timeout", test_timeout);
 	ADD("/lmtp/callback-reply", test_callback_reply);
+	ADD("/lmtp/later", test_later);
 	g_test_add_func("/lmtp/reply-status", test_reply_status);
 	return g_test_run();
 }
