@@ -201,23 +201,29 @@ store_begin(struct store *store, GError **error)
 	return store_run(store, SQL_BEGIN, error);
 }
 
-int
-store_commit(struct store *store, GError **error)
+/* COMMIT, the durable end of a transaction or of a batch. */
+static int
+store_commit_durable(struct store *store, GError **error)
 {
-	if (store->batch) {
-		/* durable with the batch's COMMIT (store_batch_commit) */
-		if (store_exec(store, "RELEASE deliver", error) < 0) {
-			store_rollback(store);
-			return -1;
-		}
-		return 0;
-	}
 	store_fault_point("before-commit");
 	if (store_run(store, SQL_COMMIT, error) < 0) {
 		store_rollback(store);
 		return -1;
 	}
 	store_fault_point("after-commit");
+	return 0;
+}
+
+int
+store_commit(struct store *store, GError **error)
+{
+	if (!store->batch)
+		return store_commit_durable(store, error);
+	/* durable with the batch's COMMIT (store_batch_commit) */
+	if (store_exec(store, "RELEASE deliver", error) < 0) {
+		store_rollback(store);
+		return -1;
+	}
 	return 0;
 }
 
@@ -263,13 +269,7 @@ store_batch_commit(struct store *store, GError **error)
 		    "the batch's transaction was rolled back by SQLite");
 		return -1;
 	}
-	store_fault_point("before-commit");
-	if (store_run(store, SQL_COMMIT, error) < 0) {
-		store_rollback(store);
-		return -1;
-	}
-	store_fault_point("after-commit");
-	return 0;
+	return store_commit_durable(store, error);
 }
 
 void
