@@ -23,7 +23,8 @@
  *
  * Group commit ([lmtp] group_commit_wait, 2 ms by default): a received
  * message is parsed at once and then waits, unanswered, until the first
- * waiting one has waited that long or no other connection is busy;
+ * waiting one has waited that long or no other connection is inside a
+ * transaction;
  * then all of them are committed in one transaction (one fsync), one
  * savepoint each, and answered. A message that fails gets its 451 and
  * the others are committed; a batch that is lost is delivered again one
@@ -278,7 +279,9 @@ lmtpd_deliver(void *ctx, struct lmtp_session *s, const char *sender,
 
 /*
  * Commit the waiting messages when the first has waited long enough, or
- * when no other connection could add one (all of them wait), or on
+ * when no other connection is inside a transaction (MAIL sent, the
+ * message not yet ended: one that would soon add a message; an idle
+ * connection postfix keeps cached must not delay anyone), or on
  * shutdown. Returns the microseconds still to wait, or -1.
  */
 static gint64
@@ -293,7 +296,8 @@ lmtpd_maybe_flush(struct lmtpd *l, gint64 now)
 		struct lmtpd_conn *c = g_ptr_array_index(l->conns, i);
 
 		busy += !lmtp_session_is_waiting(c->session) &&
-		    !lmtp_session_is_done(c->session);
+		    !lmtp_session_is_done(c->session) &&
+		    lmtp_session_in_transaction(c->session);
 	}
 	left = l->pending_since +
 	    (gint64)l->conf->lmtp_group_commit_wait * 1000 - now;
