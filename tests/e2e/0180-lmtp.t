@@ -2,10 +2,11 @@
 # 0180-lmtp.t - deskgate-lmtpd driven by an LMTP client on its UNIX
 # socket: the same messages piped into one store and delivered by LMTP
 # into another end in the same rows; separate replies per recipient;
-# a fully pipelined connection; 451 while the store is locked, and the
+# a 12 MB message in bounded memory; a fully pipelined connection; 451 while the store is locked, and the
 # same service delivers once it is free; SIGTERM inside a message (it is
 # finished, new connections are refused); SIGKILL before and after the
-# commit, then the retry stores the message exactly once; the connection
+# commit, then the retry stores the message exactly once; group commit
+# (parallel connections, failing messages among them); the connection
 # limit and the command time limit.
 set -eu
 . "$(dirname "$0")/../lib/tap.sh"
@@ -105,6 +106,29 @@ out=$(lmtp "$sock" -q -f bob@customer.example -t support@desk.test \
 is "$(printf '%s\n' "$out" | cut -c1-9 | tr '\n' ' ')" \
     "250 2.0.0 550 5.1.1 250 2.0.0 " "3 recipients: 3 replies after DATA (250, 550 5.1.1, 250)"
 like "$(printf '%s\n' "$out" | sed -n 2p)" '^550 5\.1\.1 <nobody@desk\.test>' "the 550 names the recipient, as the pipe's DSN does"
+
+# --- a 12 MB message: spooled as it comes, not held in memory
+python3 -c '
+import base64, random, sys
+random.seed(1)
+data = random.randbytes(9 * 1024 * 1024)
+sys.stdout.write("From: Bob Smith <bob@customer.example>\nTo: support@desk.test\n"
+    "Subject: a big log\nMessage-ID: <big@mail.customer.example>\n"
+    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+    "--b\nContent-Type: text/plain\n\nThe log is attached.\n--b\n"
+    "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n"
+    "Content-Disposition: attachment; filename=big.log\n\n")
+sys.stdout.write(base64.encodebytes(data).decode())
+sys.stdout.write("--b--\n")' > "$tmp/big.eml"
+out=$(lmtp "$sock" -q -f bob@customer.example -t support@desk.test "$tmp/big.eml")
+rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$LMTPD_PID/status")
+# ASan's shadow memory: the sanitizer build is held to four times the bound
+bound=32
+ldd "$DESKGATE_LMTPD" 2> /dev/null | grep -q libasan && bound=128
+is "$out/$(desk_sql "SELECT size FROM attachments WHERE filename = 'big.log'")" \
+    "250 2.0.0 <support@desk.test> delivered/9437184" "a $(($(wc -c < "$tmp/big.eml") / 1048576)) MB message is stored whole"
+check "the service's peak RSS after it is under $bound MB ($((rss / 1024)) MB)" \
+    test "$rss" -lt $((bound * 1024))
 
 # --- LHLO and a fully pipelined connection
 out=$(lmtp "$sock" --blast -n 5 -f bob@customer.example -t support@desk.test \
