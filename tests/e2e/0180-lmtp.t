@@ -7,7 +7,8 @@
 # finished, new connections are refused); SIGKILL before and after the
 # commit, then the retry stores the message exactly once; group commit
 # (parallel connections, failing messages among them); the connection
-# limit and the command time limit.
+# limit and the command time limit; TCP on loopback; a socket passed by
+# systemd-socket-activate, with swaks --protocol LMTP as the client.
 set -eu
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -281,6 +282,35 @@ like "$out" '^421 4\.3\.2 too many connections' "max_connections = 1: a second c
 wait "$idle"
 like "$(cat "$tmp/idle.out")" '^421 4\.4\.2 .*timeout' "command_time_limit = 2: a silent client gets 421 4.4.2 and is closed"
 lmtpd_stop
+
+# --- TCP on loopback, and a socket passed by systemd (swaks as the client)
+desk_setup "$tmp/listen"
+customers
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$DESKGATE_LMTPD" -c "$DESK_CONF" -l "inet:127.0.0.1:$port" 2>> "$DESK_DIR/lmtpd.stderr" &
+LMTPD_PID=$!
+tcp_up() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$port" 2> /dev/null; }
+wait_for 20 tcp_up || true
+out=$(python3 "$top_srcdir/tests/lib/lmtp-client.py" -i "127.0.0.1:$port" -q \
+    -f bob@customer.example -t support@desk.test "$(desk_sample 01-question.eml)")
+is "$out" "250 2.0.0 <support@desk.test> delivered" "-l inet:127.0.0.1:PORT: delivered over TCP"
+lmtpd_stop
+if command -v systemd-socket-activate > /dev/null && command -v swaks > /dev/null; then
+	rm -f "$sock"
+	systemd-socket-activate -l "$sock" "$DESKGATE_LMTPD" -c "$DESK_CONF" \
+	    2>> "$DESK_DIR/lmtpd.stderr" &
+	LMTPD_PID=$!
+	wait_for 20 test -S "$sock" || true
+	out=$(swaks --protocol LMTP --socket "$sock" --from bob@customer.example \
+	    --to support@desk.test --data "$(desk_sample 02-russian.eml)" 2>&1 || true)
+	like "$out" '<-  250 2\.0\.0 <support@desk\.test> delivered' \
+	    "socket activation (LISTEN_FDS, no -l): swaks --protocol LMTP delivers"
+	lmtpd_stop
+	is "$LMTPD_RC" 0 "socket activation: SIGTERM, exit 0"
+else
+	skip "needs systemd-socket-activate and swaks"
+	skip "needs systemd-socket-activate and swaks"
+fi
 
 done_testing
 tap_status
