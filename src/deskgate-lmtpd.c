@@ -527,8 +527,8 @@ lmtpd_run(struct lmtpd *l)
 		guint base;
 
 		if (lmtpd_stop && l->listen_fd >= 0) {
-			log_info("SIGTERM: refusing new connections, finishing "
-			    "%u", l->conns->len);
+			log_info("SIGTERM: refusing new connections; %u open "
+			    "finish their transactions", l->conns->len);
 			lmtpd_stop_listening(l);
 		}
 		wait = lmtpd_maybe_flush(l, now);
@@ -598,6 +598,10 @@ lmtpd_run(struct lmtpd *l)
 			/* write at once: the replies need no POLLOUT round */
 			if (keep)
 				keep = lmtpd_conn_write(c);
+			/* a client that reads no replies either: let it go */
+			if (keep && lmtp_session_is_done(c->session) &&
+			    now - c->last >= 2 * limit)
+				keep = false;
 			if (!keep)
 				lmtpd_conn_close(l, i);
 		}
