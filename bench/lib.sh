@@ -3,7 +3,7 @@
 # a base store with customers and the tickets the replies answer, and
 # N generated messages.
 #
-#   bench_setup     builds $tmp/{floor,drive,genmail}; $tmp/base is the
+#   bench_setup     builds $tmp/{floor,drive,lmtp-drive,genmail}; $tmp/base is the
 #                   store (base_conf, base_tickets, base_in), $tmp/mail.list
 #                   drive's list of $n messages (mail_bytes in all)
 #   fresh_desk NAME a copy of the base store in $tmp/run-NAME: sets
@@ -18,6 +18,7 @@ bench_setup() {
 	$cc -O2 -g -o "$tmp/floor" "$top/bench/floor.c" \
 	    $(pkg-config --cflags --libs gmime-3.0 sqlite3 libpcre2-8)
 	$cc -O2 -o "$tmp/drive" "$top/bench/drive.c"
+	$cc -O2 -pthread -o "$tmp/lmtp-drive" "$top/bench/lmtp-drive.c"
 	$cc -O2 -o "$tmp/genmail" "$top/bench/genmail.c"
 
 	# the base store: customers and the tickets the replies answer

@@ -15,7 +15,12 @@
 #   (1) BENCH_N (2000) messages piped one after another;
 #   (2) the same with 8 and 20 at once (BENCH_JOBS), the throughput;
 #   (3) a BENCH_BIG_MB (20) MB attachment and a BENCH_PARTS (2000)-part
-#       message, BENCH_REPEAT (3) times each: time and peak RSS.
+#       message, BENCH_REPEAT (3) times each: time and peak RSS;
+#   (5) the same BENCH_N messages over LMTP to deskgate-lmtpd on 1, 8 and
+#       20 connections, and on 8 without group commit (BENCH_LMTP_CONNS;
+#       bench/lmtp-drive.c), each answered after its commit: the
+#       throughput, the median latency, the commits and the service's
+#       peak RSS (measured, not enforced).
 # The floor and deskgate run in turns, in chunks of the same messages,
 # so that the load of other programs on the machine falls on both alike.
 # Prints a table, then the same as JSON (also written to BENCH_JSON,
@@ -186,6 +191,38 @@ big_case() {	# NAME LABEL GENMAIL-ARGS...
 say "bench: (3) a $big_mb MB attachment and a $parts-part message"
 big_case attachment "$big_mb MB attachment" -S -a "$big_mb"
 big_case parts "$parts-part message" -P -p "$parts"
+
+# ---- (5) LMTP
+. "$top/tests/lib/lmtpd.sh"
+# "8:0": 8 connections with [lmtp] group_commit_wait = 0 (no group commit)
+for jw in ${BENCH_LMTP_CONNS:-1 8 20 8:0}; do
+	j=${jw%%:*} label="$j connections" gw=default
+	say "bench: (5) $n messages over LMTP, $jw connections"
+	fresh_desk "lmtp$j"
+	if [ "$jw" != "$j" ]; then
+		printf '[lmtp]\ngroup_commit_wait = %s\n' "${jw#*:}" >> "$run_conf"
+		gw=${jw#*:} label="$label, wait ${jw#*:} ms"
+	fi
+	lmtpd_start "$run_conf" "$tmp/lmtp.sock" ||
+	    { echo "bench: deskgate-lmtpd did not start" >&2; exit 1; }
+	"$tmp/lmtp-drive" -j "$j" -o "$tmp/lmtp$j.times" -s "$tmp/lmtp.sock" \
+	    "$tmp/mail.list" 2> "$tmp/lmtp$j.total" || true
+	lrss=$(awk '/^VmHWM/ { print $2 }' "/proc/$LMTPD_PID/status")
+	lmtpd_stop
+	read -r _ secs _ _ _ lfail < "$tmp/lmtp$j.total"
+	stored=$(sqlite3 -batch "$run_db" "SELECT count(*) FROM messages WHERE direction = 'in'")
+	stored=$((stored - base_in))
+	ltp=$(awk -v n="$n" -v t="$secs" 'BEGIN { printf "%.1f", n / t }')
+	lmed=$(median <(awk '{ print $1 }' "$tmp/lmtp$j.times"))
+	row "(5) LMTP, $label, msg/s" "$ltp" "" ""
+	row "    x pipe sequential" "$(ratio "$ltp" "$seq_tp")" "" ""
+	row "    median latency" "$(ms "$lmed")" "" ""
+	row "    service peak RSS" "$(mb "$lrss")" "" ""
+	row "    stored / not 250" "$stored/$lfail" "" ""
+	commits=$(sed -n 's/.*stopped after [0-9]* messages in \([0-9]*\) commits.*/\1/p' "${run_conf%/*}/deskgate.log" | tail -n 1)
+	row "    commits" "$commits" "" ""
+	add_json "{\"case\": \"lmtp\", \"connections\": $j, \"group_commit_wait\": \"$gw\", \"commits\": ${commits:-0}, \"messages\": $n, \"deskgate_per_s\": $ltp, \"x_sequential\": $(ratio "$ltp" "$seq_tp"), \"deskgate_median_us\": $lmed, \"max_rss_kb\": $lrss, \"stored\": $stored, \"failed\": $lfail}"
+done
 
 machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)

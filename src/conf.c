@@ -131,6 +131,17 @@ static const struct conf_key conf_keys[] = {
 	{ "trust", "authserv_id", CONF_STRING, OFF(authserv_id), "", 0, 0,
 	  "authserv-id of our own MTA's Authentication-Results (RFC 8601); "
 	  "empty: the header is not read" },
+	{ "lmtp", "max_connections", CONF_INT, OFF(lmtp_max_connections),
+	  "20", 1, 1000, "deskgate-lmtpd: connections served at once; one "
+	  "more is answered 421 4.3.2 and closed" },
+	{ "lmtp", "command_time_limit", CONF_INT,
+	  OFF(lmtp_command_time_limit), "300", 1, 3600,
+	  "deskgate-lmtpd: seconds a client may take to send a command or "
+	  "the next piece of a message before 421 4.4.2" },
+	{ "lmtp", "group_commit_wait", CONF_INT, OFF(lmtp_group_commit_wait),
+	  "2", 0, 100, "deskgate-lmtpd: milliseconds a received message "
+	  "may wait for messages of other connections to be committed in "
+	  "the same transaction; 0: each message alone" },
 	{ "log", "target", CONF_STRING, OFF(log_target), "syslog", 0, 0,
 	  "syslog, stderr, or an absolute path of a log file" },
 	/*

@@ -67,6 +67,11 @@ struct desk_conf {
 	/* [trust] */
 	char *authserv_id;	/* "" when Authentication-Results is ignored */
 
+	/* [lmtp]: deskgate-lmtpd */
+	int lmtp_max_connections;
+	int lmtp_command_time_limit; /* seconds */
+	int lmtp_group_commit_wait; /* milliseconds, 0: no group commit */
+
 	/* [log] */
 	char *log_target;	/* syslog, stderr or a file path */
 

@@ -22,18 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounce.h"
-#include "classify.h"
 #include "conf.h"
+#include "deliver.h"
 #include "error.h"
 #include "exitcode.h"
 #include "guard.h"
-#include "intake.h"
 #include "log.h"
-#include "mime-message.h"
-#include "quote.h"
 #include "spool.h"
-#include "store.h"
 #include "token.h"
 
 static void
@@ -47,34 +42,23 @@ deskgate_timeout(int sig)
 	_exit(DESK_EXIT_TEMPFAIL);
 }
 
-/* Print the one DSN line pipe(8) reads, and return STATUS. */
+/* Print the one DSN line pipe(8) reads (transfer full), and return STATUS. */
 static int
-deskgate_status(int status, const char *dsn, const char *what)
+deskgate_print(int status, char *line)
 {
-	char *clean = log_field(what);
-
-	printf("%s %s\n", dsn, clean);
+	printf("%s\n", line);
 	fflush(stdout);
-	g_free(clean);
+	g_free(line);
 	return status;
 }
 
 static int
 deskgate_error(GError *error)
 {
-	int status;
+	char *line;
+	int status = deliver_error(error, &line);
 
-	if (error->domain == DESK_ERROR && error->code == DESK_ERROR_CONFIG) {
-		log_err("configuration: %s", error->message);
-		status = deskgate_status(DESK_EXIT_TEMPFAIL, "4.3.5",
-		    "Help Desk configuration error, try again later");
-	} else {
-		log_err("temporary failure: %s", error->message);
-		status = deskgate_status(DESK_EXIT_TEMPFAIL, "4.3.0",
-		    "Help Desk temporarily unavailable, try again later");
-	}
-	g_error_free(error);
-	return status;
+	return deskgate_print(status, line);
 }
 
 static void
@@ -91,18 +75,11 @@ main(int argc, char **argv)
 	const char *queue_id = "-";
 	struct desk_conf *conf = NULL;
 	struct spool *spool = NULL;
-	struct mail *mail = NULL;
-	struct classification class = { 0 };
-	struct intake in = { 0 };
-	struct bounce_info bounce = { 0 };
-	struct mail_limits limits;
-	bool bounce_scanned = false;
-	char *reply_text = NULL, *fingerprint = NULL;
-	const char *language = NULL;
+	struct deliver d;
+	struct deliver_message msg = { 0 };
 	GError *error = NULL;
-	gint64 started = g_get_monotonic_time();
 	int ch, status = DESK_EXIT_OK, i, nouser = 0, ours = 0, guarded = 0;
-	bool verbose = false, gmime_up = false;
+	bool verbose = false, gmime_up = false, parsed = false;
 
 	umask(077);
 	/*
@@ -137,8 +114,10 @@ main(int argc, char **argv)
 	if ((conf = conf_load(conf_path, &error)) == NULL) {
 		log_open("deskgate", "syslog");
 		status = deskgate_error(error);
+		deliver_init(&d, NULL);
 		goto out;
 	}
+	deliver_init(&d, conf);
 	log_open("deskgate", conf->log_target);
 	log_set_verbose(verbose);
 	if (getuid() == 0)
@@ -153,52 +132,19 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (spool->too_big) {
-		char *why = g_strdup_printf("message too big for the Help Desk "
-		    "(limit %" G_GINT64_FORMAT " bytes); please send large "
-		    "files as a link", (gint64)conf->max_message_size);
+		char *line;
 
-		char *from = log_field(sender);
-
-		log_info("queue_id=%s from=<%s> action=refused "
-		    "reason=too-big limit=%" G_GINT64_FORMAT, queue_id, from,
-		    (gint64)conf->max_message_size);
-		g_free(from);
-		status = deskgate_status(DESK_EXIT_TOOBIG, "5.3.4", why);
-		g_free(why);
+		status = deliver_too_big(conf, queue_id, sender, &line);
+		status = deskgate_print(status, line);
 		goto out;
 	}
 
 	mail_init();
 	gmime_up = true;
-	intake_mail_limits(conf, &limits);
-	if ((mail = mail_parse(spool->fd, NULL, &limits, &error)) == NULL) {
+	parsed = true;
+	if (deliver_parse(&d, &msg, queue_id, sender, spool, &error) < 0) {
 		status = deskgate_error(error);
 		goto out;
-	}
-	in.conf = conf;
-	if (intake_load_rules(&in, &error) < 0) {
-		status = deskgate_error(error);
-		goto out;
-	}
-	classify_mail(in.robots, mail, sender, &class);
-	/* the new text and its language, before the store is locked */
-	reply_text = quote_reply_text(in.quotes, mail, conf->address);
-	language = mail->malformed ? "unknown" :
-	    language_detect(in.languages, reply_text);
-	/* a delivery report is read here, not under the store's lock */
-	if (class.class == MAIL_CLASS_BOUNCE) {
-		if (bounce_scan(spool->fd, spool->size, conf->domain, &bounce,
-		    &error) < 0) {
-			status = deskgate_error(error);
-			goto out;
-		}
-		bounce_scanned = true;
-	}
-	{
-		struct intake_mail m = { sender, "", spool, mail, &class,
-		    reply_text, language, NULL, NULL };
-
-		fingerprint = intake_fingerprint(&m);
 	}
 	/*
 	 * Each recipient gets its own result only when postfix passes one
@@ -222,74 +168,36 @@ main(int argc, char **argv)
 		    "guarded, get different results: set "
 		    "deskgate_destination_recipient_limit = 1", argc - optind,
 		    argc - optind - ours, guarded);
-		status = deskgate_status(DESK_EXIT_TEMPFAIL, "4.3.5",
-		    "Help Desk configuration error: one recipient per "
-		    "delivery, try again later");
+		status = deskgate_print(DESK_EXIT_TEMPFAIL, deliver_line(
+		    "4.3.5", "Help Desk configuration error: one recipient "
+		    "per delivery, try again later"));
 		goto out;
 	}
-	in.store = store_open(conf->store_path, conf->busy_timeout, false,
-	    &error);
-	if (in.store == NULL || store_check_version(in.store, &error) < 0) {
+	if (deliver_open_store(&d, &error) < 0) {
 		status = deskgate_error(error);
 		goto out;
 	}
 
 	for (i = optind; i < argc; i++) {
-		struct intake_mail m = { sender, argv[i], spool, mail, &class,
-		    reply_text, language, bounce_scanned ? &bounce : NULL,
-		    fingerprint };
-		struct intake_result res;
-		char *msgid, *from, *rcpt, *detail, *over;
+		char *line;
+		int one = deliver_one(&d, &msg, argv[i], &line, NULL);
 
-		if (intake_deliver(&in, &m, &res, &error) < 0) {
-			status = deskgate_error(error);
+		if (one == DESK_EXIT_TEMPFAIL) {
+			status = deskgate_print(one, line);
 			goto out;
 		}
-		msgid = log_field(mail->message_id);
-		from = log_field(sender);
-		rcpt = log_field(argv[i]);
-		detail = log_field(res.detail);
-		over = mail_over_limit_keys(mail);
-		log_info("queue_id=%s msgid=<%s> from=<%s> rcpt=<%s> "
-		    "ticket=%" G_GINT64_FORMAT " action=%s class=%s lang=%s "
-		    "notices=%d delay=%.3f%s%s%s%s", queue_id, msgid, from,
-		    rcpt, (gint64)res.ticket, intake_action_name(res.action),
-		    mail_class_name(class.class), language, res.notices,
-		    (g_get_monotonic_time() - started) / 1e6,
-		    over ? " over-limit=" : "", over ? over : "",
-		    res.detail ? " detail=" : "", detail);
-		g_free(over);
-		g_free(detail);
-		g_free(msgid);
-		g_free(from);
-		g_free(rcpt);
-		if (res.action == INTAKE_NOUSER && ++nouser == argc - optind) {
-			printf("%s\n", res.dsn);
-			status = DESK_EXIT_NOUSER;
-		}
-		if (res.action == INTAKE_GUARD_REJECT) {
-			/* res.dsn is "5.7.1 TEXT" */
-			status = deskgate_status(DESK_EXIT_NOPERM, "5.7.1",
-			    res.dsn + strlen("5.7.1 "));
-		} else if (res.action == INTAKE_GUARD_PASS &&
-		    guard_pass_on(conf, spool->fd, sender, res.pass_to,
-		    &error) < 0) {
-			intake_result_clear(&res);
-			status = deskgate_error(error);
-			goto out;
-		}
-		intake_result_clear(&res);
+		if (one == DESK_EXIT_NOUSER && ++nouser == argc - optind)
+			status = deskgate_print(one, line);
+		else if (one == DESK_EXIT_NOPERM)
+			status = deskgate_print(one, line);
+		else
+			g_free(line);
 	}
 out:
 	alarm(0);
-	store_close(in.store);
-	intake_free_rules(&in);
-	classification_clear(&class);
-	if (bounce_scanned)
-		bounce_info_clear(&bounce);
-	g_free(fingerprint);
-	g_free(reply_text);
-	mail_free(mail);
+	deliver_deinit(&d);
+	if (parsed)
+		deliver_message_clear(&msg);
 	spool_free(spool);
 	conf_free(conf);
 	if (gmime_up)

@@ -89,20 +89,76 @@ spool_header_end(int *state, const char *buf, size_t len)
 }
 
 struct spool *
-spool_read(int fd, int64_t limit, const char *dir, GError **error)
+spool_new(int64_t limit, const char *dir, GError **error)
 {
 	struct spool *spool = g_new0(struct spool, 1);
-	GChecksum *body = g_checksum_new(G_CHECKSUM_SHA256);
-	enum { BUFSIZE = 64 * 1024 };
-	char *buf = g_malloc(BUFSIZE);
-	bool in_body = false;
-	int state = 0;
 
+	spool->limit = limit;
 	spool->fd = spool_tmpfile(dir, error);
-	if (spool->fd < 0)
-		goto fail;
+	if (spool->fd < 0) {
+		spool_free(spool);
+		return NULL;
+	}
+	spool->body_hash = g_checksum_new(G_CHECKSUM_SHA256);
+	return spool;
+}
+
+int
+spool_append(struct spool *spool, const char *buf, size_t len,
+    GError **error)
+{
+	size_t start = 0;
+
+	if (spool->too_big || len == 0)
+		return 0;
+	if (spool->size + (int64_t)len > spool->limit) {
+		spool->too_big = true;
+		return 0;
+	}
+	if (spool_write_all(spool->fd, buf, len) < 0) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "writing the spool file: %s", g_strerror(errno));
+		return -1;
+	}
+	if (!spool->in_body) {
+		ssize_t end = spool_header_end(&spool->header_state, buf, len);
+
+		if (end >= 0) {
+			spool->in_body = true;
+			start = (size_t)end;
+		}
+	}
+	if (spool->in_body && len > start)
+		g_checksum_update(spool->body_hash,
+		    (const guchar *)buf + start, (gssize)(len - start));
+	spool->size += (int64_t)len;
+	return 0;
+}
+
+int
+spool_finish(struct spool *spool, GError **error)
+{
+	if (spool->body_hash != NULL) {
+		spool->body_sha256 =
+		    g_strdup(g_checksum_get_string(spool->body_hash));
+		g_checksum_free(spool->body_hash);
+		spool->body_hash = NULL;
+	}
+	return spool_rewind(spool, error);
+}
+
+struct spool *
+spool_read(int fd, int64_t limit, const char *dir, GError **error)
+{
+	struct spool *spool;
+	enum { BUFSIZE = 64 * 1024 };
+	char *buf;
+
+	if ((spool = spool_new(limit, dir, error)) == NULL)
+		return NULL;
+	buf = g_malloc(BUFSIZE);
 	for (;;) {
-		ssize_t n = read(fd, buf, BUFSIZE), start = 0;
+		ssize_t n = read(fd, buf, BUFSIZE);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -113,40 +169,17 @@ spool_read(int fd, int64_t limit, const char *dir, GError **error)
 		}
 		if (n == 0)
 			break;
-		if (spool->too_big)
-			continue;	/* drain, so the writer sees no EPIPE */
-		if (spool->size + n > limit) {
-			spool->too_big = true;
-			continue;
-		}
-		if (spool_write_all(spool->fd, buf, (size_t)n) < 0) {
-			g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
-			    "writing the spool file: %s", g_strerror(errno));
+		/* past the limit this only drains: the writer sees no EPIPE */
+		if (spool_append(spool, buf, (size_t)n, error) < 0)
 			goto fail;
-		}
-		if (!in_body) {
-			ssize_t end = spool_header_end(&state, buf, n);
-
-			if (end >= 0) {
-				in_body = true;
-				start = end;
-			}
-		}
-		if (in_body && n > start)
-			g_checksum_update(body, (const guchar *)buf + start,
-			    n - start);
-		spool->size += n;
 	}
-	spool->body_sha256 = g_strdup(g_checksum_get_string(body));
-	g_checksum_free(body);
 	g_free(buf);
-	if (spool_rewind(spool, error) < 0) {
+	if (spool_finish(spool, error) < 0) {
 		spool_free(spool);
 		return NULL;
 	}
 	return spool;
 fail:
-	g_checksum_free(body);
 	g_free(buf);
 	spool_free(spool);
 	return NULL;
@@ -202,6 +235,8 @@ spool_free(struct spool *spool)
 		return;
 	if (spool->fd >= 0)
 		close(spool->fd);
+	if (spool->body_hash != NULL)
+		g_checksum_free(spool->body_hash);
 	g_free(spool->body_sha256);
 	g_free(spool);
 }

@@ -22,6 +22,11 @@ struct spool {
 	int64_t size;		/* bytes spooled (all of them if !too_big) */
 	bool too_big;		/* more than the limit came; rest drained */
 	char *body_sha256;	/* of the bytes after the header, hex */
+	/* while being written (spool_new .. spool_finish); spool.c's own */
+	GChecksum *body_hash;
+	int header_state;	/* spool_header_end() */
+	bool in_body;
+	int64_t limit;
 };
 
 /*
@@ -32,6 +37,20 @@ struct spool {
  */
 struct spool *spool_read(int fd, int64_t limit, const char *dir,
     GError **error);
+
+/*
+ * spool_new, spool_append, spool_finish - the same, written piece by
+ * piece by a caller that reads the message itself (deskgate-lmtpd's DATA).
+ * spool_new makes an empty spool in DIR (NULL: the temporary directory)
+ * that takes at most LIMIT bytes, or NULL with ERROR (transfer full).
+ * spool_append adds LEN bytes of BUF; past the limit it keeps nothing
+ * more and sets too_big. spool_finish ends the body hash and rewinds.
+ * Both return 0, or -1 with ERROR (DESK_ERROR_TEMP) when the disk fails.
+ */
+struct spool *spool_new(int64_t limit, const char *dir, GError **error);
+int spool_append(struct spool *spool, const char *buf, size_t len,
+    GError **error);
+int spool_finish(struct spool *spool, GError **error);
 
 /*
  * spool_sha256 - SHA-256 (hex) of all the spooled bytes, read again from

@@ -4,6 +4,7 @@
 #ifndef DESK_STORE_PRIVATE_H
 #define DESK_STORE_PRIVATE_H
 
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -13,6 +14,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmts[SQL_COUNT];
+	bool batch;		/* store_batch_begin: begin/commit are savepoints */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "store-private.h"
 #include "store-schema.h"
 
@@ -195,11 +196,14 @@ int
 store_begin(struct store *store, GError **error)
 {
 	store_fault_point("before-begin");
+	if (store->batch)
+		return store_exec(store, "SAVEPOINT deliver", error);
 	return store_run(store, SQL_BEGIN, error);
 }
 
-int
-store_commit(struct store *store, GError **error)
+/* COMMIT, the durable end of a transaction or of a batch. */
+static int
+store_commit_durable(struct store *store, GError **error)
 {
 	store_fault_point("before-commit");
 	if (store_run(store, SQL_COMMIT, error) < 0) {
@@ -210,12 +214,69 @@ store_commit(struct store *store, GError **error)
 	return 0;
 }
 
+int
+store_commit(struct store *store, GError **error)
+{
+	if (!store->batch)
+		return store_commit_durable(store, error);
+	/* durable with the batch's COMMIT (store_batch_commit) */
+	if (store_exec(store, "RELEASE deliver", error) < 0) {
+		store_rollback(store);
+		return -1;
+	}
+	return 0;
+}
+
 void
 store_rollback(struct store *store)
 {
-	if (!sqlite3_get_autocommit(store->db) &&
-	    store_run(store, SQL_ROLLBACK, NULL) < 0)
+	if (sqlite3_get_autocommit(store->db))
+		return;
+	if (store->batch) {
+		/* this message's writes only; the batch goes on */
+		if (sqlite3_exec(store->db, "ROLLBACK TO deliver; "
+		    "RELEASE deliver", NULL, NULL, NULL) != SQLITE_OK)
+			log_warn("rolling back a message of a batch: %s",
+			    sqlite3_errmsg(store->db));
+		return;
+	}
+	if (store_run(store, SQL_ROLLBACK, NULL) < 0)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_batch_begin(struct store *store, GError **error)
+{
+	store_fault_point("before-begin");
+	if (store_run(store, SQL_BEGIN, error) < 0)
+		return -1;
+	store->batch = true;
+	return 0;
+}
+
+bool
+store_batch_is_broken(const struct store *store)
+{
+	return store->batch && sqlite3_get_autocommit(store->db);
+}
+
+int
+store_batch_commit(struct store *store, GError **error)
+{
+	store->batch = false;
+	if (sqlite3_get_autocommit(store->db)) {
+		g_set_error(error, DESK_ERROR, DESK_ERROR_TEMP,
+		    "the batch's transaction was rolled back by SQLite");
+		return -1;
+	}
+	return store_commit_durable(store, error);
+}
+
+void
+store_batch_rollback(struct store *store)
+{
+	store->batch = false;
+	store_rollback(store);
 }
 
 int

@@ -45,10 +45,26 @@ int store_migrate(struct store *store, GError **error);
  */
 int store_check_version(struct store *store, GError **error);
 
-/* Transactions: store_begin() is BEGIN IMMEDIATE. */
+/*
+ * Transactions: store_begin() is BEGIN IMMEDIATE. Inside a batch they
+ * are a savepoint instead: store_rollback() undoes that one message's
+ * writes, and nothing is durable before store_batch_commit().
+ */
 int store_begin(struct store *store, GError **error);
 int store_commit(struct store *store, GError **error);
 void store_rollback(struct store *store);
+
+/*
+ * store_batch_begin, store_batch_commit, store_batch_rollback - group
+ * commit (deskgate-lmtpd): one BEGIN IMMEDIATE ... COMMIT, one fsync,
+ * around the transactions of several messages. store_batch_is_broken -
+ * SQLite rolled the whole batch back itself (a full disk, an I/O error):
+ * what was done in it is gone, and store_batch_commit fails.
+ */
+int store_batch_begin(struct store *store, GError **error);
+int store_batch_commit(struct store *store, GError **error);
+void store_batch_rollback(struct store *store);
+bool store_batch_is_broken(const struct store *store);
 
 /*
  * store_data_version - SQLite's data_version: the same number twice on

@@ -807,6 +807,57 @@ test_replan_under_lock(struct fx *f, gconstpointer data)
 	g_free(tpl);
 }
 
+/*
+ * Group commit (deskgate-lmtpd): deliveries inside a batch are
+ * savepoints; a duplicate rolls back its own and the batch goes on;
+ * nothing is seen by another connection before the batch's COMMIT, and
+ * a batch rolled back leaves nothing.
+ */
+static void
+test_batch(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	char *a = mail_new("Ann Lee <" ANN ">", DESK, "Cart total",
+	    "batch-a@shop.example", NULL, REQUEST);
+	char *b = mail_new("Ann Lee <" ANN ">", DESK, "Shipping rates",
+	    "batch-b@shop.example", NULL, "Hello,\n\nthe shipping rates "
+	    "are wrong for Canada since yesterday.\n\nAnn\n");
+	char *c = mail_new("Ann Lee <" ANN ">", DESK, "Taxes",
+	    "batch-c@shop.example", NULL, "Hello,\n\nthe taxes are not "
+	    "added to the order total.\n\nAnn\n");
+
+	(void)data;
+	g_assert_cmpint(store_batch_begin(f->store, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(fx_send(f, ANN, DESK, a), ==, INTAKE_CREATED);
+	g_assert_cmpint(fx_send(f, ANN, DESK, a), ==, INTAKE_DUPLICATE);
+	g_assert_false(store_batch_is_broken(f->store));
+	g_assert_cmpint(fx_send(f, ANN, DESK, b), !=, INTAKE_DUPLICATE);
+	/* another connection sees nothing yet */
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM messages WHERE "
+	    "direction = 'in'"), ==, 0);
+	g_assert_cmpint(store_batch_commit(f->store, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM messages WHERE "
+	    "direction = 'in'"), ==, 2);
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM messages WHERE "
+	    "message_id = 'batch-a@shop.example'"), ==, 1);
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM outbox"), >=, 2);
+
+	/* a batch rolled back: C is not stored, and is new afterwards */
+	g_assert_cmpint(store_batch_begin(f->store, &error), ==, 0);
+	g_assert_cmpint(fx_send(f, ANN, DESK, c), !=, INTAKE_DUPLICATE);
+	store_batch_rollback(f->store);
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM messages WHERE "
+	    "message_id = 'batch-c@shop.example'"), ==, 0);
+	g_assert_cmpint(fx_send(f, ANN, DESK, c), !=, INTAKE_DUPLICATE);
+	g_assert_cmpint(fx_int(f, "SELECT count(*) FROM messages WHERE "
+	    "message_id = 'batch-c@shop.example'"), ==, 1);
+	g_free(a);
+	g_free(b);
+	g_free(c);
+}
+
 #define ADD(path, fn) \
 	g_test_add(path, struct fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -828,6 +879,7 @@ main(int argc, char **argv)
 	ADD("/intake/loop", test_loop);
 	ADD("/intake/nouser", test_nouser);
 	ADD("/intake/two-requests", test_two_requests);
+	ADD("/intake/batch", test_batch);
 	g_test_add("/intake/replan-under-lock", struct fx, "", fx_setup,
 	    test_replan_under_lock, fx_teardown);
 	rc = g_test_run();

@@ -451,6 +451,53 @@ test_errors(struct test_tmp *t, gconstpointer data)
 	g_free(missing);
 }
 
+/*
+ * spool_new/spool_append/spool_finish (deskgate-lmtpd's DATA): pieces of
+ * every size, one byte included, give what spool_read gives; past the
+ * limit nothing more is kept.
+ */
+static void
+test_append(struct test_tmp *t, gconstpointer data)
+{
+	GBytes *b = big_message(300000);
+	gsize len, done = 0, piece = 1;
+	const char *bytes = g_bytes_get_data(b, &len);
+	GError *error = NULL;
+	struct spool *s = spool_new(1024 * 1024, t->dir, &error);
+
+	(void)data;
+	g_assert_no_error(error);
+	g_assert_nonnull(s);
+	while (s != NULL && done < len) {
+		gsize n = MIN(piece, len - done);
+
+		g_assert_cmpint(spool_append(s, bytes + done, n, &error), ==, 0);
+		done += n;
+		piece = piece * 3 + 1;	/* 1, 4, 13, ... bytes */
+	}
+	if (s != NULL) {
+		g_assert_cmpint(spool_finish(s, &error), ==, 0);
+		g_assert_no_error(error);
+		check_spool(s, b);
+	}
+	spool_free(s);
+
+	s = spool_new(1000, t->dir, &error);
+	g_assert_nonnull(s);
+	if (s != NULL) {
+		g_assert_cmpint(spool_append(s, bytes, 600, &error), ==, 0);
+		g_assert_cmpint(spool_append(s, bytes + 600, 600, &error), ==,
+		    0);
+		g_assert_cmpint(spool_append(s, bytes + 1200, 10, &error), ==,
+		    0);
+		g_assert_true(s->too_big);
+		g_assert_cmpint(s->size, ==, 600);
+		g_assert_cmpint(spool_finish(s, &error), ==, 0);
+	}
+	spool_free(s);
+	g_bytes_unref(b);
+}
+
 #define ADD(path, fn) \
 	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
 	    test_tmp_teardown)
@@ -473,6 +520,7 @@ main(int argc, char **argv)
 	ADD("/spool/large", test_large);
 	ADD("/spool/limit/drains", test_limit);
 	ADD("/spool/limit/exact", test_limit_exact);
+	ADD("/spool/append", test_append);
 	ADD("/spool/tmpfile", test_tmpfile);
 	ADD("/spool/errors", test_errors);
 	return g_test_run();
