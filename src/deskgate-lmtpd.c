@@ -681,6 +681,8 @@ main(int argc, char **argv)
 	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
 	    sigaction(SIGINT, &sa, NULL) < 0 ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    /* over RLIMIT_FSIZE a write fails and that message gets 451 */
+	    signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
 	    signal(SIGALRM, lmtpd_timeout) == SIG_ERR) {
 		log_err("sigaction() failed: %s", g_strerror(errno));
 		goto out;
