@@ -233,10 +233,11 @@ store_staff_find(struct store *store, const char *address, GError **error)
 	return -1;
 }
 
-int64_t
-store_ledger_add(struct store *store, int64_t customer_id, int delta,
+/* Insert one ledger row; REFERENCE NULL for all but a purchase's. */
+static int64_t
+ledger_insert(struct store *store, int64_t customer_id, int delta,
     const char *reason, int64_t ticket_id, int64_t license_id,
-    int price_cents, GError **error)
+    int price_cents, const char *reference, GError **error)
 {
 	sqlite3_stmt *st = store_stmt(store, SQL_LEDGER_INSERT, error);
 
@@ -251,9 +252,19 @@ store_ledger_add(struct store *store, int64_t customer_id, int delta,
 		sqlite3_bind_int64(st, 5, license_id);
 	if (price_cents >= 0)
 		sqlite3_bind_int(st, 6, price_cents);
+	store_bind_text(st, 7, reference);
 	if (store_step_done(store, st, "adding to the ledger", error) < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(store->db);
+}
+
+int64_t
+store_ledger_add(struct store *store, int64_t customer_id, int delta,
+    const char *reason, int64_t ticket_id, int64_t license_id,
+    int price_cents, GError **error)
+{
+	return ledger_insert(store, customer_id, delta, reason, ticket_id,
+	    license_id, price_cents, NULL, error);
 }
 
 int
@@ -277,13 +288,70 @@ store_ledger_balance(struct store *store, int64_t customer_id,
 	return 0;
 }
 
+void
+ledger_entry_clear(struct ledger_entry *e)
+{
+	g_free(e->reason);
+	g_free(e->reference);
+	memset(e, 0, sizeof *e);
+}
+
 static void
 ledger_entry_free(gpointer p)
 {
-	struct ledger_entry *e = p;
+	ledger_entry_clear(p);
+	g_free(p);
+}
 
-	g_free(e->reason);
-	g_free(e);
+/* Fill E from a row of SQL_LEDGER_LIST or SQL_LEDGER_BY_REFERENCE. */
+static void
+ledger_entry_read(sqlite3_stmt *st, struct ledger_entry *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->delta = sqlite3_column_int(st, 1);
+	e->reason = store_column_dup(st, 2);
+	e->ticket_id = sqlite3_column_int64(st, 3);
+	e->license_id = sqlite3_column_int64(st, 4);
+	e->price_cents = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 5);
+	e->created = sqlite3_column_int64(st, 6);
+	e->reference = store_column_dup(st, 7);
+	e->customer_id = sqlite3_column_int64(st, 8);
+}
+
+int
+store_ledger_by_reference(struct store *store, const char *reference,
+    struct ledger_entry *entry_r, GError **error)
+{
+	sqlite3_stmt *st = store_stmt(store, SQL_LEDGER_BY_REFERENCE, error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, reference);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ledger_entry_read(st, entry_r);
+	else if (rc != SQLITE_DONE)
+		store_fail(store, error, "looking up a purchase's reference");
+	store_stmt_done(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+store_ledger_add_purchase(struct store *store, int64_t customer_id,
+    int delta, const char *reason, int price_cents, const char *reference,
+    struct ledger_entry *seen_r, GError **error)
+{
+	int found;
+
+	g_assert(reference != NULL);
+	g_assert(!sqlite3_get_autocommit(store->db));
+	found = store_ledger_by_reference(store, reference, seen_r, error);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	return ledger_insert(store, customer_id, delta, reason, 0, 0,
+	    price_cents, reference, error);
 }
 
 GPtrArray *
@@ -300,14 +368,7 @@ store_ledger_list(struct store *store, int64_t customer_id, GError **error)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ledger_entry *e = g_new0(struct ledger_entry, 1);
 
-		e->id = sqlite3_column_int64(st, 0);
-		e->delta = sqlite3_column_int(st, 1);
-		e->reason = store_column_dup(st, 2);
-		e->ticket_id = sqlite3_column_int64(st, 3);
-		e->license_id = sqlite3_column_int64(st, 4);
-		e->price_cents = sqlite3_column_type(st, 5) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int(st, 5);
-		e->created = sqlite3_column_int64(st, 6);
+		ledger_entry_read(st, e);
 		g_ptr_array_add(out, e);
 	}
 	if (rc != SQLITE_DONE) {

@@ -194,6 +194,25 @@ static const char *const schema_steps[] = {
 	"  decided INTEGER);"
 	"CREATE INDEX confirmations_by_ticket"
 	"  ON confirmations(ticket_id, status);",
+
+	/*
+	 * 6: a purchase is recorded once: the payment's id in the billing
+	 * system (deskctl credits buy --reference). Unique over the whole
+	 * ledger, not per customer: one payment pays for one purchase, so
+	 * the same id for a second customer is refused by the store itself,
+	 * not only by deskctl's lookup. Rows without one (charges, licenses,
+	 * purchases made without --reference) stay NULL and are not indexed.
+	 * And two leftovers go: outbox_by_message_id duplicates the index of
+	 * outbox.message_id's UNIQUE constraint (the planner uses that one),
+	 * and messages.announced was never read or written (announcements
+	 * are queued in the message's own transaction). DROP COLUMN needs
+	 * SQLite 3.35; no index, trigger or view names the column.
+	 */
+	"ALTER TABLE ledger ADD COLUMN reference TEXT;"
+	"CREATE UNIQUE INDEX ledger_by_reference ON ledger(reference)"
+	"  WHERE reference IS NOT NULL;"
+	"DROP INDEX outbox_by_message_id;"
+	"ALTER TABLE messages DROP COLUMN announced;",
 };
 
 int

@@ -49,13 +49,17 @@ static const char *const store_sql[SQL_COUNT] = {
 	    "SELECT id FROM staff WHERE email = ?1",
 	[SQL_LEDGER_INSERT] =
 	    "INSERT INTO ledger (customer_id, delta, reason, ticket_id,"
-	    " license_id, price_cents, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, " NOW ")",
+	    " license_id, price_cents, reference, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " NOW ")",
+	[SQL_LEDGER_BY_REFERENCE] =
+	    "SELECT id, delta, reason, ticket_id, license_id, price_cents,"
+	    " created, reference, customer_id FROM ledger WHERE reference = ?1",
 	[SQL_LEDGER_BALANCE] =
 	    "SELECT coalesce(sum(delta), 0) FROM ledger WHERE customer_id = ?1",
 	[SQL_LEDGER_LIST] =
 	    "SELECT id, delta, reason, ticket_id, license_id, price_cents,"
-	    " created FROM ledger WHERE customer_id = ?1 ORDER BY id",
+	    " created, reference, customer_id FROM ledger"
+	    " WHERE customer_id = ?1 ORDER BY id",
 	[SQL_TICKET_INSERT] =
 	    "INSERT INTO tickets (id, customer_id, subject, status, preapproved,"
 	    " lang, flags, created, updated)"

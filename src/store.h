@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <glib.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -139,11 +139,37 @@ struct ledger_entry {
 	int64_t license_id;	/* 0: none */
 	int price_cents;	/* -1: none */
 	int64_t created;
+	char *reference;	/* a purchase's payment id; NULL: none */
+	int64_t customer_id;
 };
+
+/* ledger_entry_clear - free what E holds (not E itself); E may be zeroed. */
+void ledger_entry_clear(struct ledger_entry *e);
 
 int64_t store_ledger_add(struct store *store, int64_t customer_id,
     int delta, const char *reason, int64_t ticket_id, int64_t license_id,
     int price_cents, GError **error);
+/*
+ * store_ledger_add_purchase - a purchase of DELTA credits at PRICE_CENTS,
+ * recorded once: REFERENCE is its payment's id in the billing system,
+ * unique in the whole ledger. When a row holds REFERENCE already,
+ * nothing is written and that row is put into *seen_r (ledger_entry_clear
+ * it): the caller decides whether it is the same purchase (same customer,
+ * DELTA and price) or another one's. Call it inside store_begin's write
+ * transaction, so that the lookup and the insert are one step for every
+ * other process. Returns the new row's id, 0 when REFERENCE was there,
+ * -1 on error.
+ */
+int64_t store_ledger_add_purchase(struct store *store, int64_t customer_id,
+    int delta, const char *reason, int price_cents, const char *reference,
+    struct ledger_entry *seen_r, GError **error);
+/*
+ * store_ledger_by_reference - the row that recorded REFERENCE: 1 and
+ * *entry_r filled (ledger_entry_clear it), 0 when there is none, -1 on
+ * error.
+ */
+int store_ledger_by_reference(struct store *store, const char *reference,
+    struct ledger_entry *entry_r, GError **error);
 /* Returns 0 and sets *balance_r, or -1. */
 int store_ledger_balance(struct store *store, int64_t customer_id,
     int64_t *balance_r, GError **error);

@@ -57,7 +57,7 @@ run_ctl credits buy alice@shop.example --package 30
 is "$CTL_RC" 1 "a package that does not exist is refused"
 like "$CTL_ERR" '25, 50, 100 or 200' "... naming the packages there are"
 is "$(desk_ctl credits show alice@shop.example --json | jq -c '.ledger[0] | keys')" \
-    '["delta","price_cents","reason","ticket"]' "ledger entries have delta, reason and ticket"
+    '["delta","price_cents","reason","reference","ticket"]' "ledger entries have delta, reason, ticket, price and reference"
 
 check "the ledger is append-only (UPDATE refused)" sh -c "! sqlite3 '$tmp/desk/desk.db' 'UPDATE ledger SET delta = 1000' 2>/dev/null"
 check "the ledger is append-only (DELETE refused)" sh -c "! sqlite3 '$tmp/desk/desk.db' 'DELETE FROM ledger' 2>/dev/null"

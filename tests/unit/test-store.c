@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "store-schema.h"
 #include "store-sql.h"
 #include "test-util.h"
 
@@ -168,6 +169,129 @@ test_migrate_twice(struct fx *f, gconstpointer data)
 		customer_clear(&cu);
 	}
 	g_assert_no_error(error);
+}
+
+/* The columns of TABLE, comma-separated (transfer full). */
+static char *
+raw_columns(sqlite3 *db, const char *table)
+{
+	char *sql = g_strdup_printf("SELECT group_concat(name, ',') FROM"
+	    " pragma_table_info('%s')", table);
+	char *out = raw_text(db, sql);
+
+	g_free(sql);
+	return out;
+}
+
+/*
+ * deskctl migrate from schema 5, with data in every table step 6 makes
+ * again or changes: the rows survive, the ledger gains its reference
+ * column (NULL in the old rows) and keeps its triggers, the leftovers
+ * are gone.
+ */
+static void
+test_migrate_from_5(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	char *old = g_build_filename(f->dir, "v5.db", NULL);
+	const char *const *steps;
+	int nsteps = store_schema_steps(&steps), i;
+	struct ledger_entry seen = { 0 };
+	struct store *s;
+	sqlite3 *db;
+	char *cols;
+	int64_t balance = -1;
+
+	g_assert_cmpint(nsteps, ==, 6);
+	db = test_sqlite_open(old);
+	for (i = 0; i < 5; i++)
+		g_assert_cmpint(sqlite3_exec(db, steps[i], NULL, NULL, NULL),
+		    ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db,
+	    "INSERT INTO customers VALUES (1, 'a@example.com', 'A', 'en', 0,"
+	    "  1700000000);"
+	    "INSERT INTO tickets (id, customer_id, subject, status, created,"
+	    "  updated) VALUES (1, 1, 'Blank page', 'answered', 1, 2);"
+	    "INSERT INTO messages (id, ticket_id, direction, author,"
+	    "  message_id, dedup_key, text, created, reply_text, language,"
+	    "  announced, fingerprint) VALUES (1, 1, 'in', 'customer',"
+	    "  'q@example.com', 'k1', 'the text', 3, 'new', 'en', 1, 'fp');"
+	    "INSERT INTO message_raw VALUES (1, x'00ff0d0a');"
+	    "INSERT INTO outbox (id, ticket_id, kind, env_from, rcpt, subject,"
+	    "  message_id, text, raw, status, next_attempt, created) VALUES"
+	    "  (1, 1, 'ack', '', 'a@example.com', 's', 'n1@desk', 't', x'41',"
+	    "  'held', 0, 4);"
+	    "INSERT INTO ledger (customer_id, delta, reason, price_cents,"
+	    "  created) VALUES (1, 50, 'package', 8500, 5), (1, -10,"
+	    "  'category 2', NULL, 6);"
+	    "PRAGMA user_version = 5;", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+
+	s = store_open(old, 1000, false, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(s);
+	if (s == NULL)
+		goto out;
+	g_assert_cmpint(store_check_version(s, &error), ==, -1);
+	g_assert_error(error, DESK_ERROR, DESK_ERROR_CONFIG);
+	g_clear_error(&error);
+	g_assert_cmpint(store_migrate(s, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(store_check_version(s, &error), ==, 0);
+	g_assert_no_error(error);
+
+	db = test_sqlite_open(old);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 6);
+	cols = raw_text(db, "PRAGMA integrity_check");
+	g_assert_cmpstr(cols, ==, "ok");
+	g_free(cols);
+	cols = raw_columns(db, "messages");
+	g_assert_cmpstr(cols, ==, "id,ticket_id,direction,author,message_id,"
+	    "dedup_key,envelope_from,recipient,from_addr,subject,class,flags,"
+	    "text,size,created,reply_text,language,fingerprint");
+	g_free(cols);
+	cols = raw_columns(db, "ledger");
+	g_assert_true(cols != NULL && g_str_has_suffix(cols,
+	    ",created,reference"));
+	g_free(cols);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'outbox_by_message_id'"), ==, 0);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'ledger_by_reference' AND sql LIKE '%UNIQUE%'"),
+	    ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE type = 'trigger' AND tbl_name = 'ledger'"), ==, 2);
+	/* the rows */
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM messages WHERE"
+	    " text = 'the text' AND reply_text = 'new' AND fingerprint = 'fp'"
+	    " AND dedup_key = 'k1'"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT length(raw) FROM message_raw"),
+	    ==, 4);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM outbox WHERE"
+	    " status = 'held' AND message_id = 'n1@desk'"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM ledger WHERE"
+	    " reference IS NULL"), ==, 2);
+	g_assert_cmpint(sqlite3_exec(db, "DELETE FROM ledger", NULL, NULL,
+	    NULL), !=, SQLITE_OK);
+	sqlite3_close(db);
+
+	/* and the migrated store takes a purchase with a reference, once */
+	g_assert_cmpint(store_begin(s, &error), ==, 0);
+	g_assert_cmpint(store_ledger_add_purchase(s, 1, 25, "package", 4500,
+	    "pay-9", &seen, &error), >, 0);
+	g_assert_cmpint(store_ledger_add_purchase(s, 1, 25, "package", 4500,
+	    "pay-9", &seen, &error), ==, 0);
+	g_assert_no_error(error);
+	ledger_entry_clear(&seen);
+	g_assert_cmpint(store_commit(s, &error), ==, 0);
+	g_assert_cmpint(store_ledger_balance(s, 1, &balance, &error), ==, 0);
+	g_assert_cmpint(balance, ==, 65);
+	/* migrating again changes nothing */
+	g_assert_cmpint(store_migrate(s, &error), ==, 0);
+	g_assert_no_error(error);
+	store_close(s);
+out:
+	g_free(old);
 }
 
 /*
@@ -507,6 +631,100 @@ test_ledger_append_only(struct fx *f, gconstpointer data)
 	g_assert_cmpint(store_ledger_balance(f->store, c, &balance, &error),
 	    ==, 0);
 	g_assert_cmpint(balance, ==, 50);
+}
+
+/*
+ * A purchase with a reference is recorded once: the second call finds
+ * the first row and writes nothing, whoever asks; the store itself
+ * refuses a second row with the reference; rows without one are many.
+ */
+static void
+test_ledger_reference(struct fx *f, gconstpointer data)
+{
+	GError *error = NULL;
+	int64_t c = store_customer_add(f->store, "a@example.com", NULL, NULL,
+	    false, &error);
+	int64_t other = store_customer_add(f->store, "b@example.com", NULL,
+	    NULL, false, &error);
+	struct ledger_entry seen = { 0 };
+	int64_t row, balance = -1;
+	GPtrArray *list;
+	sqlite3 *db;
+	char *msg = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(store_begin(f->store, &error), ==, 0);
+	g_assert_cmpint(store_ledger_by_reference(f->store, "pay-1", &seen,
+	    &error), ==, 0);
+	row = store_ledger_add_purchase(f->store, c, 50, "package", 8500,
+	    "pay-1", &seen, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(row, >, 0);
+	g_assert_null(seen.reference);	/* not filled when inserted */
+	/* again, in the same transaction or the next: the first row */
+	g_assert_cmpint(store_ledger_add_purchase(f->store, c, 50, "package",
+	    8500, "pay-1", &seen, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(seen.id, ==, row);
+	ledger_entry_clear(&seen);
+	g_assert_cmpint(store_commit(f->store, &error), ==, 0);
+	g_assert_cmpint(store_begin(f->store, &error), ==, 0);
+	g_assert_cmpint(store_ledger_add_purchase(f->store, other, 25, "x",
+	    4500, "pay-1", &seen, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(seen.id, ==, row);
+	g_assert_cmpint(seen.customer_id, ==, c);
+	g_assert_cmpint(seen.delta, ==, 50);
+	g_assert_cmpint(seen.price_cents, ==, 8500);
+	g_assert_cmpstr(seen.reason, ==, "package");
+	g_assert_cmpstr(seen.reference, ==, "pay-1");
+	g_assert_cmpint(seen.created, >, 1600000000);
+	ledger_entry_clear(&seen);
+	g_assert_null(seen.reason);
+	/* references are compared byte for byte */
+	g_assert_cmpint(store_ledger_add_purchase(f->store, c, 50, "package",
+	    8500, "PAY-1", &seen, &error), >, 0);
+	g_assert_cmpint(store_ledger_add(f->store, c, 5, "no reference", 0, 0,
+	    -1, &error), >, 0);
+	g_assert_cmpint(store_ledger_add(f->store, c, 5, "no reference", 0, 0,
+	    -1, &error), >, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(store_commit(f->store, &error), ==, 0);
+	g_assert_cmpint(store_ledger_by_reference(f->store, "pay-2", &seen,
+	    &error), ==, 0);
+	g_assert_cmpint(store_ledger_by_reference(f->store, "pay-1", &seen,
+	    &error), ==, 1);
+	g_assert_cmpint(seen.id, ==, row);
+	ledger_entry_clear(&seen);
+	g_assert_no_error(error);
+	g_assert_cmpint(store_ledger_balance(f->store, c, &balance, &error),
+	    ==, 0);
+	g_assert_cmpint(balance, ==, 110);
+	g_assert_cmpint(store_ledger_balance(f->store, other, &balance,
+	    &error), ==, 0);
+	g_assert_cmpint(balance, ==, 0);
+	list = store_ledger_list(f->store, c, &error);
+	g_assert_nonnull(list);
+	if (list != NULL && list->len == 4) {
+		g_assert_cmpstr(((struct ledger_entry *)g_ptr_array_index(list,
+		    0))->reference, ==, "pay-1");
+		g_assert_null(((struct ledger_entry *)g_ptr_array_index(list,
+		    2))->reference);
+	} else
+		g_test_fail_printf("ledger list of %u entries",
+		    list ? list->len : 0);
+	if (list != NULL)
+		g_ptr_array_unref(list);
+	/* the unique index, under any program that writes the file */
+	db = test_sqlite_open(f->path);
+	g_assert_cmpint(sqlite3_exec(db, "INSERT INTO ledger (customer_id,"
+	    " delta, reason, reference, created) VALUES (2, 50, 'x', 'pay-1',"
+	    " 0)", NULL, NULL, &msg), ==, SQLITE_CONSTRAINT);
+	g_assert_true(msg != NULL && strstr(msg, "UNIQUE") != NULL);
+	sqlite3_free(msg);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM ledger WHERE"
+	    " reference = 'pay-1'"), ==, 1);
+	sqlite3_close(db);
 }
 
 /* ---- tickets, messages, attachments ---- */
@@ -1099,6 +1317,7 @@ static const struct {
 	{ SQL_STAFF_BY_ADDRESS, "INDEX sqlite_autoindex_staff_1 (email=?)" },
 	{ SQL_LICENSE_COUNT, "INDEX licenses_by_customer (customer_id=?)" },
 	{ SQL_LEDGER_BALANCE, "INDEX ledger_by_customer (customer_id=?)" },
+	{ SQL_LEDGER_BY_REFERENCE, "INDEX ledger_by_reference (reference=?)" },
 	{ SQL_OUTBOX_RECENT_TO, "INDEX outbox_by_rcpt (rcpt=? AND kind=? AND created>?)" },
 	{ SQL_OUTBOX_BY_MESSAGE_ID, "INDEX sqlite_autoindex_outbox_1 (message_id=?)" },
 	{ SQL_OUTBOX_DUE, "INDEX outbox_due (status=? AND next_attempt<?)" },
@@ -1176,6 +1395,7 @@ main(int argc, char **argv)
 	ADD("/store/sql/query-plans", test_query_plans);
 	ADD("/store/open/missing", test_open_missing);
 	ADD("/store/migrate/twice", test_migrate_twice);
+	ADD("/store/migrate/from-5", test_migrate_from_5);
 	ADD("/store/migrate/check-version", test_check_version);
 	ADD("/store/transaction/commit-rollback", test_transaction);
 	ADD("/store/transaction/busy", test_busy);
@@ -1185,6 +1405,7 @@ main(int argc, char **argv)
 	ADD("/store/staff", test_staff);
 	ADD("/store/ledger/balance", test_ledger);
 	ADD("/store/ledger/append-only", test_ledger_append_only);
+	ADD("/store/ledger/reference", test_ledger_reference);
 	ADD("/store/ticket/life", test_tickets);
 	ADD("/store/message/raw", test_messages);
 	ADD("/store/message/short-file", test_message_short_file);
