@@ -182,8 +182,8 @@ main(int argc, char **argv)
 	    language_detect(in.languages, reply_text);
 	/* a delivery report is read here, not under the store's lock */
 	if (class.class == MAIL_CLASS_BOUNCE) {
-		if (bounce_scan(spool->fd, spool->size, conf->domain, &bounce,
-		    &error) < 0) {
+		if (bounce_scan(spool->fd, spool->size, conf->domain,
+		    &class.bounce, &bounce, &error) < 0) {
 			status = deskgate_error(error);
 			goto out;
 		}

@@ -19,8 +19,8 @@ scan(const char *text, struct bounce_info *info)
 
 	g_assert_no_error(error);
 	g_assert_cmpint(write(fd, text, len), ==, (ssize_t)len);
-	g_assert_cmpint(bounce_scan(fd, (int64_t)len, "desk.test", info,
-	    &error), ==, 0);
+	g_assert_cmpint(bounce_scan(fd, (int64_t)len, "desk.test", NULL,
+	    info, &error), ==, 0);
 	g_assert_no_error(error);
 	close(fd);
 }
