@@ -500,24 +500,14 @@ bounce_dsn_read(struct bounce_evidence *ev, const char *text)
 			g_array_append_val(rcpts, cur);
 			memset(&cur, 0, sizeof(cur));
 		}
-		switch (f) {
-		case 0:
-			slot = &cur.final;
-			break;
-		case 1:
-			slot = &cur.original;
-			break;
-		case 2:
-			slot = &cur.action;
-			break;
-		case 3:
-			slot = &cur.status;
-			break;
-		case 4:
-			slot = &cur.diagnostic;
-			break;
-		default:
-			continue;
+		/* the fields of bounce_dsn_fields[] a block keeps, in order */
+		{
+			char **slots[] = { &cur.final, &cur.original,
+			    &cur.action, &cur.status, &cur.diagnostic };
+
+			if ((guint)f >= G_N_ELEMENTS(slots))
+				continue;
+			slot = slots[f];
 		}
 		g_free(*slot);
 		*slot = g_strstrip(g_strdup(colon + 1));

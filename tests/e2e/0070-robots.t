@@ -63,12 +63,10 @@ for f in "$corpus"/bounce/sisimai/maildir/*.eml; do
 			st_missed="$st_missed $name:$got_st"
 		fi
 	fi
-	sed '/^Return-Path:/Id' "$f" > "$tmp/unknown.eml"
-	got=$(desk_ctl inspect "$tmp/unknown.eml" | jq -r .class)
-	if [ "$got" = "${want:-bounce}" ]; then
+	if [ "$(desk_class_unknown "$f")" = "${want:-bounce}" ]; then
 		unknown=$((unknown + 1))
 	else
-		unknown_missed="$unknown_missed $name:$got"
+		unknown_missed="$unknown_missed $name"
 	fi
 done
 diag "bounces: $pass of $total classed right${missed:+; missed:$missed}"

@@ -53,8 +53,7 @@ score() {
 		else
 			c_miss="$c_miss $part/$file:$got"
 		fi
-		sed '/^Return-Path:/Id' "$fixtures/$part/$file" > "$tmp/unknown.eml"
-		got=$(desk_ctl inspect "$tmp/unknown.eml" | jq -r .class)
+		got=$(desk_class_unknown "$fixtures/$part/$file")
 		if [ "$got" = "$class" ]; then
 			e_ok=$((e_ok + 1))
 		else
