@@ -24,7 +24,7 @@
 
 #define BOUNCE_SCAN_MAX	(4 * 1024 * 1024)	/* reports quote headers */
 #define BOUNCE_IDS_MAX	20
-#define BOUNCE_TEXT_MAX	(256 * 1024)	/* of each text read for structure */
+#define BOUNCE_TEXT_MAX	(256 * 1024)	/* of each text read */
 #define BOUNCE_RCPTS_MAX 20
 #define BOUNCE_DEPTH	16		/* MIME nesting walked */
 #define BOUNCE_PARTS	200		/* MIME parts walked */
@@ -554,7 +554,7 @@ bounce_dsn_read(struct bounce_evidence *ev, const char *text)
 /* What the walk of the MIME tree found. */
 struct bounce_walk {
 	int parts;
-	bool report_type;	/* multipart/report; report-type=delivery-status */
+	bool report_type;	/* multipart/report, delivery-status */
 	bool report_part;	/* message/(global-)delivery-status */
 	char *returned;		/* the type of the returned message, or NULL */
 	char *returned_to;	/* its first To address, or NULL */
@@ -847,7 +847,8 @@ bounce_read_lines(struct bounce_evidence *ev, struct bounce_lines *bl,
 		a = bounce_address_in(s, stop, &alen);
 		if (a != NULL && bounce_is_excluded(bl, a, alen)) {
 			/* "Sender Address: ours, Recipient: theirs" */
-			const char *b = bounce_address_in(a + alen, stop, &alen);
+			const char *b = bounce_address_in(a + alen, stop,
+			    &alen);
 
 			a = b != NULL && !bounce_is_excluded(bl, b, alen) ?
 			    b : NULL;

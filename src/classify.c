@@ -335,7 +335,7 @@ classify_score_hints(struct bounce_evidence *ev, const GArray *hints)
 		if (c == MAIL_CLASS_BOUNCE)
 			weight = 2;
 		else if (c == MAIL_CLASS_HUMAN)
-			weight = -5;	/* a mail client: no MTA writes it */
+			weight = -5;	/* no MTA writes a client's */
 		else if (c == MAIL_CLASS_AUTOREPLY &&
 		    (strcmp(source, "body") == 0 ||
 		    strcmp(source, "subject") == 0))

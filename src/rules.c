@@ -286,7 +286,8 @@ rules_save(const struct rules *rules)
 	for (i = 0; i < rules->list->len; i++) {
 		const struct rule *r = g_ptr_array_index(rules->list, i);
 
-		cache_pack_u32(out, (uint32_t)r->hint | (uint32_t)r->fallback << 1);
+		cache_pack_u32(out, (uint32_t)r->hint |
+		    (uint32_t)r->fallback << 1);
 		cache_pack_str(out, r->label);
 		cache_pack_str(out, r->field);
 		cache_pack_str(out, r->pattern);

@@ -378,8 +378,8 @@ test_hints_together(void)
 		g_free(text);
 		g_free(subject);
 	}
-	g_test_message("%u of %zu subject + body pairs of auto-replies decided, "
-	    "both named",
+	g_test_message("%u of %zu subject + body pairs of auto-replies "
+	    "decided, both named",
 	    passed, G_N_ELEMENTS(cases));
 	g_assert_cmpuint(passed, ==, G_N_ELEMENTS(cases));
 	rules_free(robots);
