@@ -1,7 +1,8 @@
 /*
  * classify.c - match rule files against the fields of a mail, and weigh
- * the evidence of robots.rules: a decisive rule decides alone, hints
- * only two together (see filters/robots.rules).
+ * the evidence of robots.rules and of a report's structure (bounce.c):
+ * a decisive rule decides alone, a report by its score, other hints only
+ * two together (see classify.h and filters/robots.rules).
  */
 #include "config.h"
 
@@ -227,6 +228,18 @@ classify_describe(const struct rule *r, const char *matched)
 }
 
 /*
+ * Do two hints of R's class decide? Not for bounce, whose hints add to
+ * the report's score, nor for human, whose hints only take from it.
+ */
+static bool
+classify_weighs(const struct rule *r)
+{
+	enum mail_class c = classify_label(r->label);
+
+	return c != MAIL_CLASS_HUMAN && c != MAIL_CLASS_BOUNCE;
+}
+
+/*
  * The class that two independent hints agree on first, in file order;
  * MAIL_CLASS_HUMAN when none has two. HINTS holds every hint that matched.
  */
@@ -250,13 +263,96 @@ classify_weigh(const GArray *hints)
 			    classify_source(h->rule)) != 0)
 				break;
 		}
-		if (j < i && i < best &&
-		    classify_label(h->rule->label) != MAIL_CLASS_HUMAN) {
+		if (j < i && i < best && classify_weighs(h->rule)) {
 			best = i;
 			class = classify_label(h->rule->label);
 		}
 	}
 	return class;
+}
+
+/* Which rules a pass of classify_decisive() runs. */
+enum classify_pass {
+	CLASSIFY_LOOP,		/* the decisive loop rules */
+	CLASSIFY_DECISIVE,	/* the other decisive rules */
+	CLASSIFY_FALLBACK,	/* the fallback rules */
+};
+
+static bool
+classify_in_pass(const struct rule *r, enum classify_pass pass)
+{
+	if (r->hint)
+		return false;
+	if (r->fallback)
+		return pass == CLASSIFY_FALLBACK;
+	return (strcmp(r->label, "loop") == 0) == (pass == CLASSIFY_LOOP) &&
+	    pass != CLASSIFY_FALLBACK;
+}
+
+/* The first rule of PASS that matches decides; fills OUT. */
+static bool
+classify_decisive(struct rules *robots, const struct mail *mail,
+    const char *sender, enum classify_pass pass, struct classification *out)
+{
+	guint i, n = rules_count(robots);
+
+	for (i = 0; i < n; i++) {
+		const struct rule *r = rules_get(robots, i);
+		char *matched = NULL;
+
+		if (!classify_in_pass(r, pass) ||
+		    !classify_rule(robots, r, mail, sender, &matched))
+			continue;
+		out->class = classify_label(r->label);
+		out->reason = classify_describe(r, matched);
+		g_free(matched);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Add the hints of HINTS to the report's score: each independent source
+ * once (two body lines say one thing), bounce wording for, a vacation's
+ * wording (subject or body: Exchange puts X-Auto-Response-Suppress on
+ * its reports too) and a person's hints against.
+ */
+static void
+classify_score_hints(struct bounce_evidence *ev, const GArray *hints)
+{
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
+	guint i;
+
+	for (i = 0; i < hints->len; i++) {
+		const struct classify_hint *h = &g_array_index(hints,
+		    struct classify_hint, i);
+		enum mail_class c = classify_label(h->rule->label);
+		const char *source = classify_source(h->rule);
+		char *key, *what;
+		int weight;
+
+		if (c == MAIL_CLASS_BOUNCE)
+			weight = 2;
+		else if (c == MAIL_CLASS_HUMAN)
+			weight = -5;	/* no MTA writes a client's */
+		else if (c == MAIL_CLASS_AUTOREPLY &&
+		    (strcmp(source, "body") == 0 ||
+		    strcmp(source, "subject") == 0))
+			weight = -3;
+		else
+			continue;
+		key = g_strdup_printf("%s %s", h->rule->label, source);
+		if (g_hash_table_contains(seen, key)) {
+			g_free(key);
+			continue;
+		}
+		g_hash_table_add(seen, key);
+		what = classify_describe(h->rule, h->matched);
+		bounce_evidence_add(ev, weight, what);
+		g_free(what);
+	}
+	g_hash_table_unref(seen);
 }
 
 void
@@ -270,24 +366,6 @@ classify_mail(struct rules *robots, const struct mail *mail,
 
 	out->class = MAIL_CLASS_HUMAN;
 	out->reason = NULL;
-	/* decisive evidence: the first rule that matches decides alone */
-	for (i = 0; i < n; i++) {
-		const struct rule *r = rules_get(robots, i);
-		char *matched = NULL;
-
-		if (r->hint || !classify_rule(robots, r, mail, sender,
-		    &matched))
-			continue;
-		out->class = classify_label(r->label);
-		out->reason = classify_describe(r, matched);
-		g_free(matched);
-		break;
-	}
-	if (out->reason != NULL) {
-		g_array_free(hints, TRUE);
-		return;
-	}
-	/* hints: only two independent ones of one class decide */
 	for (i = 0; i < n; i++) {
 		const struct rule *r = rules_get(robots, i);
 		struct classify_hint h = { r, NULL };
@@ -296,14 +374,30 @@ classify_mail(struct rules *robots, const struct mail *mail,
 		    &h.matched))
 			g_array_append_val(hints, h);
 	}
+	bounce_evidence_read(mail, sender, &out->bounce);
+	classify_score_hints(&out->bounce, hints);
+	if (classify_decisive(robots, mail, sender, CLASSIFY_LOOP, out))
+		goto out;
+	if (bounce_evidence_decides(&out->bounce)) {
+		out->class = MAIL_CLASS_BOUNCE;
+		out->reason = g_strdup_printf("bounce evidence %d (threshold "
+		    "%d): %s", out->bounce.score, BOUNCE_THRESHOLD,
+		    out->bounce.why->str);
+		goto out;
+	}
+	if (classify_decisive(robots, mail, sender, CLASSIFY_DECISIVE, out))
+		goto out;
+	/* hints: only two independent ones of one class decide */
 	out->class = classify_weigh(hints);
+	if (out->class == MAIL_CLASS_HUMAN &&
+	    classify_decisive(robots, mail, sender, CLASSIFY_FALLBACK, out))
+		goto out;
 	reason = g_string_new(out->class == MAIL_CLASS_HUMAN ? "human" : "");
-	for (i = 0; i < hints->len; i++) {
+	for (i = 0; out->class != MAIL_CLASS_HUMAN && i < hints->len; i++) {
 		struct classify_hint *h = &g_array_index(hints,
 		    struct classify_hint, i);
 
-		if (out->class != MAIL_CLASS_HUMAN &&
-		    classify_label(h->rule->label) == out->class) {
+		if (classify_label(h->rule->label) == out->class) {
 			char *d = classify_describe(h->rule, h->matched);
 
 			if (reason->len > 0)
@@ -311,10 +405,13 @@ classify_mail(struct rules *robots, const struct mail *mail,
 			g_string_append(reason, d);
 			g_free(d);
 		}
-		g_free(h->matched);
 	}
-	g_array_free(hints, TRUE);
 	out->reason = g_string_free(reason, FALSE);
+out:
+	for (i = 0; i < hints->len; i++)
+		g_free(g_array_index(hints, struct classify_hint,
+		    i).matched);
+	g_array_free(hints, TRUE);
 }
 
 void
@@ -322,6 +419,7 @@ classification_clear(struct classification *c)
 {
 	g_free(c->reason);
 	c->reason = NULL;
+	bounce_evidence_clear(&c->bounce);
 }
 
 bool

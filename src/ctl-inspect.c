@@ -170,7 +170,7 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	    language_detect(in.languages, reply_text);
 	if (class.class == MAIL_CLASS_BOUNCE) {
 		if (bounce_scan(spool->fd, spool->size, ctl->conf->domain,
-		    &bounce, error) < 0)
+		    &class.bounce, &bounce, error) < 0)
 			goto out;
 		m.bounce = &bounce;
 	}
@@ -188,6 +188,29 @@ ctl_inspect(struct ctl *ctl, GError **error)
 	ctl_json_string(b, "reply_text", reply_text);
 	ctl_json_string(b, "text_type", mail->text_type);
 	ctl_json_string(b, "charset", mail->charset);
+	/* the report structure's score, whatever the class (classify.h) */
+	json_builder_set_member_name(b, "bounce_score");
+	json_builder_add_int_value(b, class.bounce.score);
+	ctl_json_string(b, "bounce_evidence", class.bounce.why != NULL ?
+	    class.bounce.why->str : NULL);
+	/* what the report says: its failed recipients, status, score */
+	json_builder_set_member_name(b, "bounce");
+	if (m.bounce == NULL)
+		json_builder_add_null_value(b);
+	else {
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "recipients");
+		json_builder_begin_array(b);
+		for (i = 0; i < bounce.recipients->len; i++)
+			json_builder_add_string_value(b, g_ptr_array_index(
+			    bounce.recipients, i));
+		json_builder_end_array(b);
+		ctl_json_string(b, "status", bounce.status);
+		ctl_json_string(b, "diagnostic", bounce.diagnostic);
+		json_builder_set_member_name(b, "score");
+		json_builder_add_int_value(b, class.bounce.score);
+		json_builder_end_object(b);
+	}
 	json_builder_set_member_name(b, "malformed");
 	json_builder_add_boolean_value(b, mail->malformed);
 	json_builder_set_member_name(b, "too_big");

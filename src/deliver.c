@@ -147,7 +147,7 @@ deliver_parse(struct deliver *d, struct deliver_message *msg,
 	/* a delivery report is read here, not under the store's lock */
 	if (msg->class.class == MAIL_CLASS_BOUNCE) {
 		if (bounce_scan(spool->fd, spool->size, d->conf->domain,
-		    &msg->bounce, error) < 0)
+		    &msg->class.bounce, &msg->bounce, error) < 0)
 			return -1;
 		msg->bounce_scanned = true;
 	}

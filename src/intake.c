@@ -106,7 +106,10 @@ intake_check_quotes(struct rules *quotes, GError **error)
 	return 0;
 }
 
-/* Each label of robots.rules is a class classify.c knows. */
+/*
+ * Each label of robots.rules is a class classify.c knows; "human" is
+ * evidence against a report only, a hint (classify.h).
+ */
 static int
 intake_check_robots(struct rules *robots, GError **error)
 {
@@ -115,13 +118,20 @@ intake_check_robots(struct rules *robots, GError **error)
 	for (i = 0; i < rules_count(robots); i++) {
 		const struct rule *r = rules_get(robots, i);
 
-		if (strcmp(r->label, "autoreply") != 0 &&
+		if (strcmp(r->label, "human") == 0 && !r->hint) {
+			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
+			    "%s: a \"human\" rule is a hint, never decisive",
+			    r->where);
+			return -1;
+		}
+		if (strcmp(r->label, "human") != 0 &&
+		    strcmp(r->label, "autoreply") != 0 &&
 		    strcmp(r->label, "bounce") != 0 &&
 		    strcmp(r->label, "list") != 0 &&
 		    strcmp(r->label, "loop") != 0) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 			    "%s: label \"%s\" is none of autoreply, bounce, "
-			    "list, loop", r->where, r->label);
+			    "list, loop, human", r->where, r->label);
 			return -1;
 		}
 	}

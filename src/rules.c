@@ -165,7 +165,7 @@ rules_load_text(const char *path, const char *text, GHashTable *vars,
 	for (i = 0; lines[i] != NULL; i++) {
 		char *line = g_strstrip(lines[i]), **words, *where, *pattern;
 		struct rule *r;
-		bool strength = false, hint = false;
+		bool strength = false, hint = false, fallback = false;
 		int errcode;
 		PCRE2_SIZE erroff;
 
@@ -176,9 +176,11 @@ rules_load_text(const char *path, const char *text, GHashTable *vars,
 		/* the optional STRENGTH word: no FIELD is spelt like it */
 		if (words[0] != NULL && words[1] != NULL &&
 		    (strcmp(words[1], "decisive") == 0 ||
-		    strcmp(words[1], "hint") == 0)) {
+		    strcmp(words[1], "hint") == 0 ||
+		    strcmp(words[1], "fallback") == 0)) {
 			strength = true;
 			hint = strcmp(words[1], "hint") == 0;
+			fallback = strcmp(words[1], "fallback") == 0;
 			g_free(words[1]);
 			memmove(&words[1], &words[2],
 			    g_strv_length(words + 2) * sizeof(*words) +
@@ -203,7 +205,8 @@ rules_load_text(const char *path, const char *text, GHashTable *vars,
 		pattern = line + strlen(words[0]);
 		pattern += strspn(pattern, " \t");
 		if (strength) {
-			pattern += strlen(hint ? "hint" : "decisive");
+			pattern += strlen(hint ? "hint" : fallback ?
+			    "fallback" : "decisive");
 			pattern += strspn(pattern, " \t");
 		}
 		pattern += strlen(words[1]);
@@ -212,6 +215,7 @@ rules_load_text(const char *path, const char *text, GHashTable *vars,
 		r->label = g_strdup(words[0]);
 		r->field = g_strdup(words[1]);
 		r->hint = hint;
+		r->fallback = fallback;
 		r->where = where;
 		g_strfreev(words);
 		r->pattern = rules_substitute(pattern, vars, where, error);
@@ -255,7 +259,7 @@ fail:
  * patterns as one pcre2_serialize_encode() stream (which carries the
  * character tables once and PCRE2's own version checks).
  */
-#define RULES_SAVE_FORMAT 1
+#define RULES_SAVE_FORMAT 2	/* 2: the strength word holds fallback */
 
 char *
 rules_save_salt(void)
@@ -282,7 +286,8 @@ rules_save(const struct rules *rules)
 	for (i = 0; i < rules->list->len; i++) {
 		const struct rule *r = g_ptr_array_index(rules->list, i);
 
-		cache_pack_u32(out, r->hint);
+		cache_pack_u32(out, (uint32_t)r->hint |
+		    (uint32_t)r->fallback << 1);
 		cache_pack_str(out, r->label);
 		cache_pack_str(out, r->field);
 		cache_pack_str(out, r->pattern);
@@ -310,7 +315,7 @@ rules_restore(GBytes *blob)
 	pcre2_code **codes = NULL;
 	void *aligned = NULL;
 	const void *bytes;
-	uint32_t n, size, i;
+	uint32_t n, size, i, strength;
 
 	rules->list = g_ptr_array_new_with_free_func(rule_free);
 	cache_unpack_init(&u, blob);
@@ -321,7 +326,9 @@ rules_restore(GBytes *blob)
 		struct rule *r = g_new0(struct rule, 1);
 
 		g_ptr_array_add(rules->list, r);
-		r->hint = cache_unpack_u32(&u) != 0;
+		strength = cache_unpack_u32(&u);
+		r->hint = (strength & 1) != 0;
+		r->fallback = (strength & 2) != 0;
 		r->label = cache_unpack_str(&u);
 		r->field = cache_unpack_str(&u);
 		r->pattern = cache_unpack_str(&u);

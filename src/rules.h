@@ -6,8 +6,9 @@
  *	LABEL  [STRENGTH]  FIELD  PATTERN
  *
  * LABEL is what a match means to the caller (a class, "cut", "agree"...),
- * STRENGTH, optional, is "decisive" (the default) or "hint": only
- * robots.rules weighs it (classify.c), other files leave it out. FIELD is
+ * STRENGTH, optional, is "decisive" (the default), "hint" or "fallback"
+ * (decisive once nothing else decided): only robots.rules weighs it
+ * (classify.c), other files leave it out. FIELD is
  * what the pattern is matched against (header:NAME, inner:NAME, part,
  * subject, from, sender, line, text), and PATTERN, the rest of the line, is a
  * PCRE2 pattern in UTF mode. "#" starts a comment line. ${desk_address}
@@ -33,7 +34,8 @@ struct rule {
 	char *label;
 	char *field;
 	char *pattern;
-	bool hint;		/* STRENGTH "hint"; false: "decisive" */
+	bool hint;		/* STRENGTH "hint" */
+	bool fallback;		/* STRENGTH "fallback"; neither: "decisive" */
 	char *where;		/* "FILE:LINE", for reasons and errors */
 	void *code;		/* pcre2_code * */
 };

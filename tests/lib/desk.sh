@@ -4,6 +4,7 @@
 #   desk_gate SENDER RCPT < MAIL            run deskgate as pipe(8) would;
 #                                           sets DESK_RC and DESK_OUT
 #   desk_ctl ARGS...                        deskctl with the test's config
+#   desk_class_unknown FILE                 its class, the envelope unknown
 #   desk_sql SQL                            query the store
 #   desk_fixture NAME                       path of tests/fixtures/mail/NAME
 #   desk_has_faults                         true when built with the crash points
@@ -58,6 +59,12 @@ desk_gate() {
 }
 
 desk_ctl() { "$DESKCTL" -c "$DESK_CONF" "$@"; }
+
+# desk_class_unknown FILE: the class inspect gives FILE with its
+# Return-Path removed, the envelope unknown (as a mail client saves mail)
+desk_class_unknown() {
+	sed '/^Return-Path:/Id' "$1" | desk_ctl inspect - | jq -r .class
+}
 
 desk_sql() { sqlite3 -batch "$DESK_DIR/desk.db" "$@"; }
 

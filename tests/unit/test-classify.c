@@ -347,27 +347,6 @@ test_hints_together(void)
 		  "Здравствуйте! Я в отпуске до 8 января.\n",
 		  MAIL_CLASS_AUTOREPLY, "autoreply subject",
 		  "autoreply line" },
-		{ "Undelivered Mail Returned to Sender",
-		  "This is the mail system.\n\n"
-		  "<nobody@customer.example>: host mx.customer.example said: "
-		  "550 5.1.1 user unknown\n",
-		  MAIL_CLASS_BOUNCE, "bounce subject \"Undelivered\"",
-		  "bounce line \"<nobody@customer.example>: host" },
-		{ "Returned mail: see transcript for details",
-		  "   ----- Transcript of session follows -----\n"
-		  "550 5.1.1 <nobody@customer.example>... User unknown\n",
-		  MAIL_CLASS_BOUNCE, "bounce subject \"Returned mail\"",
-		  "bounce line \"550 5.1.1 <nobody@customer.example>" },
-		{ "failure notice",
-		  "<nobody@customer.example>:\n"
-		  "Sorry, no mailbox here by that name. (#5.1.1)\n",
-		  MAIL_CLASS_BOUNCE, "bounce subject \"failure notice\"",
-		  "bounce line \"(#5.1.1)\"" },
-		{ "Delivery Status Notification (Failure)",
-		  "Final-Recipient: rfc822; nobody@customer.example\n"
-		  "Status: 5.1.1\n", MAIL_CLASS_BOUNCE,
-		  "bounce subject \"Delivery Status Notification\"",
-		  "bounce line \"Final-Recipient: rfc822; nobody@" },
 	};
 	struct rules *robots = robots_rules();
 	guint i, passed = 0;
@@ -399,16 +378,136 @@ test_hints_together(void)
 		g_free(text);
 		g_free(subject);
 	}
-	g_test_message("%u of %zu subject + body pairs decided, both named",
+	g_test_message("%u of %zu subject + body pairs of auto-replies "
+	    "decided, both named",
 	    passed, G_N_ELEMENTS(cases));
 	g_assert_cmpuint(passed, ==, G_N_ELEMENTS(cases));
 	rules_free(robots);
 }
 
 /*
- * Structure over wording: a returned message attached and an SMTP reply
+ * A report without the RFC 3464 form is scored (bounce.h): a status
+ * beside a failed address, a report's subject and a robot envelope reach
+ * the threshold, and the reason names each piece with its weight. The
+ * same text from a person's address, with a mail client's header, does
+ * not: a customer who pastes a bounce is heard.
+ */
+static void
+test_report_scored(void)
+{
+	static const struct {
+		const char *subject, *body;
+		const char *subject_hit;
+	} cases[] = {
+		{ "Undelivered Mail Returned to Sender",
+		  "This is the mail system.\n\n"
+		  "<nobody@customer.example>: host mx.customer.example said: "
+		  "550 5.1.1 user unknown\n",
+		  "bounce subject \"Undelivered\"" },
+		{ "Returned mail: see transcript for details",
+		  "   ----- Transcript of session follows -----\n"
+		  "550 5.1.1 <nobody@customer.example>... User unknown\n",
+		  "bounce subject \"Returned mail\"" },
+		{ "failure notice",
+		  "<nobody@customer.example>:\n"
+		  "Sorry, no mailbox here by that name. (#5.1.1)\n",
+		  "bounce subject \"failure notice\"" },
+		{ "Delivery Status Notification (Failure)",
+		  "Final-Recipient: rfc822; nobody@customer.example\n"
+		  "Status: 5.1.1\n",
+		  "bounce subject \"Delivery Status Notification\"" },
+	};
+	struct rules *robots = robots_rules();
+	guint i, passed = 0, heard = 0;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *subject = g_mime_utils_header_encode_text(NULL,
+		    cases[i].subject, "utf-8");
+		char *text = g_strdup_printf("From: MAILER-DAEMON@mx.customer."
+		    "example\nTo: support@desk.example\nSubject: %s\n"
+		    "MIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=utf-8\n\n%s", subject,
+		    cases[i].body);
+		char *reason = NULL;
+		enum mail_class got = class_of(robots, text, "", &reason);
+		bool ok = got == MAIL_CLASS_BOUNCE &&
+		    strstr(reason, "bounce evidence ") != NULL &&
+		    strstr(reason, cases[i].subject_hit) != NULL &&
+		    strstr(reason, "null sender +2") != NULL &&
+		    (strstr(reason, "beside an address +") != NULL ||
+		    strstr(reason, "DSN fields in the text +") != NULL);
+
+		if (!ok)
+			g_test_fail_printf("%s: classed %s (%s), want bounce "
+			    "naming [%s] and the structure", cases[i].subject,
+			    mail_class_name(got), reason,
+			    cases[i].subject_hit);
+		passed += ok;
+		g_free(reason);
+		g_free(text);
+		/* pasted by a customer: not a report */
+		text = g_strdup_printf("%sSubject: %s\nUser-Agent: Mozilla "
+		    "Thunderbird\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=utf-8\n\n"
+		    "Hello, we got this, what is wrong?\n\n%s", HDR, subject,
+		    cases[i].body);
+		heard += expect(robots, cases[i].subject, text, CUSTOMER,
+		    MAIL_CLASS_HUMAN, NULL);
+		g_free(text);
+		g_free(subject);
+	}
+	g_test_message("%u of %zu reports scored bounce, the evidence named; "
+	    "%u of them pasted by a customer left human", passed,
+	    G_N_ELEMENTS(cases), heard);
+	g_assert_cmpuint(passed, ==, G_N_ELEMENTS(cases));
+	g_assert_cmpuint(heard, ==, G_N_ELEMENTS(cases));
+	rules_free(robots);
+}
+
+/*
+ * An auto-reply that quotes an address, attaches the original and comes
+ * from the null sender is no report; nor is a vacation note whose phone
+ * number holds "550" beside an address.
+ */
+static void
+test_autoreply_not_report(void)
+{
+	static const char returned[] = HDR
+	    "Subject: Away until 12 January\n"
+	    "Auto-Submitted: auto-replied\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=out\n\n"
+	    "--out\nContent-Type: text/plain\n\n"
+	    "I am away until 12 January. Write to office@shop.example\n"
+	    "or call +7 495 550 12 34.\n"
+	    "--out\nContent-Type: message/rfc822\n\n"
+	    "From: support@desk.example\nTo: olga@shop.example\n"
+	    "Subject: [#12] x\n\nx\n"
+	    "--out--\n";
+	static const char phone[] = HDR
+	    "Subject: Out of office\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n\n"
+	    "I am out of the office until Monday, 8 January.\n"
+	    "Urgent: office@shop.example, tel. 8 800 550-11-22\n";
+	struct rules *robots = robots_rules();
+	guint n = 0;
+
+	n += expect(robots, "auto-reply with the original attached",
+	    returned, "", MAIL_CLASS_AUTOREPLY, "autoreply header");
+	n += expect(robots, "vacation with a phone number", phone, "",
+	    MAIL_CLASS_AUTOREPLY, NULL);
+	g_test_message("%u of 2 auto-replies quoting an address not reports",
+	    n);
+	g_assert_cmpuint(n, ==, 2);
+	rules_free(robots);
+}
+
+/*
+ * Structure over wording: a returned message attached and a status
  * beside a failed address make a bounce with no subject phrase at all;
- * the attachment alone does not (a person forwards mail too).
+ * the attachment alone does not (a person forwards mail too), unless the
+ * envelope is null (robots.rules: the envelope's word alone).
  */
 static void
 test_returned_message(void)
@@ -436,15 +535,17 @@ test_returned_message(void)
 	struct rules *robots = robots_rules();
 	guint n = 0;
 
-	n += expect(robots, "headers returned + SMTP reply line", bounce,
-	    CUSTOMER, MAIL_CLASS_BOUNCE,
-	    "bounce part \"text/rfc822-headers\"");
-	n += expect(robots, "returned headers: the reason names the line",
-	    bounce, CUSTOMER, MAIL_CLASS_BOUNCE, "bounce line \"550 5.7.1");
+	n += expect(robots, "headers returned + status beside an address",
+	    bounce, "", MAIL_CLASS_BOUNCE,
+	    "returned text/rfc822-headers +3");
+	n += expect(robots, "returned headers: the reason names the status",
+	    bounce, "", MAIL_CLASS_BOUNCE, "status beside an address +4");
 	n += expect(robots, "a forwarded message alone", forward, CUSTOMER,
 	    MAIL_CLASS_HUMAN, NULL);
-	g_test_message("%u of 3 returned-message cases right", n);
-	g_assert_cmpuint(n, ==, 3);
+	n += expect(robots, "a forwarded message from the null sender",
+	    forward, "", MAIL_CLASS_BOUNCE, "bounce sender \"\"");
+	g_test_message("%u of 4 returned-message cases right", n);
+	g_assert_cmpuint(n, ==, 4);
 	rules_free(robots);
 }
 
@@ -549,7 +650,7 @@ test_shipped_strengths(void)
 {
 	char *path = test_srcdir_path("filters/robots.rules"), *text = NULL;
 	char **lines;
-	guint i, j, rules = 0, decisive = 0, hints = 0;
+	guint i, j, rules = 0, decisive = 0, hints = 0, fallbacks = 0;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL)) {
 		g_test_fail_printf("cannot read %s", path);
@@ -570,14 +671,16 @@ test_shipped_strengths(void)
 			;
 		decisive += w[j] != NULL && strcmp(w[j], "decisive") == 0;
 		hints += w[j] != NULL && strcmp(w[j], "hint") == 0;
+		fallbacks += w[j] != NULL && strcmp(w[j], "fallback") == 0;
 		g_strfreev(w);
 	}
-	g_test_message("%u rules: %u decisive, %u hints", rules, decisive,
-	    hints);
+	g_test_message("%u rules: %u decisive, %u hints, %u fallbacks", rules,
+	    decisive, hints, fallbacks);
 	g_assert_cmpuint(rules, >, 0);
 	g_assert_cmpuint(decisive, >, 0);
 	g_assert_cmpuint(hints, >, 0);
-	g_assert_cmpuint(decisive + hints, ==, rules);
+	g_assert_cmpuint(fallbacks, >, 0);
+	g_assert_cmpuint(decisive + hints + fallbacks, ==, rules);
 	g_strfreev(lines);
 	g_free(text);
 	g_free(path);
@@ -598,6 +701,9 @@ main(int argc, char **argv)
 	g_test_add_func("/classify/hint/subject-alone", test_subject_alone);
 	g_test_add_func("/classify/hint/body-alone", test_body_alone);
 	g_test_add_func("/classify/hint/together", test_hints_together);
+	g_test_add_func("/classify/report/scored", test_report_scored);
+	g_test_add_func("/classify/report/not-autoreply",
+	    test_autoreply_not_report);
 	g_test_add_func("/classify/hint/returned-message",
 	    test_returned_message);
 	g_test_add_func("/classify/human/requests", test_human_requests);

@@ -204,7 +204,7 @@ fx_deliver(struct fx *f, const char *sender, const char *rcpt,
 	    language_detect(f->in.languages, reply_text);
 	if (class.class == MAIL_CLASS_BOUNCE) {
 		g_assert_cmpint(bounce_scan(spool->fd, spool->size,
-		    f->conf->domain, &bounce, &error), ==, 0);
+		    f->conf->domain, &class.bounce, &bounce, &error), ==, 0);
 		g_assert_no_error(error);
 		scanned = true;
 	}

@@ -1,7 +1,10 @@
 /*
  * test-language.c - language.c with the shipped filters/languages.words,
  * and the exact figures on the corpus's labelled language samples, a
- * development set and a held-out set.
+ * development set and a held-out set; on the held-out samples of
+ * tests/fixtures/lang (many languages, short replies, transliteration);
+ * and, measured against them, libexttextcat (issue 9 item 4), where the
+ * build has it.
  */
 #include "config.h"
 
@@ -169,6 +172,209 @@ lang_score(const char *what, const char *const *list, size_t n, int want)
 	g_free(dir);
 }
 
+/* A detector under measurement: TEXT to "en", "ru", "other", "unknown". */
+typedef const char *(*lang_detector)(void *ctx, const char *text);
+
+static const char *
+lang_words(void *ctx, const char *text)
+{
+	return language_detect(ctx, text);
+}
+
+/*
+ * Score DETECT on the samples of DIR/labels.tsv ("file<TAB>language",
+ * "#" comments). *RIGHT_R gets the right ones, *RU_R the samples of
+ * Ukrainian, Belarusian, Bulgarian or Kazakh (their names begin uk-, be-,
+ * bg-, kk- or uk01, bg01, kk01) called Russian, MISSES their names.
+ * Returns the number of samples.
+ */
+static int
+lang_measure(const char *dir, lang_detector detect, void *ctx, int *right_r,
+    int *ru_r, GString *misses)
+{
+	char *labels = g_build_filename(dir, "labels.tsv", NULL), *text = NULL;
+	char **lines;
+	int i, total = 0;
+
+	*right_r = *ru_r = 0;
+	if (!g_file_get_contents(labels, &text, NULL, NULL)) {
+		g_free(labels);
+		return -1;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (i = 0; lines[i] != NULL; i++) {
+		char **f = g_strsplit(lines[i], "\t", 3), *path, *sample = NULL;
+		const char *got = "unreadable";
+
+		if (g_strv_length(f) < 2 || *f[0] == '#' ||
+		    strcmp(f[0], "file") == 0) {
+			g_strfreev(f);
+			continue;
+		}
+		path = g_build_filename(dir, f[0], NULL);
+		total++;
+		if (g_file_get_contents(path, &sample, NULL, NULL))
+			got = detect(ctx, sample);
+		if (strcmp(got, f[1]) == 0)
+			(*right_r)++;
+		else
+			g_string_append_printf(misses, " %s:%s", f[0], got);
+		if (strcmp(got, "ru") == 0 && (g_str_has_prefix(f[0], "uk") ||
+		    g_str_has_prefix(f[0], "be") ||
+		    g_str_has_prefix(f[0], "bg") ||
+		    g_str_has_prefix(f[0], "kk")))
+			(*ru_r)++;
+		g_free(sample);
+		g_free(path);
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	g_free(labels);
+	return total;
+}
+
+/*
+ * Check DETECT (named WHO) on tests/fixtures/lang/SET: exactly WANT
+ * right of TOTAL, exactly WANT_RU of uk/be/bg/kk called ru. The sets:
+ * dev (the word lists may be tuned on it), held-out and held-out-2 (two
+ * authors' sets, each written before any measurement and never tuned
+ * on). Only the names of the misses are shown.
+ */
+static void
+lang_check_fixtures(const char *who, const char *set, lang_detector detect,
+    void *ctx, int want, int total, int want_ru)
+{
+	char *rel = g_build_filename("tests/fixtures/lang", set, NULL);
+	char *dir = test_srcdir_path(rel);
+	GString *misses = g_string_new(NULL);
+	int right, ru, n = lang_measure(dir, detect, ctx, &right, &ru, misses);
+
+	g_test_message("%s: tests/fixtures/lang/%s %d/%d (%.1f %%), "
+	    "uk/be/bg/kk called ru: %d%s%s", who, set, right, n,
+	    n > 0 ? 100.0 * right / n : 0.0, ru,
+	    misses->len ? "; miss:" : "", misses->str);
+	if (n != total || right != want || ru != want_ru)
+		g_test_fail_printf("%s: %s: want %d of %d right and %d "
+		    "uk/be/bg/kk called ru, got %d of %d and %d; miss:%s", who,
+		    set, want, total, want_ru, right, n, ru,
+		    misses->len ? misses->str : " none");
+	g_string_free(misses, TRUE);
+	g_free(dir);
+	g_free(rel);
+}
+
+/* One set's figures: samples, right by the word lists and by exttextcat. */
+struct lang_set {
+	const char *name;
+	int total;
+	int words, words_ru;
+	int textcat, textcat_ru;
+};
+
+/*
+ * The figures, each enforced exactly. First measurements, before any
+ * tuning: held-out (41) by the word lists 38, exttextcat 35; dev (24)
+ * 22 and 16; held-out-2 (35) 33 and 23. Since then the word lists were
+ * tuned on dev only (a clause with code counts only when nothing else
+ * does; Belarusian words). What the misses are is printed by name.
+ */
+static const struct lang_set lang_sets[] = {
+	{ "dev", 24, 24, 0, 16, 0 },
+	{ "held-out", 41, 39, 0, 35, 1 },
+	{ "held-out-2", 35, 34, 0, 23, 2 },
+};
+
+static void
+test_fixtures_words(void)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(lang_sets); i++) {
+		const struct lang_set *set = &lang_sets[i];
+
+		lang_check_fixtures("word lists", set->name, lang_words, model,
+		    set->words, set->total, set->words_ru);
+	}
+}
+
+#ifdef HAVE_EXTTEXTCAT
+/*
+ * libexttextcat's first guess, its "xx--utf8" code cut to "xx": en and
+ * ru are themselves, any other language "other", SHORT or UNKNOWN
+ * "unknown".
+ */
+static const char *
+lang_textcat(void *handle, const char *text)
+{
+	const char *guess = textcat_Classify(handle, text, strlen(text));
+
+	if (guess == NULL || *guess != '[')
+		return "unknown";
+	if (strncmp(guess, "[en-", 4) == 0)
+		return "en";
+	if (strncmp(guess, "[ru-", 4) == 0)
+		return "ru";
+	return "other";
+}
+
+/*
+ * exttextcat misses short English and Russian replies ("ok, thanks" as
+ * Scots, "спасибо" as Rusyn), transliterated Russian (as Slovene),
+ * Russian with a stack trace, and calls a Ukrainian text without і, ї, є
+ * Russian; on the corpus's labelled samples it has 26 of 30 (the word
+ * lists: 30 of 30, tuned on half of them). The word lists stay: exttextcat
+ * is worse on what the desk needs most (short en/ru replies,
+ * transliteration), and a combination could only be tuned on held-out
+ * samples.
+ */
+#define LANG_CORPUS_TEXTCAT		26	/* of 30 */
+
+static void
+test_fixtures_textcat(void)
+{
+	void *handle = special_textcat_Init(EXTTEXTCAT_DATADIR "/fpdb.conf",
+	    EXTTEXTCAT_DATADIR "/");
+	char *corpus = test_corpus_path("labelled/lang");
+	size_t i;
+
+	if (handle == NULL) {
+		g_test_fail_printf("special_textcat_Init(%s) failed",
+		    EXTTEXTCAT_DATADIR "/fpdb.conf");
+		g_free(corpus);
+		return;
+	}
+	for (i = 0; i < G_N_ELEMENTS(lang_sets); i++)
+		lang_check_fixtures("exttextcat", lang_sets[i].name,
+		    lang_textcat, handle, lang_sets[i].textcat,
+		    lang_sets[i].total, lang_sets[i].textcat_ru);
+	if (corpus != NULL) {
+		GString *misses = g_string_new(NULL);
+		int right, ru, n = lang_measure(corpus, lang_textcat, handle,
+		    &right, &ru, misses);
+
+		g_test_message("exttextcat: labelled/lang %d/%d%s%s", right, n,
+		    misses->len ? "; miss:" : "", misses->str);
+		if (n != 30 || right != LANG_CORPUS_TEXTCAT)
+			g_test_fail_printf("exttextcat: labelled/lang want %d "
+			    "of 30, got %d of %d", LANG_CORPUS_TEXTCAT, right,
+			    n);
+		g_string_free(misses, TRUE);
+	} else
+		g_test_message("exttextcat: no ../shared/corpus, "
+		    "labelled/lang not measured");
+	g_free(corpus);
+	textcat_Done(handle);
+}
+#else
+static void
+test_fixtures_textcat(void)
+{
+	g_test_skip("built without libexttextcat (libexttextcat-dev): "
+	    "nothing to measure");
+}
+#endif
+
 static void
 test_corpus_dev(void)
 {
@@ -181,129 +387,6 @@ test_corpus_test(void)
 {
 	lang_score("held-out set", lang_test, G_N_ELEMENTS(lang_test),
 	    LANG_TEST_RIGHT);
-}
-
-/*
- * tests/fixtures/language/{dev,held-out}.tsv: the project's own samples,
- * LABEL TAB TEXT (\n for a line break) [TAB the language, for "other"].
- * The held-out file was written before any measurement and is never
- * tuned on; its misses are counted, not shown. The same samples are
- * given to libexttextcat (its first guess; "SHORT" or "UNKNOWN" counts as
- * unknown) where it is installed, to measure it against the word lists.
- * First measurement, before any tuning: word lists dev 22/24, held-out
- * 33/35; exttextcat dev 16/24, held-out 23/35.
- */
-#define FIX_DEV_RIGHT		24	/* of 24, word lists */
-#define FIX_DEV_TOTAL		24
-#define FIX_HELD_RIGHT		34	/* of 35 */
-#define FIX_HELD_TOTAL		35
-#define TEXTCAT_DEV_RIGHT	16
-#define TEXTCAT_HELD_RIGHT	23
-
-static const char *
-textcat_detect(void *tc, const char *text)
-{
-#ifdef HAVE_EXTTEXTCAT
-	const char *r = textcat_Classify(tc, text, strlen(text));
-
-	if (r == NULL || strcmp(r, TEXTCAT_RESULT_SHORT_STR) == 0 ||
-	    strcmp(r, TEXTCAT_RESULT_UNKNOWN_STR) == 0)
-		return "unknown";
-	if (g_str_has_prefix(r, "[en-"))
-		return "en";
-	if (g_str_has_prefix(r, "[ru-"))
-		return "ru";
-	return "other";
-#else
-	(void)tc;
-	(void)text;
-	return "unknown";
-#endif
-}
-
-/* Score SET with the word lists (TC NULL) or exttextcat; misses shown with SHOW. */
-static void
-fixture_score(const char *set, void *tc, bool show, int want, int want_total)
-{
-	char *rel = g_strdup_printf("tests/fixtures/language/%s.tsv", set);
-	char *path = test_srcdir_path(rel), *text = NULL;
-	GString *misses = g_string_new(NULL);
-	char **lines;
-	int i, pass = 0, total = 0;
-
-	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-	lines = g_strsplit(text, "\n", -1);
-	for (i = 0; lines[i] != NULL; i++) {
-		char **f, *sample;
-		const char *got;
-
-		if (*lines[i] == '\0' || *lines[i] == '#')
-			continue;
-		f = g_strsplit(lines[i], "\t", 3);
-		g_assert_nonnull(f[1]);
-		{
-			char **parts = g_strsplit(f[1], "\\n", -1);
-
-			sample = g_strjoinv("\n", parts);
-			g_strfreev(parts);
-		}
-		got = tc ? textcat_detect(tc, sample) :
-		    language_detect(model, sample);
-		total++;
-		if (strcmp(got, f[0]) == 0)
-			pass++;
-		else if (show)
-			g_string_append_printf(misses, " line %d (%s, labelled "
-			    "%s%s%s: %.60s);", i + 1, got, f[0], f[2] ? " " : "",
-			    f[2] ? f[2] : "", f[1]);
-		else
-			g_string_append_printf(misses, " line %d (%s%s%s)", i + 1,
-			    f[0], f[2] ? " " : "", f[2] ? f[2] : "");
-		g_free(sample);
-		g_strfreev(f);
-	}
-	g_test_message("language/%s (%s): %d of %d right", set,
-	    tc ? "libexttextcat" : "word lists", pass, total);
-	if (pass != want || total != want_total)
-		g_test_fail_printf("language/%s (%s): want %d of %d, got %d of %d;"
-		    " misses:%s", set, tc ? "libexttextcat" : "word lists", want,
-		    want_total, pass, total, misses->len ? misses->str : " none");
-	else if (misses->len)
-		g_test_message("misses:%s", misses->str);
-	g_string_free(misses, TRUE);
-	g_strfreev(lines);
-	g_free(text);
-	g_free(path);
-	g_free(rel);
-}
-
-static void
-test_fixtures_dev(void)
-{
-	fixture_score("dev", NULL, true, FIX_DEV_RIGHT, FIX_DEV_TOTAL);
-}
-
-static void
-test_fixtures_held_out(void)
-{
-	fixture_score("held-out", NULL, false, FIX_HELD_RIGHT, FIX_HELD_TOTAL);
-}
-
-static void
-test_textcat(void)
-{
-#ifdef HAVE_EXTTEXTCAT
-	void *tc = special_textcat_Init(EXTTEXTCAT_DATA "fpdb.conf",
-	    EXTTEXTCAT_DATA);
-
-	g_assert_nonnull(tc);
-	fixture_score("dev", tc, true, TEXTCAT_DEV_RIGHT, FIX_DEV_TOTAL);
-	fixture_score("held-out", tc, false, TEXTCAT_HELD_RIGHT,
-	    FIX_HELD_TOTAL);
-	textcat_Done(tc);
-#else
-	g_test_skip("libexttextcat is not installed (libexttextcat-dev)");
-#endif
 }
 
 int
@@ -321,9 +404,9 @@ main(int argc, char **argv)
 	g_test_add_func("/language/load-errors", test_load_errors);
 	g_test_add_func("/language/corpus-dev", test_corpus_dev);
 	g_test_add_func("/language/corpus-test", test_corpus_test);
-	g_test_add_func("/language/fixtures/dev", test_fixtures_dev);
-	g_test_add_func("/language/fixtures/held-out", test_fixtures_held_out);
-	g_test_add_func("/language/exttextcat", test_textcat);
+	g_test_add_func("/language/fixtures/words", test_fixtures_words);
+	g_test_add_func("/language/fixtures/exttextcat",
+	    test_fixtures_textcat);
 	rc = g_test_run();
 	language_free(model);
 	return rc;

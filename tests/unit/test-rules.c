@@ -374,7 +374,9 @@ test_real_robots(void)
 	for (i = 0; i < rules_count(r); i++) {
 		const struct rule *rule = rules_get(r, i);
 
-		if (strcmp(rule->label, "loop") != 0 &&
+		/* "human" is evidence against a report, a hint only */
+		if (strcmp(rule->label, "human") == 0 ? !rule->hint :
+		    strcmp(rule->label, "loop") != 0 &&
 		    strcmp(rule->label, "bounce") != 0 &&
 		    strcmp(rule->label, "autoreply") != 0 &&
 		    strcmp(rule->label, "list") != 0)

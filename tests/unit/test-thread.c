@@ -194,7 +194,7 @@ fx_thread(struct fx *f, const char *from, const char *envelope,
 	    "Message-ID: <m%d@x.example>\n%s\nText.\n", from, rcpt, subject,
 	    g_random_int_range(0, 1000000), headers ? headers : "");
 	struct mail *mail = mail_parse_bytes(text, strlen(text));
-	struct classification cls = { class, (char *)"test" };
+	struct classification cls = { .class = class, .reason = (char *)"test" };
 	struct intake_mail m = { envelope, rcpt, NULL, mail, &cls, "Text.",
 	    "en", bounce, NULL };
 	struct identity id;
