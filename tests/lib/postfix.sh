@@ -338,8 +338,8 @@ pf_setup() {
 	done
 
 	if [[ $transport == lmtp ]]; then
-		# Its own directory, writable by the service's user only: the
-		# socket is mode 0666 and the directory decides who connects.
+		# A directory the service's user may create its socket in
+		# (mode 0666: postfix's lmtp(8) connects as user postfix).
 		PF_LMTPD_SOCKET=$dir/lmtp/deskgate.sock
 		if ((${#PF_LMTPD_SOCKET} >= 108)); then
 			_pf_err "socket path too long for a UNIX socket: $PF_LMTPD_SOCKET"
