@@ -9,6 +9,7 @@
 #     postfix itself, which marks the notice failed;
 #   - a stranger sending "Re: [#1]" with the customer's From: and no token
 #     does not reach ticket 1.
+# With DESK_TRANSPORT=lmtp (0187) postfix delivers to deskgate-lmtpd.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"

@@ -5,6 +5,7 @@
 # reaches the engineer; a prospect's mail arrives in the engineer's
 # Maildir unchanged; with the policy service in smtpd_recipient_restrictions
 # the owner gets 550 5.7.1 at RCPT time and no bounce is made; no loop.
+# With DESK_TRANSPORT=lmtp (0188) deskgate-lmtpd is the guard instead.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -36,7 +37,9 @@ chmod 755 "$tmp/sendmail"
 printf '[guard]\naddresses = %s\npass_to = %s=%s\nsendmail = %s\n' \
     "$ALICE" "$ALICE" "$MBOX" "$tmp/sendmail" >> "$DESK_CONF"
 chown -R nobody: "$tmp/desk"
-printf '%s deskgate-guard:\n' "$ALICE" >> "$PF_ETC/transport"
+pf_deskgate_reload || { echo "Bail out! deskgate-lmtpd did not restart"; exit 1; }
+# the pipe's deskgate-guard: service, or the same LMTP socket (0188)
+printf '%s %s\n' "$ALICE" "$PF_GUARD_TRANSPORT" >> "$PF_ETC/transport"
 postmap -c "$PF_ETC" "hash:$PF_ETC/transport"
 pf_postconf "relay_domains = desk.test vendor.example"
 
@@ -84,6 +87,7 @@ is "$(pf_maildir_files "$BOB" | wc -l)" 1 "the refusal at RCPT made no second bo
 # --- action = reply: kept, and one notice for three mails in a row
 pf_postconf "smtpd_recipient_restrictions ="
 sed -i 's/^\[guard\]$/[guard]\naction = reply/' "$DESK_CONF"
+pf_deskgate_reload || { echo "Bail out! deskgate-lmtpd did not restart"; exit 1; }
 for i in 1 2 3; do
 	check "reply mode: bob's mail $i accepted and handed to deskgate" \
 	    pf_send "$BOB" "$ALICE" "Question $i" "Alice, question $i."

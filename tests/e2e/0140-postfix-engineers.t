@@ -11,6 +11,7 @@
 #     name, never her address: not in any header or body of anything he got),
 #     the ticket is answered, and Alice and the engineers hear it was
 #     confirmed.
+# With DESK_TRANSPORT=lmtp (0189) postfix delivers to deskgate-lmtpd.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -30,6 +31,7 @@ ENGINEERS=engineers@vendor.example	# [staff] notify
 # Maildirs for the engineers' address and Alice's own
 desk_with_postfix "$tmp" "$BOB" "$ALICE" "$ENGINEERS"
 printf '[staff]\nnotify = %s\n' "$ENGINEERS" >> "$DESK_CONF"
+pf_deskgate_reload || { echo "Bail out! deskgate-lmtpd did not restart"; exit 1; }
 desk_customer "$BOB" --name "Bob Smith"
 is "$(desk_ctl staff add "$ALICE" --name "Alice Engineer")" "staff 1 added" \
     "alice is registered as an engineer"

@@ -88,7 +88,10 @@ desk_customer() {
 # started, with virtual Maildirs for MAILBOX... (of any domain but desk.test,
 # e.g. a customer's and the engineers' vendor.example; see pf_setup);
 # deskgate runs as nobody.  Further config sections can be appended to
-# $DESK_CONF afterwards (the last one written is [log]).
+# $DESK_CONF afterwards (the last one written is [log]); call
+# pf_deskgate_reload after such a change.
+# DESK_TRANSPORT=lmtp (see postfix.sh): postfix delivers to deskgate-lmtpd,
+# started here as nobody, instead of the pipe.
 # Sets PF_PORT; bails out (TAP) when postfix does not come up.
 desk_with_postfix() {
 	local dir=$1 port
@@ -99,6 +102,10 @@ desk_with_postfix() {
 	    "timeout = 20"
 	pf_setup "$dir/pf" "$port" desk.test "$DESKGATE" "$DESK_CONF" "$@" ||
 	    { echo "Bail out! pf_setup failed"; exit 1; }
+	# the service opens the store and its log at start, as the user the
+	# pipe runs deskgate as (the tests chown the desk again after adding
+	# customers as root)
+	[ "$PF_TRANSPORT" = pipe ] || chown -R "$PF_DESKGATE_USER": "$dir/desk"
 	pf_start || { echo "Bail out! postfix did not start"; exit 1; }
 }
 

@@ -17,7 +17,19 @@
 # to (or without) a system postfix.  It is built from the same snippets a
 # postmaster installs: etc/postfix/main.cf.snippet and master.cf.snippet.
 #
-# It needs root (postfix's master runs as root) and postfix + swaks.
+# DESK_TRANSPORT=lmtp in the environment (default: pipe) wires the desk
+# domain to lmtp:unix:DIR/lmtp/deskgate.sock instead of the pipe(8)
+# transport, with main.cf.lmtp.snippet instead of main.cf.snippet's
+# transport settings: pf_start then also starts DESKGATE_BIN-lmtpd there
+# (deskgate-lmtpd, as the user pipe(8) would run deskgate as, on
+# DESKGATE_CONF), and pf_stop stops it.  A test written for the pipe runs
+# unchanged over LMTP as long as it routes guarded addresses to
+# $PF_GUARD_TRANSPORT, sets deskgate's environment with pf_deskgate_env
+# and calls pf_deskgate_reload after changing DESKGATE_CONF (the service
+# reads it once, at start).
+#
+# It needs root (postfix's master runs as root) and postfix + swaks
+# (+ setpriv for DESK_TRANSPORT=lmtp).
 # Functions print diagnostics on stderr and return non-zero on failure;
 # every wait has a timeout, nothing blocks forever.  The library does not
 # change the caller's shell options and works under "set -eu".
@@ -38,6 +50,20 @@ PF_WAIT_TIMEOUT=${PF_WAIT_TIMEOUT:-30}
 PF_DIR=
 PF_ETC=
 PF_PORT=${PF_PORT:-}
+# pipe or lmtp (from DESK_TRANSPORT at pf_setup), and the transport:nexthop
+# a guarded address goes to in DIR/etc/transport (deskgate-guard: or the
+# LMTP socket).
+PF_TRANSPORT=
+PF_GUARD_TRANSPORT=
+# For lmtp: the program and config it serves, its socket, its pid while it
+# runs, its exit status once stopped, and the NAME=VALUE environment it is
+# started with (pf_deskgate_env).
+PF_DESKGATE_BIN=
+PF_DESKGATE_CONF=
+PF_LMTPD_SOCKET=
+PF_LMTPD_PID=
+PF_LMTPD_RC=
+PF_LMTPD_ENV=()
 
 _pf_err() {
 	printf 'postfix.sh: %s: %s\n' "${FUNCNAME[1]}" "$*" >&2
@@ -131,6 +157,9 @@ pf_available() {
 	command -v swaks >/dev/null 2>&1 || return 1
 	command -v timeout >/dev/null 2>&1 || return 1
 	command -v ps >/dev/null 2>&1 || return 1
+	if [[ ${DESK_TRANSPORT:-pipe} == lmtp ]]; then
+		command -v setpriv >/dev/null 2>&1 || return 1
+	fi
 	[[ -r /etc/postfix/master.cf || -r /usr/share/postfix/master.cf.dist ]]
 }
 
@@ -222,8 +251,18 @@ _pf_write_main_cf() {
 	virtual_gid_maps = static:$PF_VMAIL_GID
 
 	EOF
-	_pf_subst "$PF_SNIPPET_DIR/main.cf.snippet" DESK_DOMAIN="$domain" \
+	_pf_subst "$PF_SNIPPET_DIR/$(_pf_main_snippet)" DESK_DOMAIN="$domain" \
 	    >>"$PF_ETC/main.cf"
+}
+
+# The main.cf snippet of the transport: the pipe's, or the LMTP service's
+# (which replaces it, recipient_delimiter and relay_domains included).
+_pf_main_snippet() {
+	if [[ $PF_TRANSPORT == lmtp ]]; then
+		printf 'main.cf.lmtp.snippet\n'
+	else
+		printf 'main.cf.snippet\n'
+	fi
 }
 
 # Stop and wipe whatever an earlier run left under DIR.
@@ -231,7 +270,7 @@ _pf_reset_dir() {
 	local dir=$1
 	PF_DIR=$dir PF_ETC=$dir/etc pf_stop || return 1
 	rm -rf "${dir:?}/etc" "$dir/queue" "$dir/data" "$dir/vmail" "$dir/maillog" \
-	    "$dir/postfix.out" "$dir/postqueue.err"
+	    "$dir/postfix.out" "$dir/postqueue.err" "$dir/lmtp" "$dir/lmtpd.out"
 }
 
 # pf_setup DIR PORT DESK_DOMAIN DESKGATE_BIN DESKGATE_CONF [MAILBOXES...]
@@ -245,7 +284,16 @@ pf_setup() {
 		return 1
 	fi
 	local dir=$1 port=$2 domain=${3,,} bin=$4 conf=$5 mbox maps domains=
+	local transport=${DESK_TRANSPORT:-pipe} nexthop
 	shift 5
+	if [[ $transport != pipe && $transport != lmtp ]]; then
+		_pf_err "DESK_TRANSPORT is '$transport': pipe or lmtp"
+		return 1
+	fi
+	if [[ $transport == lmtp && ! -x $bin-lmtpd ]]; then
+		_pf_err "DESK_TRANSPORT=lmtp: no $bin-lmtpd"
+		return 1
+	fi
 	local arg
 	for arg in "$dir" "$bin" "$conf" "$domain" "$@"; do
 		# Postfix lists and pipe(8) argv= split on white space.
@@ -258,14 +306,16 @@ pf_setup() {
 		_pf_err "bad port: $port"
 		return 1
 	fi
-	if [[ ! -r $PF_SNIPPET_DIR/main.cf.snippet || ! -r $PF_SNIPPET_DIR/master.cf.snippet ]]; then
+	if [[ ! -r $PF_SNIPPET_DIR/main.cf.snippet || ! -r $PF_SNIPPET_DIR/master.cf.snippet ||
+	    ! -r $PF_SNIPPET_DIR/main.cf.lmtp.snippet ]]; then
 		_pf_err "snippets not found in '$PF_SNIPPET_DIR' (set PF_SNIPPET_DIR)"
 		return 1
 	fi
 	mkdir -p "$dir" && dir=$(cd "$dir" && pwd -P) || return 1
 	_pf_reset_dir "$dir" || return 1
 
-	PF_DIR=$dir PF_ETC=$dir/etc PF_PORT=$port
+	PF_DIR=$dir PF_ETC=$dir/etc PF_PORT=$port PF_TRANSPORT=$transport
+	PF_DESKGATE_BIN=$bin PF_DESKGATE_CONF=$conf PF_LMTPD_ENV=()
 	# pipe(8) runs deskgate as nobody with its config and database under DIR.
 	chmod 755 "$dir" &&
 	    mkdir -m 755 "$PF_ETC" "$dir/queue" "$dir/data" "$dir/vmail" &&
@@ -287,7 +337,25 @@ pf_setup() {
 		[[ " $domains " == *" ${mbox#*@} "* ]] || domains+="${domains:+ }${mbox#*@}"
 	done
 
-	printf '%s deskgate:\n' "$domain" >"$PF_ETC/transport" &&
+	if [[ $transport == lmtp ]]; then
+		# A directory the service's user may create its socket in
+		# (mode 0666: postfix's lmtp(8) connects as user postfix).
+		PF_LMTPD_SOCKET=$dir/lmtp/deskgate.sock
+		if ((${#PF_LMTPD_SOCKET} >= 108)); then
+			_pf_err "socket path too long for a UNIX socket: $PF_LMTPD_SOCKET"
+			return 1
+		fi
+		mkdir -m 755 "$dir/lmtp" &&
+		    chown "$PF_DESKGATE_USER": "$dir/lmtp" || return 1
+		nexthop="lmtp:unix:$PF_LMTPD_SOCKET"
+		PF_GUARD_TRANSPORT=$nexthop
+	else
+		PF_LMTPD_SOCKET=
+		nexthop=deskgate:
+		# shellcheck disable=SC2034 # for the tests (0120)
+		PF_GUARD_TRANSPORT=deskgate-guard:
+	fi
+	printf '%s %s\n' "$domain" "$nexthop" >"$PF_ETC/transport" &&
 	    _pf_write_master_cf "$bin" "$conf" &&
 	    _pf_write_main_cf "$domain" "$domains" &&
 	    _pf_backdate "$PF_ETC"/* || return 1
@@ -314,6 +382,11 @@ pf_setup() {
 pf_start() {
 	_pf_need_setup || return 1
 	local i out=$PF_DIR/postfix.out
+	# The service first: postfix delivers as soon as it is up.
+	if [[ $PF_TRANSPORT == lmtp ]] && ! _pf_lmtpd_start; then
+		pf_stop
+		return 1
+	fi
 	if ! _pf_master_pid >/dev/null; then
 		if _pf_port_open "$PF_PORT"; then
 			_pf_err "port 127.0.0.1:$PF_PORT is already in use by another program"
@@ -345,9 +418,8 @@ _pf_group_alive() {
 	    END { exit !alive }'
 }
 
-# pf_stop: stop the instance.  Safe to call when nothing runs, before
-# pf_setup, or twice: meant for "trap pf_stop EXIT".
-pf_stop() {
+# Stop this instance's master and wait for its process group.
+_pf_master_stop() {
 	local pid i
 	pid=$(_pf_master_pid) || return 0
 	# What "postfix stop" does, without its one-second polling: the master
@@ -364,6 +436,107 @@ pf_stop() {
 		_pf_err "postfix of $PF_DIR (process group $pid) does not stop"
 		return 1
 	fi
+}
+
+# True while the deskgate-lmtpd this shell started runs (a zombie, not
+# yet waited for, does not count).
+_pf_lmtpd_alive() {
+	local st
+	[[ -n $PF_LMTPD_PID ]] || return 1
+	st=$(ps -o stat= -p "$PF_LMTPD_PID" 2>/dev/null) || return 1
+	[[ $st != Z* ]]
+}
+
+# Start deskgate-lmtpd on PF_LMTPD_SOCKET, as PF_DESKGATE_USER (and its
+# group, as pipe(8)'s user= gives), with PF_LMTPD_ENV, unless it runs;
+# wait until it listens.  Its output goes to DIR/lmtpd.out.
+_pf_lmtpd_start() {
+	local gid deadline
+	_pf_lmtpd_alive && return 0
+	gid=$(id -g "$PF_DESKGATE_USER") || return 1
+	rm -f "$PF_LMTPD_SOCKET" || return 1
+	setpriv --reuid="$PF_DESKGATE_USER" --regid="$gid" --clear-groups \
+	    env "${PF_LMTPD_ENV[@]}" "$PF_DESKGATE_BIN-lmtpd" \
+	    -c "$PF_DESKGATE_CONF" -l "unix:$PF_LMTPD_SOCKET" \
+	    </dev/null >>"$PF_DIR/lmtpd.out" 2>&1 &
+	PF_LMTPD_PID=$! PF_LMTPD_RC=
+	deadline=$((SECONDS + PF_WAIT_TIMEOUT))
+	until [[ -S $PF_LMTPD_SOCKET ]]; do
+		if ! _pf_lmtpd_alive || ((SECONDS >= deadline)); then
+			_pf_err "deskgate-lmtpd does not listen on $PF_LMTPD_SOCKET:"
+			tail -n 20 "$PF_DIR/lmtpd.out" >&2
+			_pf_lmtpd_stop
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Stop it with SIGTERM (it finishes what it accepted) and wait; sets
+# PF_LMTPD_RC (137 when it had killed itself at a DESKGATE_FAULT point).
+_pf_lmtpd_stop() {
+	local i
+	[[ -n $PF_LMTPD_PID ]] || return 0
+	kill -TERM "$PF_LMTPD_PID" 2>/dev/null || true
+	for ((i = 0; i < 300; i++)); do
+		_pf_lmtpd_alive || break
+		sleep 0.1
+	done
+	if _pf_lmtpd_alive; then
+		_pf_err "deskgate-lmtpd (pid $PF_LMTPD_PID) ignores SIGTERM: killed"
+		kill -KILL "$PF_LMTPD_PID" 2>/dev/null || true
+	fi
+	PF_LMTPD_RC=0
+	wait "$PF_LMTPD_PID" 2>/dev/null || PF_LMTPD_RC=$?
+	PF_LMTPD_PID=
+	if ((PF_LMTPD_RC != 0)); then
+		_pf_err "deskgate-lmtpd exited $PF_LMTPD_RC; the end of $PF_DIR/lmtpd.out:"
+		tail -n 20 "$PF_DIR/lmtpd.out" >&2 2>/dev/null || true
+	fi
+}
+
+# pf_stop: stop the instance (and its deskgate-lmtpd).  Safe to call when
+# nothing runs, before pf_setup, or twice: meant for "trap pf_stop EXIT".
+pf_stop() {
+	local status=0
+	_pf_master_stop || status=1
+	_pf_lmtpd_stop || status=1
+	return "$status"
+}
+
+# pf_deskgate_env [NAME=VALUE...]: restart the instance with deskgate
+# running in that environment (none: the usual one), e.g. a DESKGATE_FAULT
+# point.  pipe: through master(8)'s import_environment and pipe(8)'s
+# export_environment, which master reads only when it starts; lmtp:
+# deskgate-lmtpd's own environment.
+pf_deskgate_env() {
+	_pf_need_setup || return 1
+	local pair names=
+	for pair; do
+		if [[ ! $pair =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*$ ]]; then
+			_pf_err "not NAME=VALUE without white space: '$pair'"
+			return 1
+		fi
+		names+=" ${pair%%=*}"
+	done
+	pf_stop || return 1
+	if [[ $PF_TRANSPORT == lmtp ]]; then
+		PF_LMTPD_ENV=("$@")
+	else
+		pf_postconf "import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C${*:+ $*}" \
+		    "export_environment = TZ MAIL_CONFIG LANG$names" >/dev/null || return 1
+	fi
+	pf_start
+}
+
+# pf_deskgate_reload: DESKGATE_CONF has changed.  The pipe reads it for
+# each message, so nothing is done; deskgate-lmtpd reads it once, at
+# start, and is restarted (as an operator would).  Call it while no mail
+# is on its way to the desk: postfix defers what finds no service.
+pf_deskgate_reload() {
+	_pf_need_setup || return 1
+	[[ $PF_TRANSPORT == lmtp ]] || return 0
+	_pf_lmtpd_stop && _pf_lmtpd_start
 }
 
 # pf_postconf NAME=VALUE...: change main.cf (and reload if running).
