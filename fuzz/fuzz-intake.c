@@ -1,0 +1,389 @@
+/*
+ * fuzz-intake.c - libFuzzer target for deskgate's whole path: spool,
+ * mail_parse (with the [limits] defaults), classify_mail, the reply text
+ * and its language, a bounce's scan, the fingerprint, and intake_deliver
+ * (routing, identity, commands, tokens, guard, the one transaction) on a
+ * throwaway store, as deskgate's main() drives one message.
+ *
+ * The input is the message. A first byte 0x01..ENVELOPE_COUNT-1 is not
+ * part of it: it picks the envelope from envelopes[] (a customer's reply
+ * by token, an engineer's answer, a guarded address, a bounce, ...);
+ * without one a license owner writes to the help desk address.
+ *
+ * LLVMFuzzerInitialize makes a temporary desk (DESK_FUZZ_TOP/etc/templates
+ * and /filters, else the current directory's): a customer with a license
+ * and credits, an engineer, ticket 1 open and ticket 2 awaiting the
+ * customer's confirmation, both made through the same path. Its store
+ * file is kept as it is then and put back every DESK_FUZZ_RESET runs
+ * (default 1: every run starts from the same store, so a crash file
+ * replays alone), so the store neither grows nor drifts.
+ *
+ * What must hold for every input (else abort(), which libFuzzer reports):
+ * each step succeeds (a private store has no transient failure, so an
+ * error means the mail would wait in postfix's queue until it bounced),
+ * the reply text is UTF-8, and a delivery to the desk's own address
+ * leaves the message stored.
+ *
+ * Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "bounce.h"
+#include "classify.h"
+#include "conf.h"
+#include "intake.h"
+#include "log.h"
+#include "mime-message.h"
+#include "quote.h"
+#include "spool.h"
+#include "store.h"
+#include "token.h"
+
+#define SECRET_HEX \
+	"000102030405060708090a0b0c0d0e0f" \
+	"101112131415161718191a1b1c1d1e1f"
+#define DESK		"support@desk.test"
+#define CUSTOMER	"ann@shop.example"	/* license owner, credits */
+#define ENGINEER	"alice@vendor.example"	/* staff */
+#define STRANGER	"eve@evil.example"
+#define GUARDED		"sales@vendor.example"
+
+enum envelope_rcpt {
+	RCPT_DESK,		/* support@desk.test */
+	RCPT_REPLY,		/* ticket 1's customer token address */
+	RCPT_STAFF,		/* ticket 1's staff token address */
+	RCPT_CONFIRM,		/* ticket 2's confirmation address */
+	RCPT_BOUNCE,		/* ticket 1's VERP address */
+	RCPT_GUARDED,
+	RCPT_FOREIGN,		/* not the desk's: 5.1.1 */
+};
+
+static const struct envelope {
+	const char *sender;
+	enum envelope_rcpt rcpt;
+} envelopes[] = {
+	{ CUSTOMER, RCPT_DESK },	/* no selector byte */
+	{ CUSTOMER, RCPT_REPLY },
+	{ ENGINEER, RCPT_STAFF },
+	{ ENGINEER, RCPT_DESK },
+	{ CUSTOMER, RCPT_CONFIRM },
+	{ "", RCPT_BOUNCE },
+	{ CUSTOMER, RCPT_GUARDED },
+	{ STRANGER, RCPT_GUARDED },
+	{ STRANGER, RCPT_DESK },
+	{ STRANGER, RCPT_REPLY },
+	{ CUSTOMER, RCPT_FOREIGN },
+};
+#define ENVELOPE_COUNT	(sizeof(envelopes) / sizeof(envelopes[0]))
+
+static struct {
+	char *dir, *store_path;
+	struct desk_conf *conf;
+	struct intake in;
+	struct mail_limits limits;
+	char *rcpt[RCPT_FOREIGN + 1];
+	GBytes *pristine;	/* the store file after setup */
+	unsigned reset_every, runs;
+} fz;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void G_GNUC_NORETURN
+fuzz_fail(const char *what, GError *error)
+{
+	fprintf(stderr, "fuzz-intake: %s: %s\n", what,
+	    error ? error->message : "failed");
+	abort();
+}
+
+/* An unlinked file holding DATA, at offset 0, as postfix's pipe would. */
+static int
+fuzz_input_fd(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz-intake", 0);
+	size_t off = 0;
+
+	if (fd < 0)
+		fuzz_fail("memfd_create", NULL);
+	while (off < size) {
+		ssize_t n = write(fd, data + off, size - off);
+
+		if (n <= 0)
+			fuzz_fail("write", NULL);
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		fuzz_fail("lseek", NULL);
+	return fd;
+}
+
+/*
+ * Deliver the SIZE bytes of DATA from SENDER to RCPT the way deskgate's
+ * main() does (spool, parse, classify, trim, scan, fingerprint, deliver);
+ * any failure aborts. Returns the action.
+ */
+static enum intake_action
+fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
+    size_t size)
+{
+	GError *error = NULL;
+	struct classification class = { 0 };
+	struct bounce_info bounce = { 0 };
+	struct intake_result res = { 0 };
+	bool scanned = false;
+	struct spool *spool;
+	struct mail *mail;
+	char *reply_text, *fingerprint;
+	const char *language;
+	enum intake_action action;
+	int fd = fuzz_input_fd(data, size);
+
+	spool = spool_read(fd, fz.conf->max_message_size, fz.dir, &error);
+	if (spool == NULL)
+		fuzz_fail("spool_read", error);
+	if (close(fd) < 0)
+		fuzz_fail("close", NULL);
+	if (spool->too_big) {
+		/* deskgate refuses it (5.3.4) before parsing */
+		spool_free(spool);
+		return INTAKE_NOUSER;
+	}
+	mail = mail_parse(spool->fd, fz.dir, &fz.limits, &error);
+	if (mail == NULL)
+		fuzz_fail("mail_parse", error);
+	classify_mail(fz.in.robots, mail, sender, &class);
+	reply_text = quote_reply_text(fz.in.quotes, mail, fz.conf->address);
+	if (!g_utf8_validate(reply_text, -1, NULL))
+		fuzz_fail("quote_reply_text: not UTF-8", NULL);
+	language = mail->malformed ? "unknown" :
+	    language_detect(fz.in.languages, reply_text);
+	if (class.class == MAIL_CLASS_BOUNCE) {
+		if (bounce_scan(spool->fd, spool->size, fz.conf->domain,
+		    &bounce, &error) < 0)
+			fuzz_fail("bounce_scan", error);
+		scanned = true;
+	}
+	{
+		struct intake_mail m = { sender, "", spool, mail, &class,
+		    reply_text, language, NULL, NULL };
+
+		fingerprint = intake_fingerprint(&m);
+	}
+	{
+		struct intake_mail m = { sender, rcpt, spool, mail, &class,
+		    reply_text, language, scanned ? &bounce : NULL,
+		    fingerprint };
+
+		if (intake_deliver(&fz.in, &m, &res, &error) < 0)
+			fuzz_fail("intake_deliver", error);
+	}
+	action = res.action;
+	intake_result_clear(&res);
+	if (scanned)
+		bounce_info_clear(&bounce);
+	classification_clear(&class);
+	g_free(fingerprint);
+	g_free(reply_text);
+	mail_free(mail);
+	spool_free(spool);
+	return action;
+}
+
+/* Deliver the string TEXT during setup; it must get action WANT. */
+static void
+fuzz_setup_deliver(const char *sender, const char *rcpt, const char *text,
+    enum intake_action want)
+{
+	enum intake_action got = fuzz_deliver(sender, rcpt,
+	    (const uint8_t *)text, strlen(text));
+
+	if (got != want) {
+		fprintf(stderr, "fuzz-intake: setup mail to %s: %s, not %s\n",
+		    rcpt, intake_action_name(got), intake_action_name(want));
+		abort();
+	}
+}
+
+static void
+fuzz_store_open(void)
+{
+	GError *error = NULL;
+
+	fz.in.store = store_open(fz.store_path, 1000, false, &error);
+	if (fz.in.store == NULL || store_check_version(fz.in.store,
+	    &error) < 0)
+		fuzz_fail("store_open", error);
+}
+
+/* Put the store back as setup left it. */
+static void
+fuzz_store_reset(void)
+{
+	GError *error = NULL;
+	const char *suffix[] = { "-wal", "-shm" };
+	size_t i;
+
+	store_close(fz.in.store);
+	for (i = 0; i < G_N_ELEMENTS(suffix); i++) {
+		char *p = g_strconcat(fz.store_path, suffix[i], NULL);
+
+		(void)g_unlink(p);
+		g_free(p);
+	}
+	if (!g_file_set_contents(fz.store_path,
+	    g_bytes_get_data(fz.pristine, NULL),
+	    (gssize)g_bytes_get_size(fz.pristine), &error))
+		fuzz_fail("restoring the store", error);
+	fuzz_store_open();
+}
+
+/* The store and the two tickets setup leaves (see the file comment). */
+static void
+fuzz_store_setup(void)
+{
+	GError *error = NULL;
+	struct confirmation c;
+	int64_t ann;
+	char *text, *bytes = NULL;
+	gsize len = 0;
+
+	fz.in.store = store_open(fz.store_path, 1000, true, &error);
+	if (fz.in.store == NULL || store_migrate(fz.in.store, &error) < 0)
+		fuzz_fail("store_migrate", error);
+	ann = store_customer_add(fz.in.store, CUSTOMER, "Ann Lee", "en",
+	    false, &error);
+	if (ann <= 0 || store_license_add(fz.in.store, ann, "cs-cart",
+	    "first", 10, &error) <= 0 || store_ledger_add(fz.in.store, ann,
+	    50, "purchase", 0, 0, 5000, &error) <= 0 ||
+	    store_staff_add(fz.in.store, ENGINEER, "Alice Engineer",
+	    &error) <= 0)
+		fuzz_fail("adding the customer and the engineer", error);
+
+	fuzz_setup_deliver(CUSTOMER, DESK, "From: Ann Lee <" CUSTOMER ">\n"
+	    "To: " DESK "\nSubject: Cart total\nMessage-ID: <t1@shop.example>\n"
+	    "\nThe cart does not update the total.\n", INTAKE_CREATED);
+	fuzz_setup_deliver(CUSTOMER, DESK, "From: Ann Lee <" CUSTOMER ">\n"
+	    "To: " DESK "\nSubject: Export fails\nMessage-ID: <t2@shop.example>\n"
+	    "\nThe product export stops at 50%.\n", INTAKE_CREATED);
+	text = token_address(fz.conf->secret, fz.conf->address_local,
+	    fz.conf->domain, 2, TOKEN_ROLE_STAFF);
+	{
+		char *answer = g_strdup_printf("From: Alice <" ENGINEER ">\n"
+		    "To: %s\nSubject: Re: [#2] Export fails\n"
+		    "Message-ID: <a2@vendor.example>\n\n#category 2\n\n"
+		    "This needs a change in the exporter.\n", text);
+
+		fuzz_setup_deliver(ENGINEER, text, answer, INTAKE_UPDATED);
+		g_free(answer);
+	}
+	g_free(text);
+	/* RCPT_CONFIRM is the address of this one */
+	if (store_confirmation_pending(fz.in.store, 2, &c, &error) != 1 ||
+	    c.id != 1)
+		fuzz_fail("ticket 2's confirmation", error);
+	store_close(fz.in.store);
+	fz.in.store = NULL;
+
+	if (!g_file_get_contents(fz.store_path, &bytes, &len, &error))
+		fuzz_fail("reading the store", error);
+	fz.pristine = g_bytes_new_take(bytes, len);
+	fuzz_store_open();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	GError *error = NULL;
+	const char *top = getenv("DESK_FUZZ_TOP");
+	const char *reset = getenv("DESK_FUZZ_RESET");
+	char *cwd = g_get_current_dir(), *text, *path;
+	/* a tmpfs spares the fsync of each commit (synchronous = FULL) */
+	const char *base = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) &&
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : g_get_tmp_dir();
+
+	(void)argc;
+	(void)argv;
+	if (top == NULL)
+		top = cwd;
+	fz.reset_every = reset ? (unsigned)strtoul(reset, NULL, 10) : 1;
+	path = g_build_filename(base, "fuzz-intake-XXXXXX", NULL);
+	fz.dir = g_mkdtemp(path);
+	if (fz.dir == NULL)
+		fuzz_fail("mkdtemp", NULL);
+	fz.store_path = g_build_filename(fz.dir, "desk.db", NULL);
+	text = g_strdup_printf("[desk]\nname = Fuzz Help Desk\n"
+	    "address = " DESK "\nsecret = " SECRET_HEX "\n"
+	    "templates = %s/etc/templates\nfilters = %s/filters\n"
+	    "contact_url = https://vendor.example/contact\n"
+	    "[store]\npath = %s\n"
+	    "[staff]\nnotify = engineers@vendor.example\n"
+	    "[guard]\naddresses = " GUARDED "\n"
+	    "pass_to = " GUARDED "=sales@mailbox.vendor.example\n"
+	    "action = reply\n"
+	    "[log]\ntarget = /dev/null\n", top, top, fz.store_path);
+	path = g_build_filename(fz.dir, "deskgate.conf", NULL);
+	if (!g_file_set_contents(path, text, -1, &error) ||
+	    (fz.conf = conf_load(path, &error)) == NULL)
+		fuzz_fail("the configuration", error);
+	g_free(path);
+	g_free(text);
+	g_free(cwd);
+	log_open("fuzz-intake", fz.conf->log_target);
+
+	mail_init();
+	intake_mail_limits(fz.conf, &fz.limits);
+	fz.in.conf = fz.conf;
+	if (intake_load_rules(&fz.in, &error) < 0)
+		fuzz_fail("intake_load_rules", error);
+	fuzz_store_setup();
+
+	fz.rcpt[RCPT_DESK] = g_strdup(DESK);
+	fz.rcpt[RCPT_REPLY] = token_address(fz.conf->secret,
+	    fz.conf->address_local, fz.conf->domain, 1, TOKEN_ROLE_CUSTOMER);
+	fz.rcpt[RCPT_STAFF] = token_address(fz.conf->secret,
+	    fz.conf->address_local, fz.conf->domain, 1, TOKEN_ROLE_STAFF);
+	fz.rcpt[RCPT_CONFIRM] = token_confirm_address(fz.conf->secret,
+	    fz.conf->address_local, fz.conf->domain, 2, 1);
+	fz.rcpt[RCPT_BOUNCE] = token_address(fz.conf->secret,
+	    fz.conf->address_local, fz.conf->domain, 1, TOKEN_ROLE_BOUNCE);
+	fz.rcpt[RCPT_GUARDED] = g_strdup(GUARDED);
+	fz.rcpt[RCPT_FOREIGN] = g_strdup("someone@elsewhere.example");
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct envelope *env = &envelopes[0];
+	enum intake_action action;
+
+	if (size > 0 && data[0] > 0 && data[0] < ENVELOPE_COUNT) {
+		env = &envelopes[data[0]];
+		data++;
+		size--;
+	}
+	if (fz.reset_every > 0 && fz.runs++ % fz.reset_every == 0 &&
+	    fz.runs > 1)
+		fuzz_store_reset();
+	action = fuzz_deliver(env->sender, fz.rcpt[env->rcpt], data, size);
+	/* the desk's own address stores whatever comes */
+	if (env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||
+	    action == INTAKE_GUARD_REJECT || action == INTAKE_GUARD_PASS)) {
+		fprintf(stderr, "fuzz-intake: to " DESK ": %s\n",
+		    intake_action_name(action));
+		abort();
+	}
+	return 0;
+}
