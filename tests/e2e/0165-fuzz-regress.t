@@ -1,0 +1,146 @@
+#!/bin/bash
+# 0165-fuzz-regress.t - replay tests/fixtures/fuzz/ through the real
+# deskgate (issue 11, part 4): the hand-made nasty seeds of the fuzzers
+# and every crash, hang or leak fuzz/fuzz-intake.c has found (see that
+# directory's README.md).
+#
+# The desk is fuzz-intake's: ann@shop.example owns a license, alice is an
+# engineer, ticket 1 is open and ticket 2 awaits ann's confirmation, each
+# made through deskgate. Every fixture is delivered to a copy of that
+# store, with the envelope its first byte picks as envelopes[] in
+# fuzz/fuzz-intake.c does (that byte is not part of the mail), except
+# that the guarded and the foreign envelopes, which store nothing by
+# design, deliver to the desk's address instead. For each: deskgate is
+# not killed by a signal, exits 0 (75 would be a deferral that repeats
+# until postfix bounces the mail) and the raw bytes are stored whole.
+# Under the sanitizer build (bootstrap check) a sanitizer report is an
+# exit status other than 0, so it fails here too.
+set -eu
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/desk.sh"
+
+fixtures=$top_srcdir/tests/fixtures/fuzz
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+CUSTOMER=ann@shop.example
+ENGINEER=alice@vendor.example
+STRANGER=eve@evil.example
+
+desk_setup "$tmp/desk" "[staff]" "notify = engineers@vendor.example"
+desk_ctl staff add "$ENGINEER" --name "Alice Engineer" > /dev/null
+desk_customer "$CUSTOMER" --name "Ann Lee"
+
+# item T KIND FIELD: FIELD of ticket T's first outbox item of KIND
+item() {
+	{ desk_ctl outbox list --json 2> /dev/null || echo '[]'; } |
+	    jq -r --argjson t "$1" --arg k "$2" \
+	    "[.[] | select(.ticket == \$t and .kind == \$k)] | first | .$3 // empty" \
+	    2> /dev/null || true
+}
+# setup_mail ENVELOPE RCPT SUBJECT ID TEXT: one mail of the setup
+setup_mail() {
+	printf 'From: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s>\n\n%s\n' \
+	    "$1" "$2" "$3" "$4" "$5" > "$tmp/setup.eml"
+	desk_gate "$1" "$2" < "$tmp/setup.eml"
+	[ "$DESK_RC" -eq 0 ] || bail "setup mail $4: exit $DESK_RC $DESK_OUT"
+}
+bail() { echo "Bail out! $*"; exit 1; }
+
+setup_mail "$CUSTOMER" support@desk.test "Cart total" t1@shop.example \
+    "The cart does not update the total."
+setup_mail "$CUSTOMER" support@desk.test "Export fails" t2@shop.example \
+    "The product export stops at 50%."
+STAFF2=$(item 2 announce reply_to)
+[ -n "$STAFF2" ] || bail "ticket 2 has no announcement"
+setup_mail "$ENGINEER" "$STAFF2" "Re: [#2] Export fails" a2@vendor.example \
+    "#category 2
+
+This needs a change in the exporter."
+
+REPLY1=$(item 1 ack reply_to)
+STAFF1=$(item 1 announce reply_to)
+CONFIRM2=$(item 2 confirm reply_to)
+BOUNCE1=$(desk_sql "SELECT env_from FROM outbox WHERE ticket_id = 1 AND kind = 'ack' LIMIT 1")
+for v in REPLY1 STAFF1 CONFIRM2 BOUNCE1; do
+	[ -n "${!v}" ] || bail "no $v address in the outbox"
+done
+
+# envelope BYTE: "SENDER RCPT" for fuzz-intake's envelope byte (0: none)
+envelope() {
+	case $1 in
+	0) echo "$CUSTOMER support@desk.test" ;;
+	1) echo "$CUSTOMER $REPLY1" ;;
+	2) echo "$ENGINEER $STAFF1" ;;
+	3) echo "$ENGINEER support@desk.test" ;;
+	4) echo "$CUSTOMER $CONFIRM2" ;;
+	5) echo "<> $BOUNCE1" ;;
+	6) echo "$CUSTOMER support@desk.test" ;;	# guarded there
+	7) echo "$STRANGER support@desk.test" ;;	# guarded there
+	8) echo "$STRANGER support@desk.test" ;;
+	9) echo "$STRANGER $REPLY1" ;;
+	10) echo "$CUSTOMER support@desk.test" ;;	# foreign there
+	esac
+}
+ENVELOPES=11
+
+desk_sql "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+cp "$DESK_DIR/desk.db" "$tmp/pristine.db"
+restore() {
+	rm -f "$DESK_DIR/desk.db-wal" "$DESK_DIR/desk.db-shm"
+	cp "$tmp/pristine.db" "$DESK_DIR/desk.db"
+}
+
+shopt -s nullglob
+files=("$fixtures"/*.eml)
+plan 3
+
+# the envelope table above is fuzz-intake's
+n=$(grep -cE '^[[:space:]]*\{ [A-Z"]+, RCPT_[A-Z]+ \},' \
+    "$top_srcdir/fuzz/fuzz-intake.c" || true)
+is "$n" "$ENVELOPES" "the replay knows fuzz-intake's $ENVELOPES envelopes"
+
+replayed=0 stored=0 crashed=0 deferred=0 misses=""
+for f in "${files[@]}"; do
+	name=$(basename "$f" .eml)
+	byte=$(head -c 1 "$f" | od -An -tu1 | tr -d ' ')
+	byte=${byte:-0}
+	if [ "$byte" -ge 1 ] && [ "$byte" -lt "$ENVELOPES" ]; then
+		tail -c +2 "$f" > "$tmp/mail"
+	else
+		byte=0
+		cp "$f" "$tmp/mail"
+	fi
+	read -r sender rcpt < <(envelope "$byte")
+	[ "$sender" = "<>" ] && sender=""
+	restore
+	before=$(desk_sql "SELECT count(*) FROM messages WHERE direction = 'in'")
+	desk_gate "$sender" "$rcpt" < "$tmp/mail"
+	replayed=$((replayed + 1))
+	if [ "$DESK_RC" -gt 128 ]; then
+		crashed=$((crashed + 1))
+		misses="$misses $name(signal $((DESK_RC - 128)))"
+		continue
+	fi
+	if [ "$DESK_RC" -ne 0 ]; then
+		[ "$DESK_RC" -eq 75 ] && deferred=$((deferred + 1))
+		misses="$misses $name(exit $DESK_RC: $DESK_OUT)"
+		continue
+	fi
+	whole=$(desk_sql "SELECT count(*) FROM messages m JOIN message_raw r
+	    ON r.message_row = m.id WHERE m.direction = 'in' AND
+	    r.raw = readfile('$tmp/mail')")
+	after=$(desk_sql "SELECT count(*) FROM messages WHERE direction = 'in'")
+	if [ "$whole" -ge 1 ] && [ "$after" -gt "$before" ]; then
+		stored=$((stored + 1))
+	else
+		misses="$misses $name(not stored: $whole whole, $before->$after rows)"
+	fi
+done
+[ -z "$misses" ] || diag "misses:$misses"
+check "fixtures to replay: ${#files[@]} in tests/fixtures/fuzz" \
+    test "${#files[@]}" -gt 0
+is "$replayed replayed: $stored stored, $crashed crashed, $deferred deferred" \
+    "${#files[@]} replayed: ${#files[@]} stored, 0 crashed, 0 deferred" \
+    "${#files[@]} fuzz regressions replayed through deskgate: ${#files[@]} stored whole, 0 crashed, 0 deferred"
+tap_status
