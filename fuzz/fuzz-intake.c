@@ -16,13 +16,16 @@
  * customer's confirmation, both made through the same path. Its store
  * file is kept as it is then and put back every DESK_FUZZ_RESET runs
  * (default 1: every run starts from the same store, so a crash file
- * replays alone), so the store neither grows nor drifts.
+ * replays alone), so the store neither grows nor drifts. The desk is a
+ * directory in DESK_FUZZ_TMP, else /dev/shm, removed at exit.
  *
  * What must hold for every input (else abort(), which libFuzzer reports):
  * each step succeeds (a private store has no transient failure, so an
  * error means the mail would wait in postfix's queue until it bounced),
- * the reply text is UTF-8, and a delivery to the desk's own address
- * leaves the message stored.
+ * the reply text is UTF-8, a delivery to the desk's own address leaves
+ * the message stored (as any that is not refused or passed on), and each
+ * notice it queued is one line per field with one recipient, no Cc or
+ * Bcc (no CR LF injection).
  *
  * Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
  */
@@ -38,6 +41,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 
 #include "bounce.h"
 #include "classify.h"
@@ -95,6 +99,8 @@ static struct {
 	char *rcpt[RCPT_FOREIGN + 1];
 	GBytes *pristine;	/* the store file after setup */
 	unsigned reset_every, runs;
+	int64_t outbox_base;	/* the last notice setup queued */
+	int64_t outbox_checked;	/* the last notice fuzz_check_outbox saw */
 } fz;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -188,6 +194,20 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 
 		if (intake_deliver(&fz.in, &m, &res, &error) < 0)
 			fuzz_fail("intake_deliver", error);
+		/* but for these every message is kept */
+		if (res.action != INTAKE_NOUSER &&
+		    res.action != INTAKE_GUARD_REJECT &&
+		    res.action != INTAKE_GUARD_PASS) {
+			char *key = intake_dedup_key(&m, &error);
+
+			if (key == NULL || store_message_seen(fz.in.store,
+			    key, &error) != 1) {
+				fprintf(stderr, "fuzz-intake: %s, but not "
+				    "stored\n", intake_action_name(res.action));
+				abort();
+			}
+			g_free(key);
+		}
 	}
 	action = res.action;
 	intake_result_clear(&res);
@@ -199,6 +219,93 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 	mail_free(mail);
 	spool_free(spool);
 	return action;
+}
+
+/* FIELD of a notice is one line: no CR, LF or NUL smuggled in. */
+static void
+fuzz_check_line(const struct outbox_item *o, const char *what,
+    const char *field)
+{
+	if (field != NULL && strpbrk(field, "\r\n") != NULL) {
+		fprintf(stderr, "fuzz-intake: notice %" G_GINT64_FORMAT
+		    " (%s): a line break in its %s\n", (gint64)o->id, o->kind,
+		    what);
+		abort();
+	}
+}
+
+/* The notice O as sent has one recipient and no Cc or Bcc. */
+static void
+fuzz_check_raw(const struct outbox_item *o)
+{
+	GMimeStream *st;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	int n[3], i;
+	const GMimeAddressType types[3] = { GMIME_ADDRESS_TYPE_TO,
+	    GMIME_ADDRESS_TYPE_CC, GMIME_ADDRESS_TYPE_BCC };
+	gsize len;
+	const void *raw = g_bytes_get_data(o->raw, &len);
+
+	st = g_mime_stream_mem_new_with_buffer(raw, len);
+	parser = g_mime_parser_new_with_stream(st);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (msg == NULL)
+		fuzz_fail("a notice GMime cannot parse", NULL);
+	for (i = 0; i < 3; i++)
+		n[i] = internet_address_list_length(
+		    g_mime_message_get_addresses(msg, types[i]));
+	if (n[0] != 1 || n[1] != 0 || n[2] != 0) {
+		fprintf(stderr, "fuzz-intake: notice %" G_GINT64_FORMAT
+		    " (%s) to %s: %d To, %d Cc, %d Bcc\n", (gint64)o->id,
+		    o->kind, o->rcpt, n[0], n[1], n[2]);
+		abort();
+	}
+	g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(st);
+}
+
+/*
+ * The notices queued since the last look: their envelope and header
+ * fields are single lines, and each that is due (not held) has exactly
+ * one recipient and no Cc or Bcc as sent: what CR LF injection through a
+ * subject, a name or a file name would change.
+ */
+static void
+fuzz_check_outbox(void)
+{
+	GError *error = NULL;
+	GPtrArray *items = store_outbox_list(fz.in.store, &error), *due;
+	int64_t last = fz.outbox_checked;
+	guint i;
+
+	if (items == NULL)
+		fuzz_fail("store_outbox_list", error);
+	for (i = 0; i < items->len; i++) {
+		const struct outbox_item *o = g_ptr_array_index(items, i);
+
+		if (o->id <= fz.outbox_checked)
+			continue;
+		last = MAX(last, o->id);
+		fuzz_check_line(o, "recipient", o->rcpt);
+		fuzz_check_line(o, "envelope sender", o->env_from);
+		fuzz_check_line(o, "subject", o->subject);
+		fuzz_check_line(o, "Reply-To", o->reply_to);
+		fuzz_check_line(o, "Message-ID", o->message_id);
+	}
+	g_ptr_array_unref(items);
+	due = store_outbox_due(fz.in.store, G_MAXINT64 / 2, 0, &error);
+	if (due == NULL)
+		fuzz_fail("store_outbox_due", error);
+	for (i = 0; i < due->len; i++) {
+		const struct outbox_item *o = g_ptr_array_index(due, i);
+
+		if (o->id > fz.outbox_checked && o->raw != NULL)
+			fuzz_check_raw(o);
+	}
+	g_ptr_array_unref(due);
+	fz.outbox_checked = last;
 }
 
 /* Deliver the string TEXT during setup; it must get action WANT. */
@@ -246,6 +353,7 @@ fuzz_store_reset(void)
 	    g_bytes_get_data(fz.pristine, NULL),
 	    (gssize)g_bytes_get_size(fz.pristine), &error))
 		fuzz_fail("restoring the store", error);
+	fz.outbox_checked = fz.outbox_base;
 	fuzz_store_open();
 }
 
@@ -289,6 +397,8 @@ fuzz_store_setup(void)
 		g_free(answer);
 	}
 	g_free(text);
+	fuzz_check_outbox();
+	fz.outbox_base = fz.outbox_checked;
 	/* RCPT_CONFIRM is the address of this one */
 	if (store_confirmation_pending(fz.in.store, 2, &c, &error) != 1 ||
 	    c.id != 1)
@@ -302,16 +412,40 @@ fuzz_store_setup(void)
 	fuzz_store_open();
 }
 
+/* At exit: the temporary desk goes (a crash leaves it for a look). */
+static void
+fuzz_cleanup(void)
+{
+	GDir *d;
+	const char *name;
+
+	store_close(fz.in.store);
+	fz.in.store = NULL;
+	if (fz.dir == NULL || (d = g_dir_open(fz.dir, 0, NULL)) == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(fz.dir, name, NULL);
+
+		(void)g_unlink(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+	(void)g_rmdir(fz.dir);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	GError *error = NULL;
 	const char *top = getenv("DESK_FUZZ_TOP");
 	const char *reset = getenv("DESK_FUZZ_RESET");
+	const char *base = getenv("DESK_FUZZ_TMP");
 	char *cwd = g_get_current_dir(), *text, *path;
+
 	/* a tmpfs spares the fsync of each commit (synchronous = FULL) */
-	const char *base = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) &&
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : g_get_tmp_dir();
+	if (base == NULL)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
+		    g_get_tmp_dir();
 
 	(void)argc;
 	(void)argv;
@@ -322,6 +456,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.dir = g_mkdtemp(path);
 	if (fz.dir == NULL)
 		fuzz_fail("mkdtemp", NULL);
+	atexit(fuzz_cleanup);
 	fz.store_path = g_build_filename(fz.dir, "desk.db", NULL);
 	text = g_strdup_printf("[desk]\nname = Fuzz Help Desk\n"
 	    "address = " DESK "\nsecret = " SECRET_HEX "\n"
@@ -378,6 +513,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    fz.runs > 1)
 		fuzz_store_reset();
 	action = fuzz_deliver(env->sender, fz.rcpt[env->rcpt], data, size);
+	fuzz_check_outbox();
 	/* the desk's own address stores whatever comes */
 	if (env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||
 	    action == INTAKE_GUARD_REJECT || action == INTAKE_GUARD_PASS)) {
