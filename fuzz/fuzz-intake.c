@@ -8,7 +8,10 @@
  * The input is the message. A first byte 0x01..ENVELOPE_COUNT-1 is not
  * part of it: it picks the envelope from envelopes[] (a customer's reply
  * by token, an engineer's answer, a guarded address, a bounce, ...);
- * without one a license owner writes to the help desk address.
+ * without one a license owner writes to the help desk address. Two
+ * envelopes take the next line of the input (up to LF, cut at a NUL or
+ * CR, which postfix never passes) as the envelope sender or as the
+ * recipient's address extension, so the addresses are fuzzed too.
  *
  * LLVMFuzzerInitialize makes a temporary desk (DESK_FUZZ_TOP/etc/templates
  * and /filters, else the current directory's): a customer with a license
@@ -16,7 +19,7 @@
  * customer's confirmation, both made through the same path. Its store
  * file is kept as it is then and put back every DESK_FUZZ_RESET runs
  * (default 1: every run starts from the same store, so a crash file
- * replays alone), so the store neither grows nor drifts. The desk is a
+ * replays alone; 0: never), so the store neither grows nor drifts. The desk is a
  * directory in DESK_FUZZ_TMP, else /dev/shm, removed at exit.
  *
  * What must hold for every input (else abort(), which libFuzzer reports):
@@ -71,6 +74,7 @@ enum envelope_rcpt {
 	RCPT_BOUNCE,		/* ticket 1's VERP address */
 	RCPT_GUARDED,
 	RCPT_FOREIGN,		/* not the desk's: 5.1.1 */
+	RCPT_EXTENSION,		/* support+LINE@desk.test */
 };
 
 static const struct envelope {
@@ -88,6 +92,8 @@ static const struct envelope {
 	{ STRANGER, RCPT_DESK },
 	{ STRANGER, RCPT_REPLY },
 	{ CUSTOMER, RCPT_FOREIGN },
+	{ NULL, RCPT_DESK },		/* the sender is LINE */
+	{ CUSTOMER, RCPT_EXTENSION },
 };
 #define ENVELOPE_COUNT	(sizeof(envelopes) / sizeof(envelopes[0]))
 
@@ -96,7 +102,7 @@ static struct {
 	struct desk_conf *conf;
 	struct intake in;
 	struct mail_limits limits;
-	char *rcpt[RCPT_FOREIGN + 1];
+	char *rcpt[RCPT_EXTENSION];
 	GBytes *pristine;	/* the store file after setup */
 	unsigned reset_every, runs;
 	int64_t outbox_base;	/* the last notice setup queued */
@@ -503,16 +509,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct envelope *env = &envelopes[0];
 	enum intake_action action;
+	const char *sender, *rcpt;
+	char *line = NULL, *extended = NULL;
 
 	if (size > 0 && data[0] > 0 && data[0] < ENVELOPE_COUNT) {
 		env = &envelopes[data[0]];
 		data++;
 		size--;
 	}
+	if (env->sender == NULL || env->rcpt == RCPT_EXTENSION) {
+		const uint8_t *lf = memchr(data, '\n', size);
+		size_t n = lf ? (size_t)(lf - data) : size;
+
+		line = g_strndup((const char *)data, n);
+		line[strcspn(line, "\r")] = '\0';
+		data += lf ? n + 1 : n;
+		size -= lf ? n + 1 : n;
+	}
+	sender = env->sender ? env->sender : line;
+	if (env->rcpt == RCPT_EXTENSION)
+		rcpt = extended = g_strdup_printf("%s+%s@%s",
+		    fz.conf->address_local, line, fz.conf->domain);
+	else
+		rcpt = fz.rcpt[env->rcpt];
 	if (fz.reset_every > 0 && fz.runs++ % fz.reset_every == 0 &&
 	    fz.runs > 1)
 		fuzz_store_reset();
-	action = fuzz_deliver(env->sender, fz.rcpt[env->rcpt], data, size);
+	action = fuzz_deliver(sender, rcpt, data, size);
+	g_free(extended);
+	g_free(line);
 	fuzz_check_outbox();
 	/* the desk's own address stores whatever comes */
 	if (env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||

@@ -56,7 +56,8 @@ fi
 cp "$seeds"/mail/* "$seeds/intake/"
 # fuzz-intake's envelope byte (envelopes[] there): 1 the customer to
 # ticket 1's token address, 2 the engineer to its staff address, 4 the
-# customer to ticket 2's confirmation address, 5 a bounce to the VERP one
+# customer to ticket 2's confirmation address, 5 a bounce to the VERP one,
+# 11 and 12 an address from the next line
 envelope_seed() {
 	{ printf "\\$(printf '%03o' "$1")"; cat "$2"; } > "$seeds/intake/env$1-$(basename "$2")"
 }
@@ -65,6 +66,11 @@ envelope_seed 2 "$top/tests/fixtures/mail/reply-to-ticket.eml"
 envelope_seed 2 "$top/etc/samples/01-question.eml"
 envelope_seed 4 "$top/etc/samples/01-question.eml"
 envelope_seed 5 "$top/tests/fixtures/mail/bounce-dsn.eml"
+# 11 and 12 take the next line as the envelope sender, the extension
+{ printf '\013"Ann Lee"@shop.example\n'; cat "$top/etc/samples/01-question.eml"; } \
+    > "$seeds/intake/env11-01-question.eml"
+{ printf '\0141-0b3050c6fd5b4a38\n'; cat "$top/tests/fixtures/mail/reply-to-ticket.eml"; } \
+    > "$seeds/intake/env12-reply-to-ticket.eml"
 printf '<p>a<br>b</p><blockquote>q</blockquote><div class="gmail_quote">x</div>' > "$seeds/html/1"
 printf '<table><tr><td>1</td><td>2</td></tr></table><pre> a\n b</pre><a href="https://x">y</a>' > "$seeds/html/2"
 printf '#category 2\n#close\n\nThe answer.\n> #note\n' > "$seeds/command/1"

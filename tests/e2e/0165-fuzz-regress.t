@@ -10,7 +10,8 @@
 # store, with the envelope its first byte picks as envelopes[] in
 # fuzz/fuzz-intake.c does (that byte is not part of the mail), except
 # that the guarded and the foreign envelopes, which store nothing by
-# design, deliver to the desk's address instead. For each: deskgate is
+# design, deliver to the desk's address instead (and the two that take
+# an address from the first line take it as fuzz-intake does). For each: deskgate is
 # not killed by a signal, exits 0 (75 would be a deferral that repeats
 # until postfix bounces the mail) and the raw bytes are stored whole.
 # Under the sanitizer build (bootstrap check) a sanitizer report is an
@@ -80,9 +81,11 @@ envelope() {
 	8) echo "$STRANGER support@desk.test" ;;
 	9) echo "$STRANGER $REPLY1" ;;
 	10) echo "$CUSTOMER support@desk.test" ;;	# foreign there
+	11) echo "LINE support@desk.test" ;;
+	12) echo "$CUSTOMER support+LINE@desk.test" ;;
 	esac
 }
-ENVELOPES=11
+ENVELOPES=13
 
 desk_sql "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
 cp "$DESK_DIR/desk.db" "$tmp/pristine.db"
@@ -113,6 +116,15 @@ for f in "${files[@]}"; do
 	fi
 	read -r sender rcpt < <(envelope "$byte")
 	[ "$sender" = "<>" ] && sender=""
+	case "$sender $rcpt" in
+	*LINE*)	# the first line, cut at a NUL or CR, is the address's
+		line=$(head -n 1 "$tmp/mail" | tr '\000\r' '\n\n' | head -n 1)
+		tail -n +2 "$tmp/mail" > "$tmp/rest"
+		mv "$tmp/rest" "$tmp/mail"
+		sender=${sender/LINE/$line}
+		rcpt=${rcpt/LINE/$line}
+		;;
+	esac
 	restore
 	before=$(desk_sql "SELECT count(*) FROM messages WHERE direction = 'in'")
 	desk_gate "$sender" "$rcpt" < "$tmp/mail"
