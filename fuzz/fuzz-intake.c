@@ -144,11 +144,12 @@ fuzz_input_fd(const uint8_t *data, size_t size)
 /*
  * Deliver the SIZE bytes of DATA from SENDER to RCPT the way deskgate's
  * main() does (spool, parse, classify, trim, scan, fingerprint, deliver);
- * any failure aborts. Returns the action.
+ * any failure aborts. Returns false when deskgate would refuse it as too
+ * big (5.3.4, before parsing), else true and *ACTION_R.
  */
-static enum intake_action
+static bool
 fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
-    size_t size)
+    size_t size, enum intake_action *action_r)
 {
 	GError *error = NULL;
 	struct classification class = { 0 };
@@ -159,7 +160,6 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 	struct mail *mail;
 	char *reply_text, *fingerprint;
 	const char *language;
-	enum intake_action action;
 	int fd = fuzz_input_fd(data, size);
 
 	spool = spool_read(fd, fz.conf->max_message_size, fz.dir, &error);
@@ -168,9 +168,8 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 	if (close(fd) < 0)
 		fuzz_fail("close", NULL);
 	if (spool->too_big) {
-		/* deskgate refuses it (5.3.4) before parsing */
 		spool_free(spool);
-		return INTAKE_NOUSER;
+		return false;
 	}
 	mail = mail_parse(spool->fd, fz.dir, &fz.limits, &error);
 	if (mail == NULL)
@@ -215,7 +214,7 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 			g_free(key);
 		}
 	}
-	action = res.action;
+	*action_r = res.action;
 	intake_result_clear(&res);
 	if (scanned)
 		bounce_info_clear(&bounce);
@@ -224,7 +223,7 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 	g_free(reply_text);
 	mail_free(mail);
 	spool_free(spool);
-	return action;
+	return true;
 }
 
 /* FIELD of a notice is one line: no CR, LF or NUL smuggled in. */
@@ -319,10 +318,10 @@ static void
 fuzz_setup_deliver(const char *sender, const char *rcpt, const char *text,
     enum intake_action want)
 {
-	enum intake_action got = fuzz_deliver(sender, rcpt,
-	    (const uint8_t *)text, strlen(text));
+	enum intake_action got = INTAKE_NOUSER;
 
-	if (got != want) {
+	if (!fuzz_deliver(sender, rcpt, (const uint8_t *)text, strlen(text),
+	    &got) || got != want) {
 		fprintf(stderr, "fuzz-intake: setup mail to %s: %s, not %s\n",
 		    rcpt, intake_action_name(got), intake_action_name(want));
 		abort();
@@ -511,6 +510,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum intake_action action;
 	const char *sender, *rcpt;
 	char *line = NULL, *extended = NULL;
+	bool taken;	/* not refused as too big */
 
 	if (size > 0 && data[0] > 0 && data[0] < ENVELOPE_COUNT) {
 		env = &envelopes[data[0]];
@@ -535,12 +535,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fz.reset_every > 0 && fz.runs++ % fz.reset_every == 0 &&
 	    fz.runs > 1)
 		fuzz_store_reset();
-	action = fuzz_deliver(sender, rcpt, data, size);
+	taken = fuzz_deliver(sender, rcpt, data, size, &action);
 	g_free(extended);
 	g_free(line);
 	fuzz_check_outbox();
 	/* the desk's own address stores whatever comes */
-	if (env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||
+	if (taken && env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||
 	    action == INTAKE_GUARD_REJECT || action == INTAKE_GUARD_PASS)) {
 		fprintf(stderr, "fuzz-intake: to " DESK ": %s\n",
 		    intake_action_name(action));
