@@ -16,7 +16,9 @@
  * LLVMFuzzerInitialize makes a temporary desk (DESK_FUZZ_TOP/etc/templates
  * and /filters, else the current directory's): a customer with a license
  * and credits, an engineer, ticket 1 open and ticket 2 awaiting the
- * customer's confirmation, both made through the same path. Its store
+ * customer's confirmation, both made through the same path. Its [limits]
+ * are tight (FUZZ_LIMITS below), so that inputs of the fuzzer's size
+ * (64 KB) reach every limit and the over-limit paths. Its store
  * file is kept as it is then and put back every DESK_FUZZ_RESET runs
  * (default 1: every run starts from the same store, so a crash file
  * replays alone; 0: never), so the store neither grows nor drifts. The desk is a
@@ -472,6 +474,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "[guard]\naddresses = " GUARDED "\n"
 	    "pass_to = " GUARDED "=sales@mailbox.vendor.example\n"
 	    "action = reply\n"
+	    /* FUZZ_LIMITS */
+	    "[limits]\nmax_depth = 8\nmax_parts = 20\nmax_headers = 100\n"
+	    "max_header_line = 1K\nmax_header_size = 16K\n"
+	    "max_text_size = 64K\nmax_attachments = 2\n"
+	    "max_attachment_size = 2K\n"
 	    "[log]\ntarget = /dev/null\n", top, top, fz.store_path);
 	path = g_build_filename(fz.dir, "deskgate.conf", NULL);
 	if (!g_file_set_contents(path, text, -1, &error) ||

@@ -4,9 +4,9 @@
 # and every crash, hang or leak fuzz/fuzz-intake.c has found (see that
 # directory's README.md).
 #
-# The desk is fuzz-intake's: ann@shop.example owns a license, alice is an
-# engineer, ticket 1 is open and ticket 2 awaits ann's confirmation, each
-# made through deskgate. Every fixture is delivered to a copy of that
+# The desk is fuzz-intake's: its tight [limits], ann@shop.example owns a
+# license, alice is an engineer, ticket 1 is open and ticket 2 awaits
+# ann's confirmation, each made through deskgate. Every fixture is delivered to a copy of that
 # store, with the envelope its first byte picks as envelopes[] in
 # fuzz/fuzz-intake.c does (that byte is not part of the mail), except
 # that the guarded and the foreign envelopes, which store nothing by
@@ -28,7 +28,11 @@ CUSTOMER=ann@shop.example
 ENGINEER=alice@vendor.example
 STRANGER=eve@evil.example
 
-desk_setup "$tmp/desk" "[staff]" "notify = engineers@vendor.example"
+# fuzz-intake's tight [limits] (FUZZ_LIMITS there)
+desk_setup "$tmp/desk" "[staff]" "notify = engineers@vendor.example" \
+    "[limits]" "max_depth = 8" "max_parts = 20" "max_headers = 100" \
+    "max_header_line = 1K" "max_header_size = 16K" "max_text_size = 64K" \
+    "max_attachments = 2" "max_attachment_size = 2K"
 desk_ctl staff add "$ENGINEER" --name "Alice Engineer" > /dev/null
 desk_customer "$CUSTOMER" --name "Ann Lee"
 
