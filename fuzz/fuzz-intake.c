@@ -28,9 +28,10 @@
  * each step succeeds (a private store has no transient failure, so an
  * error means the mail would wait in postfix's queue until it bounced),
  * the reply text is UTF-8, a delivery to the desk's own address leaves
- * the message stored (as any that is not refused or passed on), and each
+ * the message stored (as any that is not refused or passed on), each
  * notice it queued is one line per field with one recipient, no Cc or
- * Bcc (no CR LF injection).
+ * Bcc (no CR LF injection), and the same delivery again (a postfix
+ * retry) is a duplicate that queues nothing.
  *
  * Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
  */
@@ -543,9 +544,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    fz.runs > 1)
 		fuzz_store_reset();
 	taken = fuzz_deliver(sender, rcpt, data, size, &action);
+	fuzz_check_outbox();
+	/* postfix may deliver it again: that changes nothing */
+	if (taken && action != INTAKE_NOUSER && action != INTAKE_GUARD_REJECT &&
+	    action != INTAKE_GUARD_PASS) {
+		enum intake_action again = INTAKE_NOUSER;
+		int64_t notices = fz.outbox_checked;
+
+		if (!fuzz_deliver(sender, rcpt, data, size, &again) ||
+		    again != INTAKE_DUPLICATE) {
+			fprintf(stderr, "fuzz-intake: %s, delivered again: "
+			    "%s\n", intake_action_name(action),
+			    intake_action_name(again));
+			abort();
+		}
+		fuzz_check_outbox();
+		if (fz.outbox_checked != notices) {
+			fprintf(stderr, "fuzz-intake: delivered again, it "
+			    "queued notice %" G_GINT64_FORMAT "\n",
+			    (gint64)fz.outbox_checked);
+			abort();
+		}
+	}
 	g_free(extended);
 	g_free(line);
-	fuzz_check_outbox();
 	/* the desk's own address stores whatever comes */
 	if (taken && env->rcpt == RCPT_DESK && (action == INTAKE_NOUSER ||
 	    action == INTAKE_GUARD_REJECT || action == INTAKE_GUARD_PASS)) {
