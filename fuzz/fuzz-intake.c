@@ -18,10 +18,10 @@
  * and credits, an engineer, ticket 1 open and ticket 2 awaiting the
  * customer's confirmation, both made through the same path. Its [limits]
  * are tight (FUZZ_LIMITS below), so that inputs of the fuzzer's size
- * (64 KB) reach every limit and the over-limit paths. Its store
- * file is kept as it is then and put back every DESK_FUZZ_RESET runs
- * (default 1: every run starts from the same store, so a crash file
- * replays alone; 0: never), so the store neither grows nor drifts. The desk is a
+ * (64 KB) reach every limit and the over-limit paths. Its store file is
+ * kept as it is then and put back every DESK_FUZZ_RESET runs (default 1:
+ * every run starts from the same store, so a crash file replays alone;
+ * 0: never), so the store neither grows nor drifts. The desk is a
  * directory in DESK_FUZZ_TMP, else /dev/shm, removed at exit.
  *
  * What must hold for every input (else abort(), which libFuzzer reports):
@@ -391,8 +391,8 @@ fuzz_store_setup(void)
 	    "To: " DESK "\nSubject: Cart total\nMessage-ID: <t1@shop.example>\n"
 	    "\nThe cart does not update the total.\n", INTAKE_CREATED);
 	fuzz_setup_deliver(CUSTOMER, DESK, "From: Ann Lee <" CUSTOMER ">\n"
-	    "To: " DESK "\nSubject: Export fails\nMessage-ID: <t2@shop.example>\n"
-	    "\nThe product export stops at 50%.\n", INTAKE_CREATED);
+	    "To: " DESK "\nSubject: Export fails\n"
+	    "Message-ID: <t2@shop.example>\n\nThe product export stops at 50%.\n", INTAKE_CREATED);
 	text = token_address(fz.conf->secret, fz.conf->address_local,
 	    fz.conf->domain, 2, TOKEN_ROLE_STAFF);
 	{

@@ -6,17 +6,18 @@
 #
 # The desk is fuzz-intake's: its tight [limits], ann@shop.example owns a
 # license, alice is an engineer, ticket 1 is open and ticket 2 awaits
-# ann's confirmation, each made through deskgate. Every fixture is delivered to a copy of that
-# store, with the envelope its first byte picks as envelopes[] in
-# fuzz/fuzz-intake.c does (that byte is not part of the mail), except
-# that the guarded and the foreign envelopes, which store nothing by
-# design, deliver to the desk's address instead (and the two that take
-# an address from the first line take it as fuzz-intake does). For each: deskgate is
-# not killed by a signal, exits 0 (75 would be a deferral that repeats
-# until postfix bounces the mail) and the raw bytes are stored whole;
-# delivered again, as postfix may, it adds no message and no notice.
-# Under the sanitizer build (bootstrap check) a sanitizer report is an
-# exit status other than 0, so it fails here too.
+# ann's confirmation, each made through deskgate. Every fixture is
+# delivered to a copy of that store, with the envelope its first byte
+# picks as envelopes[] in fuzz/fuzz-intake.c does (that byte is not part
+# of the mail; the two envelopes that take an address from the next line
+# take it the same way), except that the guarded and the foreign
+# envelopes, which store nothing by design, deliver to the desk's
+# address instead. For each: deskgate is not killed by a signal, exits 0
+# (75 would be a deferral that repeats until postfix bounces the mail)
+# and the raw bytes are stored whole; delivered again, as postfix may, it
+# adds no message and no notice. Under the sanitizer build (bootstrap
+# check) a sanitizer report is an exit status other than 0, so it fails
+# here too.
 set -eu
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -67,7 +68,8 @@ This needs a change in the exporter."
 REPLY1=$(item 1 ack reply_to)
 STAFF1=$(item 1 announce reply_to)
 CONFIRM2=$(item 2 confirm reply_to)
-BOUNCE1=$(desk_sql "SELECT env_from FROM outbox WHERE ticket_id = 1 AND kind = 'ack' LIMIT 1")
+BOUNCE1=$(desk_sql "SELECT env_from FROM outbox
+    WHERE ticket_id = 1 AND kind = 'ack' LIMIT 1")
 for v in REPLY1 STAFF1 CONFIRM2 BOUNCE1; do
 	[ -n "${!v}" ] || bail "no $v address in the outbox"
 done
