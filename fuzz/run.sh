@@ -38,7 +38,7 @@ libs="$(pkg-config --libs gmime-3.0 sqlite3 libpcre2-8 libxml-2.0)"
 objs=""
 for c in "$top"/src/*.c; do
 	s=$(basename "$c" .c)
-	case "$s" in deskgate|deskgate-policy|deskctl|ctl|ctl-*|smtp-send|outbox) continue ;; esac
+	case "$s" in deskgate|deskgate-*|deskctl|ctl|ctl-*|smtp-send|outbox) continue ;; esac
 	clang $cflags -c "$c" -o "$out/$s.o" || exit 1
 	objs="$objs $out/$s.o"
 done
