@@ -3,9 +3,16 @@
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]      (default 60; 0 = only replay seeds)
 #
-# The seeds are etc/samples, tests/fixtures and, when present, the public
-# corpus in ../shared/corpus; crashes are kept in fuzz/crashes/. Needs
-# clang and libclang-rt-14-dev (Debian).
+# fuzz-html and fuzz-command, small parsers, get half of SECONDS.
+# The targets are fuzz/fuzz-{mail,html,command,intake}.c; FUZZ_TARGETS
+# (e.g. "intake mail") runs some of them. The mail seeds are etc/samples,
+# tests/fixtures/mail, tests/fixtures/fuzz and, when present, the public
+# corpus in ../shared/corpus; fuzz-intake gets them too, and copies of a
+# few with its envelope byte (fuzz-intake.c). fuzz/mail.dict is the
+# dictionary of the mail targets. With FUZZ_KEEP_CORPUS=1 ("make fuzz")
+# what a run finds is kept in _build-fuzz/corpus/TARGET for the next;
+# else each run starts from the seeds. Crashes are kept in fuzz/crashes/.
+# Needs clang and libclang-rt-14-dev (Debian).
 #
 # Exit status is non-zero if a target crashes, leaks, times out, runs out
 # of memory or trips a sanitizer: the fuzzer's own exit status decides.
@@ -31,21 +38,40 @@ libs="$(pkg-config --libs gmime-3.0 sqlite3 libpcre2-8 libxml-2.0)"
 objs=""
 for c in "$top"/src/*.c; do
 	s=$(basename "$c" .c)
-	case "$s" in deskgate|deskgate-policy|deskctl|ctl|ctl-*|smtp-send|outbox) continue ;; esac
+	case "$s" in deskgate|deskgate-*|deskctl|ctl|ctl-*|smtp-send|outbox) continue ;; esac
 	clang $cflags -c "$c" -o "$out/$s.o" || exit 1
 	objs="$objs $out/$s.o"
 done
 
 seeds="$out/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds/mail" "$seeds/html" "$seeds/command"
-cp "$top"/etc/samples/*.eml "$top"/tests/fixtures/mail/*.eml "$seeds/mail/"
+mkdir -p "$seeds/mail" "$seeds/html" "$seeds/command" "$seeds/intake"
+cp "$top"/etc/samples/*.eml "$top"/tests/fixtures/mail/*.eml \
+    "$top"/tests/fixtures/fuzz/*.eml "$seeds/mail/"
 corpus="$top/../shared/corpus"
 if [ -d "$corpus/parse" ]; then
 	find "$corpus/parse" "$corpus/bounce" -type f -size -200k ! -name '*.md' \
 	    ! -name 'LICENSE*' ! -name '*.tsv' | head -n 400 |
 	    while read -r f; do cp "$f" "$seeds/mail/$(echo "$f" | md5sum | cut -c1-16)"; done
 fi
+cp "$seeds"/mail/* "$seeds/intake/"
+# fuzz-intake's envelope byte (envelopes[] there): 1 the customer to
+# ticket 1's token address, 2 the engineer to its staff address, 4 the
+# customer to ticket 2's confirmation address, 5 a bounce to the VERP one,
+# 11 and 12 an address from the next line
+envelope_seed() {
+	{ printf "\\$(printf '%03o' "$1")"; cat "$2"; } > "$seeds/intake/env$1-$(basename "$2")"
+}
+envelope_seed 1 "$top/tests/fixtures/mail/reply-to-ticket.eml"
+envelope_seed 2 "$top/tests/fixtures/mail/reply-to-ticket.eml"
+envelope_seed 2 "$top/etc/samples/01-question.eml"
+envelope_seed 4 "$top/etc/samples/01-question.eml"
+envelope_seed 5 "$top/tests/fixtures/mail/bounce-dsn.eml"
+# 11 and 12 take the next line as the envelope sender, the extension
+{ printf '\013"Ann Lee"@shop.example\n'; cat "$top/etc/samples/01-question.eml"; } \
+    > "$seeds/intake/env11-01-question.eml"
+{ printf '\0141-0b3050c6fd5b4a38\n'; cat "$top/tests/fixtures/mail/reply-to-ticket.eml"; } \
+    > "$seeds/intake/env12-reply-to-ticket.eml"
 printf '<p>a<br>b</p><blockquote>q</blockquote><div class="gmail_quote">x</div>' > "$seeds/html/1"
 printf '<table><tr><td>1</td><td>2</td></tr></table><pre> a\n b</pre><a href="https://x">y</a>' > "$seeds/html/2"
 printf '#category 2\n#close\n\nThe answer.\n> #note\n' > "$seeds/command/1"
@@ -65,12 +91,20 @@ show_errors() {
 
 status=0
 mkdir -p "$top/fuzz/crashes/fixed"
-for t in mail html command; do
+for t in ${FUZZ_TARGETS:-mail html command intake}; do
 	clang $cflags "$top/fuzz/fuzz-$t.c" $objs $libs -o "$out/fuzz-$t"
+	dict=""
+	case "$t" in mail|intake) dict="-dict=$top/fuzz/mail.dict" ;; esac
 	run() {
-		(cd "$top" && DESK_FUZZ_FILTERS="$top/filters" "$out/fuzz-$t" \
-		    -max_len=65536 -timeout=10 -rss_limit_mb=2048 "$@")
+		(cd "$top" && DESK_FUZZ_FILTERS="$top/filters" DESK_FUZZ_TOP="$top" \
+		    "$out/fuzz-$t" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		    $dict "$@")
 	}
+	corpus_dirs="$seeds/$t"
+	if [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ]; then
+		mkdir -p "$out/corpus/$t"
+		corpus_dirs="$out/corpus/$t $seeds/$t"
+	fi
 
 	# crash files of earlier runs: replay each once
 	for old in "$top/fuzz/crashes/$t-"*; do
@@ -90,11 +124,15 @@ for t in mail html command; do
 		fi
 	done
 
-	echo "== fuzz-$t: $secs s"
+	# the two small parsers get half: the four stay at three minutes
+	# of "bootstrap check" (60 s each for mail and intake)
+	t_secs=$secs
+	case "$t" in html|command) t_secs=$((secs / 2)) ;; esac
+	echo "== fuzz-$t: $t_secs s"
 	log="$out/fuzz-$t.log"
 	set +e
-	run -max_total_time="$secs" -runs=$([ "$secs" -eq 0 ] && echo 0 || echo -1) \
-	    -artifact_prefix="$top/fuzz/crashes/$t-" "$seeds/$t" > "$log" 2>&1
+	run -max_total_time="$t_secs" -runs=$([ "$t_secs" -eq 0 ] && echo 0 || echo -1) \
+	    -artifact_prefix="$top/fuzz/crashes/$t-" $corpus_dirs > "$log" 2>&1
 	rc=$?
 	set -e
 	grep -E '^(Done|INFO: seed)' "$log" || true
