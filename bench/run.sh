@@ -16,6 +16,11 @@
 #   (2) the same with 8 and 20 at once (BENCH_JOBS), the throughput;
 #   (3) a BENCH_BIG_MB (20) MB attachment and a BENCH_PARTS (2000)-part
 #       message, BENCH_REPEAT (3) times each: time and peak RSS;
+#   (4) the same BENCH_N messages in sequence into a store that already
+#       holds 1,000,000 messages in 100,000 tickets (bench/bigstore.sh:
+#       generated once and cached), in turns with a copy of the small
+#       store: the median against the small store's (measured, not
+#       enforced);
 #   (5) the same BENCH_N messages over LMTP to deskgate-lmtpd on 1, 8 and
 #       20 connections, and on 8 without group commit (BENCH_LMTP_CONNS;
 #       bench/lmtp-drive.c), each answered after its commit: the
@@ -145,6 +150,7 @@ add_json "{\"case\": \"sequential\", \"messages\": $n, \"deskgate_median_us\": $
 desk_rss_med=$(awk '{ print $3 }' "$tmp/seq.desk.times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 row "    peak RSS, median message" "$(mb "$desk_rss_med")" "" ""
 seq_failed=$dfail
+seq_dmed=$dmed
 
 # ---- (2) parallel
 for j in $jobs_list; do
@@ -191,6 +197,41 @@ big_case() {	# NAME LABEL GENMAIL-ARGS...
 say "bench: (3) a $big_mb MB attachment and a $parts-part message"
 big_case attachment "$big_mb MB attachment" -S -a "$big_mb"
 big_case parts "$parts-part message" -P -p "$parts"
+
+# ---- (4) the same messages into a store of 1,000,000
+. "$top/bench/bigstore.sh"
+big_store
+say "bench: (4) $n messages in sequence into a store of 1,000,000 ($((big_bytes / 1048576)) MB; made: $big_made)"
+copy_start=$(date +%s.%N)
+fresh_big big
+copy_secs=$(awk -v a="$copy_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+big_conf=$run_conf big_run_db=$run_db
+fresh_desk small
+small_conf=$run_conf
+: > "$tmp/big.times"
+: > "$tmp/small.times"
+for k in "$tmp"/seq.chunk.[0-9][0-9]; do
+	"$tmp/drive" -o "$k.s" "$k" -- "$DESKGATE" -c "$small_conf" \
+	    -f %f -- %r 2> /dev/null
+	"$tmp/drive" -o "$k.b" "$k" -- "$DESKGATE" -c "$big_conf" \
+	    -f %f -- %r 2> /dev/null
+	cat "$k.s" >> "$tmp/small.times"
+	cat "$k.b" >> "$tmp/big.times"
+done
+read -r smed _ _ _ _ < <(stats "$tmp/small.times")
+read -r bmed bp90 _ bfail bdef < <(stats "$tmp/big.times")
+big_msgs=$(sqlite3 -batch "$big_run_db" "SELECT count(*) FROM messages")
+row "(4) 1,000,000 stored, median" "$(ms "$bmed")" "" ""
+row "    p90" "$(ms "$bp90")" "" ""
+row "    small store, same turns" "$(ms "$smed")" "" ""
+row "    x small store (target 1.2)" "$(ratio "$bmed" "$smed")" "" ""
+row "    x (1) sequential median" "$(ratio "$bmed" "$seq_dmed")" "" ""
+row "    failed / deferred" "$bfail/$bdef" "" ""
+made=$big_made
+[ "$made" = cached ] || made="made in $made s"
+row "    store size, copy" "$((big_bytes / 1048576)) MB, $copy_secs s" "$made" ""
+add_json "{\"case\": \"big-store\", \"messages\": $n, \"stored_before\": $((big_msgs - n)), \"deskgate_median_us\": $bmed, \"deskgate_p90_us\": $bp90, \"small_store_median_us\": $smed, \"x_small_store\": $(ratio "$bmed" "$smed"), \"x_sequential\": $(ratio "$bmed" "$seq_dmed"), \"store_bytes\": $big_bytes, \"generated_s\": \"$big_made\", \"copy_s\": $copy_secs, \"failed\": $bfail, \"deferred\": $bdef}"
+rm -rf "$tmp/run-big" "$tmp/run-small"
 
 # ---- (5) LMTP
 . "$top/tests/lib/lmtpd.sh"
