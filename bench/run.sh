@@ -25,7 +25,11 @@
 #       20 connections, and on 8 without group commit (BENCH_LMTP_CONNS;
 #       bench/lmtp-drive.c), each answered after its commit: the
 #       throughput, the median latency, the commits and the service's
-#       peak RSS (measured, not enforced).
+#       peak RSS (measured, not enforced);
+#   (6) "deskctl outbox run" delivering BENCH_N notices (those case (1)
+#       queued, copied with new Message-IDs up to BENCH_N) to postfix's
+#       smtp-sink: notices/s and the SMTP sessions it counted (skipped,
+#       with the reason printed, when smtp-sink is not installed).
 # The floor and deskgate run in turns, in chunks of the same messages,
 # so that the load of other programs on the machine falls on both alike.
 # Prints a table, then the same as JSON (also written to BENCH_JSON,
@@ -264,6 +268,85 @@ for jw in ${BENCH_LMTP_CONNS:-1 8 20 8:0}; do
 	row "    commits" "$commits" "" ""
 	add_json "{\"case\": \"lmtp\", \"connections\": $j, \"group_commit_wait\": \"$gw\", \"commits\": ${commits:-0}, \"messages\": $n, \"deskgate_per_s\": $ltp, \"x_sequential\": $(ratio "$ltp" "$seq_tp"), \"deskgate_median_us\": $lmed, \"max_rss_kb\": $lrss, \"stored\": $stored, \"failed\": $lfail}"
 done
+
+# ---- (6) the outbox runner to a local sink
+sink_bin=
+for b in /usr/sbin/smtp-sink /usr/lib/postfix/sbin/smtp-sink; do
+	[ -x "$b" ] && { sink_bin=$b; break; }
+done
+if [ -z "$sink_bin" ]; then
+	why="smtp-sink not found (Debian package postfix)"
+	say "bench: (6) skipped: $why"
+	row "(6) outbox run: skipped" "" "" ""
+	row "    ($why)" "" "" ""
+	add_json "{\"case\": \"outbox\", \"skipped\": \"$why\"}"
+else
+	say "bench: (6) deskctl outbox run, $n notices to smtp-sink"
+	rm -rf "$tmp/run-outbox"
+	mkdir -p "$tmp/run-outbox"
+	# the store case (1) filled, with the notices it queued
+	cp "$tmp/run-seq/desk.db" "$tmp/run-outbox/desk.db"
+	sed "s|$tmp/run-seq/|$tmp/run-outbox/|" "$tmp/run-seq/deskgate.conf" \
+	    > "$tmp/run-outbox/deskgate.conf"
+	run_conf=$tmp/run-outbox/deskgate.conf run_db=$tmp/run-outbox/desk.db
+	due() { sqlite3 -batch "$run_db" "SELECT count(*) FROM outbox WHERE status = 'queued'"; }
+	queued=$(due)
+	# up to $n: copies of the queued notices, each with a Message-ID
+	# of its own (in the row and in the header)
+	k=0
+	while [ "$(due)" -lt "$n" ] && [ "$queued" -gt 0 ]; do
+		k=$((k + 1))
+		sqlite3 -batch "$run_db" "INSERT INTO outbox (ticket_id, kind,
+		    env_from, rcpt, subject, reply_to, message_id, text, raw,
+		    status, next_attempt, created)
+		    SELECT ticket_id, kind, env_from, rcpt, subject, reply_to,
+		    'copy$k.' || message_id, text, CAST(replace(CAST(raw AS TEXT),
+		    '<' || message_id || '>', '<copy$k.' || message_id || '>')
+		    AS BLOB), 'queued', next_attempt, created FROM outbox
+		    WHERE status = 'queued' AND message_id NOT GLOB 'copy[0-9]*'
+		    ORDER BY id LIMIT $((n - $(due)))"
+	done
+	# and no more than $n
+	sqlite3 -batch "$run_db" "UPDATE outbox SET status = 'cancelled'
+	    WHERE status = 'queued' AND id NOT IN (SELECT id FROM outbox
+	    WHERE status = 'queued' ORDER BY id LIMIT $n)"
+	notices=$(due)
+	# a port nothing listens on
+	port=$((20000 + $$ % 20000))
+	while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do
+		port=$((port + 1))
+	done
+	printf '[relay]\nhost = 127.0.0.1\nport = %s\ntimeout = 20\n' "$port" \
+	    >> "$run_conf"
+	sink_user=
+	[ "$(id -u)" -ne 0 ] || sink_user="-u nobody"
+	# shellcheck disable=SC2086 # $sink_user is an option and its value
+	"$sink_bin" -c $sink_user "127.0.0.1:$port" 100 > "$tmp/sink.out" 2>&1 &
+	sink_pid=$!
+	for i in $(seq 100); do
+		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+		sleep 0.1
+	done
+	t0=$(date +%s.%N)
+	"$DESKCTL" -c "$run_conf" outbox run > "$tmp/outbox.out" 2>&1 ||
+	    say "bench: (6) deskctl outbox run failed: $(cat "$tmp/outbox.out")"
+	osecs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	sleep 0.2	# smtp-sink counts the session when it ends
+	kill "$sink_pid" 2> /dev/null || true
+	wait "$sink_pid" 2> /dev/null || true
+	# the counters' last state: "sess=N quit=N mesg=N"
+	read -r sess mesg < <(tr '\r' '\n' < "$tmp/sink.out" |
+	    sed -n 's/^sess=\([0-9]*\) quit=[0-9]* mesg=\([0-9]*\)$/\1 \2/p' |
+	    tail -n 1)
+	sent=$(sqlite3 -batch "$run_db" "SELECT count(*) FROM outbox WHERE status = 'sent'")
+	otp=$(awk -v n="$sent" -v t="$osecs" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')
+	row "(6) outbox run, notices/s" "$otp" "" ""
+	row "    sent / queued, seconds" "$sent/$notices, $osecs s" "" ""
+	# less the one connection that saw the sink was up
+	[ -z "$sess" ] || sess=$((sess - 1))
+	row "    SMTP sessions, at the sink" "${sess:-?} (${mesg:-?} mails)" "" ""
+	add_json "{\"case\": \"outbox\", \"notices\": $notices, \"from_case_1\": $queued, \"sent\": $sent, \"seconds\": $osecs, \"per_s\": $otp, \"smtp_sessions\": ${sess:-null}, \"sink_messages\": ${mesg:-null}, \"report\": \"$(tr -d '\n"' < "$tmp/outbox.out")\"}"
+fi
 
 machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
