@@ -11,15 +11,17 @@
 # The store is generated once by bench/bigstore.sql (not through deskgate
 # one message at a time, which would take hours) and kept in
 # BENCH_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/deskgate-bench),
-# named after the schema version and a checksum of bigstore.sql, so
-# that a new schema or a changed generator makes it again (and the
-# stale stores are removed). It is built in a temporary file and renamed.
+# named after the schema version and a checksum of bigstore.sql's
+# statements (its comment lines left out), so that a new schema or a
+# changed generator makes it again (and the stale stores are removed).
+# It is built in a temporary file and renamed.
 
 big_store() {
 	local dir sum version tmpdb idx drop
 	dir=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/deskgate-bench}
 	version=$(sqlite3 -batch "$tmp/base/desk.db" "PRAGMA user_version")
-	sum=$(cksum < "$top/bench/bigstore.sql" | cut -d ' ' -f 1)
+	# the statements, not the comments
+	sum=$(grep -v '^--' "$top/bench/bigstore.sql" | cksum | cut -d ' ' -f 1)
 	big_db=$dir/store-1M-v$version-$sum.db
 	if [ -f "$big_db" ]; then
 		big_made=cached
@@ -58,7 +60,7 @@ big_store() {
 		[ "$(sqlite3 -batch "$tmpdb" "SELECT count(*) FROM messages")" \
 		    -eq 1000000 ] ||
 		    { rm -f "$tmpdb"*; echo "bench: the generated store is not 1,000,000 messages" >&2; exit 1; }
-		rm -f "$dir"/store-1M-*.db
+		rm -f "$dir"/store-1M-*.db "$dir"/store-1M-*.db-*
 		mv "$tmpdb" "$big_db"
 		rm -f "$tmpdb"*
 		say "bench: (4) generated in $big_made s"

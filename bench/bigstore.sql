@@ -17,7 +17,7 @@
 -- inbound message's raw header has In-Reply-To and References naming the
 -- message before it in the ticket. What is not: the raw bytes. Each
 -- inbound message's message_raw row is its real header with a two-line
--- body (about 700 bytes, and messages.size is that length), and a
+-- body (about 900 bytes, and messages.size is that length), and a
 -- notice's outbox raw is its header alone: the intake only ever appends
 -- to message_raw (by rowid, at the right edge of its own b-tree) and
 -- reads no raw bytes of another message, and the outbox runner reads the

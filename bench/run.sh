@@ -212,15 +212,20 @@ copy_secs=$(awk -v a="$copy_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f",
 big_conf=$run_conf big_run_db=$run_db
 fresh_desk small
 small_conf=$run_conf
+# in turns of BENCH_BIG_CHUNKS (20) parts, each store first every other
+# part: the load of the machine changes from second to second
+split -n "l/${BENCH_BIG_CHUNKS:-20}" -d "$tmp/mail.list" "$tmp/big.chunk."
 : > "$tmp/big.times"
 : > "$tmp/small.times"
-for k in "$tmp"/seq.chunk.[0-9][0-9]; do
-	"$tmp/drive" -o "$k.s" "$k" -- "$DESKGATE" -c "$small_conf" \
-	    -f %f -- %r 2> /dev/null
-	"$tmp/drive" -o "$k.b" "$k" -- "$DESKGATE" -c "$big_conf" \
-	    -f %f -- %r 2> /dev/null
-	cat "$k.s" >> "$tmp/small.times"
-	cat "$k.b" >> "$tmp/big.times"
+first=small
+for k in "$tmp"/big.chunk.*; do
+	for s in $first $( [ $first = small ] && echo big || echo small ); do
+		if [ "$s" = small ]; then c=$small_conf; else c=$big_conf; fi
+		"$tmp/drive" -o "$k.$s" "$k" -- "$DESKGATE" -c "$c" \
+		    -f %f -- %r 2> /dev/null
+		cat "$k.$s" >> "$tmp/$s.times"
+	done
+	[ $first = small ] && first=big || first=small
 done
 read -r smed _ _ _ _ < <(stats "$tmp/small.times")
 read -r bmed bp90 _ bfail bdef < <(stats "$tmp/big.times")
