@@ -58,12 +58,11 @@ for p in sqlite3 pkg-config; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/deskbench.XXXXXX")
+sink_pid=	# case (6)'s smtp-sink, stopped however the run ends
 # BENCH_KEEP=1 keeps the stores, the mail and the times
-if [ -n "${BENCH_KEEP:-}" ]; then
-	echo "bench: keeping $tmp" >&2
-else
-	trap 'rm -rf "$tmp"' EXIT
-fi
+[ -z "${BENCH_KEEP:-}" ] || echo "bench: keeping $tmp" >&2
+trap '[ -z "$sink_pid" ] || kill "$sink_pid" 2> /dev/null || true
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
 say() { printf '%s\n' "$*" >&2; }
 
 . "$top/bench/lib.sh"
@@ -217,15 +216,15 @@ small_conf=$run_conf
 split -n "l/${BENCH_BIG_CHUNKS:-20}" -d "$tmp/mail.list" "$tmp/big.chunk."
 : > "$tmp/big.times"
 : > "$tmp/small.times"
-first=small
+order="small big"
 for k in "$tmp"/big.chunk.*; do
-	for s in $first $( [ $first = small ] && echo big || echo small ); do
+	for s in $order; do
 		if [ "$s" = small ]; then c=$small_conf; else c=$big_conf; fi
 		"$tmp/drive" -o "$k.$s" "$k" -- "$DESKGATE" -c "$c" \
 		    -f %f -- %r 2> /dev/null
 		cat "$k.$s" >> "$tmp/$s.times"
 	done
-	[ $first = small ] && first=big || first=small
+	if [ "$order" = "small big" ]; then order="big small"; else order="small big"; fi
 done
 read -r smed _ _ _ _ < <(stats "$tmp/small.times")
 read -r bmed bp90 _ bfail bdef < <(stats "$tmp/big.times")
@@ -328,10 +327,17 @@ else
 	# shellcheck disable=SC2086 # $sink_user is an option and its value
 	"$sink_bin" -c $sink_user "127.0.0.1:$port" 100 > "$tmp/sink.out" 2>&1 &
 	sink_pid=$!
+	probes=0	# the connections that saw it was up: 0 or 1
 	for i in $(seq 100); do
-		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+			probes=1
+			break
+		fi
+		kill -0 "$sink_pid" 2> /dev/null || break
 		sleep 0.1
 	done
+	[ "$probes" -eq 1 ] ||
+	    say "bench: (6) smtp-sink did not start: $(cat "$tmp/sink.out")"
 	t0=$(date +%s.%N)
 	"$DESKCTL" -c "$run_conf" outbox run > "$tmp/outbox.out" 2>&1 ||
 	    say "bench: (6) deskctl outbox run failed: $(cat "$tmp/outbox.out")"
@@ -339,6 +345,7 @@ else
 	sleep 0.2	# smtp-sink counts the session when it ends
 	kill "$sink_pid" 2> /dev/null || true
 	wait "$sink_pid" 2> /dev/null || true
+	sink_pid=
 	# the counters' last state: "sess=N quit=N mesg=N"
 	read -r sess mesg < <(tr '\r' '\n' < "$tmp/sink.out" |
 	    sed -n 's/^sess=\([0-9]*\) quit=[0-9]* mesg=\([0-9]*\)$/\1 \2/p' |
@@ -347,8 +354,8 @@ else
 	otp=$(awk -v n="$sent" -v t="$osecs" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')
 	row "(6) outbox run, notices/s" "$otp" "" ""
 	row "    sent / queued, seconds" "$sent/$notices, $osecs s" "" ""
-	# less the one connection that saw the sink was up
-	[ -z "$sess" ] || sess=$((sess - 1))
+	# less the connection that saw the sink was up
+	[ -z "$sess" ] || sess=$((sess - probes))
 	row "    SMTP sessions, at the sink" "${sess:-?} (${mesg:-?} mails)" "" ""
 	add_json "{\"case\": \"outbox\", \"notices\": $notices, \"from_case_1\": $queued, \"sent\": $sent, \"seconds\": $osecs, \"per_s\": $otp, \"smtp_sessions\": ${sess:-null}, \"sink_messages\": ${mesg:-null}, \"report\": \"$(tr -d '\n"' < "$tmp/outbox.out")\"}"
 fi
