@@ -16,11 +16,20 @@
 #   (2) the same with 8 and 20 at once (BENCH_JOBS), the throughput;
 #   (3) a BENCH_BIG_MB (20) MB attachment and a BENCH_PARTS (2000)-part
 #       message, BENCH_REPEAT (3) times each: time and peak RSS;
+#   (4) the same BENCH_N messages in sequence into a store that already
+#       holds 1,000,000 messages in 100,000 tickets (bench/bigstore.sh:
+#       generated once and cached), in turns with a copy of the small
+#       store: the median against the small store's (measured, not
+#       enforced);
 #   (5) the same BENCH_N messages over LMTP to deskgate-lmtpd on 1, 8 and
 #       20 connections, and on 8 without group commit (BENCH_LMTP_CONNS;
 #       bench/lmtp-drive.c), each answered after its commit: the
 #       throughput, the median latency, the commits and the service's
-#       peak RSS (measured, not enforced).
+#       peak RSS (measured, not enforced);
+#   (6) "deskctl outbox run" delivering BENCH_N notices (those case (1)
+#       queued, copied with new Message-IDs up to BENCH_N) to postfix's
+#       smtp-sink: notices/s and the SMTP sessions it counted (skipped,
+#       with the reason printed, when smtp-sink is not installed).
 # The floor and deskgate run in turns, in chunks of the same messages,
 # so that the load of other programs on the machine falls on both alike.
 # Prints a table, then the same as JSON (also written to BENCH_JSON,
@@ -49,12 +58,11 @@ for p in sqlite3 pkg-config; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/deskbench.XXXXXX")
+sink_pid=	# case (6)'s smtp-sink, stopped however the run ends
 # BENCH_KEEP=1 keeps the stores, the mail and the times
-if [ -n "${BENCH_KEEP:-}" ]; then
-	echo "bench: keeping $tmp" >&2
-else
-	trap 'rm -rf "$tmp"' EXIT
-fi
+[ -z "${BENCH_KEEP:-}" ] || echo "bench: keeping $tmp" >&2
+trap '[ -z "$sink_pid" ] || kill "$sink_pid" 2> /dev/null || true
+    [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"' EXIT
 say() { printf '%s\n' "$*" >&2; }
 
 . "$top/bench/lib.sh"
@@ -145,6 +153,7 @@ add_json "{\"case\": \"sequential\", \"messages\": $n, \"deskgate_median_us\": $
 desk_rss_med=$(awk '{ print $3 }' "$tmp/seq.desk.times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 row "    peak RSS, median message" "$(mb "$desk_rss_med")" "" ""
 seq_failed=$dfail
+seq_dmed=$dmed
 
 # ---- (2) parallel
 for j in $jobs_list; do
@@ -192,6 +201,46 @@ say "bench: (3) a $big_mb MB attachment and a $parts-part message"
 big_case attachment "$big_mb MB attachment" -S -a "$big_mb"
 big_case parts "$parts-part message" -P -p "$parts"
 
+# ---- (4) the same messages into a store of 1,000,000
+. "$top/bench/bigstore.sh"
+big_store
+say "bench: (4) $n messages in sequence into a store of 1,000,000 ($((big_bytes / 1048576)) MB; made: $big_made)"
+copy_start=$(date +%s.%N)
+fresh_big big
+copy_secs=$(awk -v a="$copy_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+big_conf=$run_conf big_run_db=$run_db
+fresh_desk small
+small_conf=$run_conf
+# in turns of BENCH_BIG_CHUNKS (20) parts, each store first every other
+# part: the load of the machine changes from second to second
+split -n "l/${BENCH_BIG_CHUNKS:-20}" -d "$tmp/mail.list" "$tmp/big.chunk."
+: > "$tmp/big.times"
+: > "$tmp/small.times"
+order="small big"
+for k in "$tmp"/big.chunk.*; do
+	for s in $order; do
+		if [ "$s" = small ]; then c=$small_conf; else c=$big_conf; fi
+		"$tmp/drive" -o "$k.$s" "$k" -- "$DESKGATE" -c "$c" \
+		    -f %f -- %r 2> /dev/null
+		cat "$k.$s" >> "$tmp/$s.times"
+	done
+	if [ "$order" = "small big" ]; then order="big small"; else order="small big"; fi
+done
+read -r smed _ _ _ _ < <(stats "$tmp/small.times")
+read -r bmed bp90 _ bfail bdef < <(stats "$tmp/big.times")
+big_msgs=$(sqlite3 -batch "$big_run_db" "SELECT count(*) FROM messages")
+row "(4) 1,000,000 stored, median" "$(ms "$bmed")" "" ""
+row "    p90" "$(ms "$bp90")" "" ""
+row "    small store, same turns" "$(ms "$smed")" "" ""
+row "    x small store (target 1.2)" "$(ratio "$bmed" "$smed")" "" ""
+row "    x (1) sequential median" "$(ratio "$bmed" "$seq_dmed")" "" ""
+row "    failed / deferred" "$bfail/$bdef" "" ""
+made=$big_made
+[ "$made" = cached ] || made="made in $made s"
+row "    store size, copy" "$((big_bytes / 1048576)) MB, $copy_secs s" "$made" ""
+add_json "{\"case\": \"big-store\", \"messages\": $n, \"stored_before\": $((big_msgs - n)), \"deskgate_median_us\": $bmed, \"deskgate_p90_us\": $bp90, \"small_store_median_us\": $smed, \"x_small_store\": $(ratio "$bmed" "$smed"), \"x_sequential\": $(ratio "$bmed" "$seq_dmed"), \"store_bytes\": $big_bytes, \"generated_s\": \"$big_made\", \"copy_s\": $copy_secs, \"failed\": $bfail, \"deferred\": $bdef}"
+rm -rf "$tmp/run-big" "$tmp/run-small"
+
 # ---- (5) LMTP
 . "$top/tests/lib/lmtpd.sh"
 # "8:0": 8 connections with [lmtp] group_commit_wait = 0 (no group commit)
@@ -223,6 +272,93 @@ for jw in ${BENCH_LMTP_CONNS:-1 8 20 8:0}; do
 	row "    commits" "$commits" "" ""
 	add_json "{\"case\": \"lmtp\", \"connections\": $j, \"group_commit_wait\": \"$gw\", \"commits\": ${commits:-0}, \"messages\": $n, \"deskgate_per_s\": $ltp, \"x_sequential\": $(ratio "$ltp" "$seq_tp"), \"deskgate_median_us\": $lmed, \"max_rss_kb\": $lrss, \"stored\": $stored, \"failed\": $lfail}"
 done
+
+# ---- (6) the outbox runner to a local sink
+sink_bin=
+for b in /usr/sbin/smtp-sink /usr/lib/postfix/sbin/smtp-sink; do
+	[ -x "$b" ] && { sink_bin=$b; break; }
+done
+if [ -z "$sink_bin" ]; then
+	why="smtp-sink not found (Debian package postfix)"
+	say "bench: (6) skipped: $why"
+	row "(6) outbox run: skipped" "" "" ""
+	row "    ($why)" "" "" ""
+	add_json "{\"case\": \"outbox\", \"skipped\": \"$why\"}"
+else
+	say "bench: (6) deskctl outbox run, $n notices to smtp-sink"
+	rm -rf "$tmp/run-outbox"
+	mkdir -p "$tmp/run-outbox"
+	# the store case (1) filled, with the notices it queued
+	cp "$tmp/run-seq/desk.db" "$tmp/run-outbox/desk.db"
+	sed "s|$tmp/run-seq/|$tmp/run-outbox/|" "$tmp/run-seq/deskgate.conf" \
+	    > "$tmp/run-outbox/deskgate.conf"
+	run_conf=$tmp/run-outbox/deskgate.conf run_db=$tmp/run-outbox/desk.db
+	due() { sqlite3 -batch "$run_db" "SELECT count(*) FROM outbox WHERE status = 'queued'"; }
+	queued=$(due)
+	# up to $n: copies of the queued notices, each with a Message-ID
+	# of its own (in the row and in the header)
+	k=0
+	while [ "$(due)" -lt "$n" ] && [ "$queued" -gt 0 ]; do
+		k=$((k + 1))
+		sqlite3 -batch "$run_db" "INSERT INTO outbox (ticket_id, kind,
+		    env_from, rcpt, subject, reply_to, message_id, text, raw,
+		    status, next_attempt, created)
+		    SELECT ticket_id, kind, env_from, rcpt, subject, reply_to,
+		    'copy$k.' || message_id, text, CAST(replace(CAST(raw AS TEXT),
+		    '<' || message_id || '>', '<copy$k.' || message_id || '>')
+		    AS BLOB), 'queued', next_attempt, created FROM outbox
+		    WHERE status = 'queued' AND message_id NOT GLOB 'copy[0-9]*'
+		    ORDER BY id LIMIT $((n - $(due)))"
+	done
+	# and no more than $n
+	sqlite3 -batch "$run_db" "UPDATE outbox SET status = 'cancelled'
+	    WHERE status = 'queued' AND id NOT IN (SELECT id FROM outbox
+	    WHERE status = 'queued' ORDER BY id LIMIT $n)"
+	notices=$(due)
+	# a port nothing listens on
+	port=$((20000 + $$ % 20000))
+	while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do
+		port=$((port + 1))
+	done
+	printf '[relay]\nhost = 127.0.0.1\nport = %s\ntimeout = 20\n' "$port" \
+	    >> "$run_conf"
+	sink_user=
+	[ "$(id -u)" -ne 0 ] || sink_user="-u nobody"
+	# shellcheck disable=SC2086 # $sink_user is an option and its value
+	"$sink_bin" -c $sink_user "127.0.0.1:$port" 100 > "$tmp/sink.out" 2>&1 &
+	sink_pid=$!
+	probes=0	# the connections that saw it was up: 0 or 1
+	for i in $(seq 100); do
+		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+			probes=1
+			break
+		fi
+		kill -0 "$sink_pid" 2> /dev/null || break
+		sleep 0.1
+	done
+	[ "$probes" -eq 1 ] ||
+	    say "bench: (6) smtp-sink did not start: $(cat "$tmp/sink.out")"
+	t0=$(date +%s.%N)
+	"$DESKCTL" -c "$run_conf" outbox run > "$tmp/outbox.out" 2>&1 ||
+	    say "bench: (6) deskctl outbox run failed: $(cat "$tmp/outbox.out")"
+	osecs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	sleep 0.2	# smtp-sink counts the session when it ends
+	kill "$sink_pid" 2> /dev/null || true
+	wait "$sink_pid" 2> /dev/null || true
+	sink_pid=
+	# the counters' last state: "sess=N quit=N mesg=N"
+	read -r sess mesg < <(tr '\r' '\n' < "$tmp/sink.out" |
+	    sed -n 's/^sess=\([0-9]*\) quit=[0-9]* mesg=\([0-9]*\)$/\1 \2/p' |
+	    tail -n 1)
+	sent=$(sqlite3 -batch "$run_db" "SELECT count(*) FROM outbox WHERE status = 'sent'")
+	otp=$(awk -v n="$sent" -v t="$osecs" 'BEGIN { printf "%.1f", (t > 0 ? n / t : 0) }')
+	row "(6) outbox run, notices/s" "$otp" "" ""
+	row "    sent / queued, seconds" "$sent/$notices, $osecs s" "" ""
+	# less the connection that saw the sink was up
+	[ -z "$sess" ] || sess=$((sess - probes))
+	row "    SMTP sessions, at the sink" "${sess:-?} (${mesg:-?} mails)" "" ""
+	add_json "{\"case\": \"outbox\", \"notices\": $notices, \"from_case_1\": $queued, \"sent\": $sent, \"seconds\": $osecs, \"per_s\": $otp, \"smtp_sessions\": ${sess:-null}, \"sink_messages\": ${mesg:-null}, \"report\": \"$(tr -d '\n"' < "$tmp/outbox.out")\"}"
+fi
 
 machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
