@@ -185,7 +185,7 @@ fuzz_deliver(const char *sender, const char *rcpt, const uint8_t *data,
 	    language_detect(fz.in.languages, reply_text);
 	if (class.class == MAIL_CLASS_BOUNCE) {
 		if (bounce_scan(spool->fd, spool->size, fz.conf->domain,
-		    &bounce, &error) < 0)
+		    &class.bounce, &bounce, &error) < 0)
 			fuzz_fail("bounce_scan", error);
 		scanned = true;
 	}
