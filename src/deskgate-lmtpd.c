@@ -669,6 +669,9 @@ main(int argc, char **argv)
 		g_error_free(error);
 		goto out;
 	}
+	/* compiled once here, matched for every message: JIT pays */
+	log_debug("%u rule patterns JIT-compiled",
+	    intake_jit_rules(&l.deliver.in));
 	/* the store now, to say early what is wrong; a message retries it */
 	if (deliver_open_store(&l.deliver, &error) < 0) {
 		log_warn("the store: %s; opened again for each message",

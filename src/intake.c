@@ -296,6 +296,18 @@ intake_free_rules(struct intake *in)
 	in->languages = NULL;
 }
 
+guint
+intake_jit_rules(struct intake *in)
+{
+	struct rules *sets[] = { in->robots, in->assessment, in->quotes };
+	guint i, done = 0;
+
+	for (i = 0; i < G_N_ELEMENTS(sets); i++)
+		if (sets[i] != NULL)
+			done += rules_jit(sets[i]);
+	return done;
+}
+
 /*
  * The trace fields relays add on the way (RFC 5321 4.4, RFC 8601, RFC
  * 8617, and the usual filters'): a redelivery of one message differs

@@ -113,6 +113,11 @@ int intake_load_rules(struct intake *in, GError **error);
 /* intake_cache_name - the cache's file name in [desk] cache_dir. (transfer full) */
 char *intake_cache_name(const struct desk_conf *conf);
 void intake_free_rules(struct intake *in);
+/*
+ * intake_jit_rules - JIT-compile the loaded rules (rules_jit), for a
+ * process that delivers many messages. Returns how many patterns took.
+ */
+guint intake_jit_rules(struct intake *in);
 
 /*
  * intake_deliver - route, decide and store M. Returns 0 with RES filled

@@ -19,6 +19,7 @@ struct rules {
 	GPtrArray *list;		/* struct rule * */
 	pcre2_match_data *match;
 	pcre2_match_context *context;
+	pcre2_jit_stack *jit_stack;	/* rules_jit(), else NULL */
 };
 
 static void
@@ -370,7 +371,36 @@ rules_free(struct rules *rules)
 	g_ptr_array_unref(rules->list);
 	pcre2_match_data_free(rules->match);
 	pcre2_match_context_free(rules->context);
+	pcre2_jit_stack_free(rules->jit_stack);
 	g_free(rules);
+}
+
+guint
+rules_jit(struct rules *rules)
+{
+	guint i, done = 0;
+
+	for (i = 0; i < rules->list->len; i++) {
+		const struct rule *r = g_ptr_array_index(rules->list, i);
+
+		/* no JIT (not built in, no executable memory): interpreted */
+		if (pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0)
+			done++;
+	}
+	/*
+	 * A stack that can grow past JIT's default 32 KiB on the machine
+	 * stack, so that a pattern the interpreter matches within its depth
+	 * limit does not fail for want of JIT stack (pcre2jit(3): 512 KiB
+	 * to 1 MiB is plenty).
+	 */
+	if (done > 0 && rules->jit_stack == NULL) {
+		rules->jit_stack = pcre2_jit_stack_create(32 * 1024,
+		    1024 * 1024, NULL);
+		if (rules->jit_stack != NULL)
+			pcre2_jit_stack_assign(rules->context, NULL,
+			    rules->jit_stack);
+	}
+	return done;
 }
 
 guint
