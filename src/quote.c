@@ -98,7 +98,7 @@ struct quote_line {
 
 struct quote_doc {
 	struct rules *rules;
-	GPtrArray *by[QL_COUNT];	/* const struct rule *, per label */
+	GPtrArray **by;		/* [QL_COUNT] of const struct rule * */
 	struct quote_line *line;
 	int n;
 	int *next_text;		/* first non-blank line at or after i, or n */
@@ -954,26 +954,58 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 
 /* ---- the pass ---- */
 
-static void
-quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
-{
-	GArray *lines = g_array_new(FALSE, TRUE, sizeof(struct quote_line));
-	char *p = buf;
-	guint r;
-	int i, l;
+/* The quote rules grouped by label: the same for every message. */
+struct quote_index {
+	GPtrArray *by[QL_COUNT];	/* const struct rule *, per label */
+};
 
-	memset(d, 0, sizeof(*d));
-	d->rules = quotes;
+static void
+quote_index_free(gpointer p)
+{
+	struct quote_index *ix = p;
+	int l;
+
 	for (l = 0; l < QL_COUNT; l++)
-		d->by[l] = g_ptr_array_new();
+		g_ptr_array_unref(ix->by[l]);
+	g_free(ix);
+}
+
+/* QUOTES grouped by label, built at the first use and kept with them. */
+static struct quote_index *
+quote_index_of(struct rules *quotes)
+{
+	GQuark key = g_quark_from_static_string("deskgate-quote-index");
+	struct quote_index *ix = rules_get_qdata(quotes, key);
+	guint r;
+	int l;
+
+	if (ix != NULL)
+		return ix;
+	ix = g_new0(struct quote_index, 1);
+	for (l = 0; l < QL_COUNT; l++)
+		ix->by[l] = g_ptr_array_new();
 	for (r = 0; r < rules_count(quotes); r++) {
 		const struct rule *rule = rules_get(quotes, r);
 
 		for (l = 0; l < QL_COUNT; l++)
 			if (strcmp(rule->label, quote_labels[l].label) == 0 &&
 			    strcmp(rule->field, quote_labels[l].field) == 0)
-				g_ptr_array_add(d->by[l], (gpointer)rule);
+				g_ptr_array_add(ix->by[l], (gpointer)rule);
 	}
+	rules_set_qdata_full(quotes, key, ix, quote_index_free);
+	return ix;
+}
+
+static void
+quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
+{
+	GArray *lines = g_array_new(FALSE, TRUE, sizeof(struct quote_line));
+	char *p = buf;
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	d->rules = quotes;
+	d->by = quote_index_of(quotes)->by;
 	for (;;) {
 		struct quote_line line = { 0 };
 		char *end = strchr(p, '\n');
@@ -1006,10 +1038,6 @@ quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 static void
 quote_doc_deinit(struct quote_doc *d)
 {
-	int l;
-
-	for (l = 0; l < QL_COUNT; l++)
-		g_ptr_array_unref(d->by[l]);
 	g_free(d->line);
 	g_free(d->next_text);
 	g_string_free(d->join, TRUE);

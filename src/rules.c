@@ -20,6 +20,7 @@ struct rules {
 	pcre2_match_data *match;
 	pcre2_match_context *context;
 	pcre2_jit_stack *jit_stack;	/* rules_jit(), else NULL */
+	GData *data;			/* rules_set_qdata_full() */
 };
 
 static void
@@ -368,6 +369,7 @@ rules_free(struct rules *rules)
 {
 	if (rules == NULL)
 		return;
+	g_datalist_clear(&rules->data);
 	g_ptr_array_unref(rules->list);
 	pcre2_match_data_free(rules->match);
 	pcre2_match_context_free(rules->context);
@@ -401,6 +403,19 @@ rules_jit(struct rules *rules)
 			    rules->jit_stack);
 	}
 	return done;
+}
+
+gpointer
+rules_get_qdata(struct rules *rules, GQuark key)
+{
+	return g_datalist_id_get_data(&rules->data, key);
+}
+
+void
+rules_set_qdata_full(struct rules *rules, GQuark key, gpointer data,
+    GDestroyNotify destroy)
+{
+	g_datalist_id_set_data_full(&rules->data, key, data, destroy);
 }
 
 guint

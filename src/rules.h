@@ -77,6 +77,16 @@ char *rules_save_salt(void);
  */
 guint rules_jit(struct rules *rules);
 
+/*
+ * rules_get_qdata, rules_set_qdata_full - what a caller derives from
+ * RULES once (quote.c: its rules grouped by label), kept with them under
+ * KEY and released with DESTROY when they are freed or it is replaced,
+ * as g_object_set_qdata_full() does. (transfer none / transfer full)
+ */
+gpointer rules_get_qdata(struct rules *rules, GQuark key);
+void rules_set_qdata_full(struct rules *rules, GQuark key, gpointer data,
+    GDestroyNotify destroy);
+
 guint rules_count(const struct rules *rules);
 const struct rule *rules_get(const struct rules *rules, guint i);
 
