@@ -237,6 +237,9 @@ static const char *const store_sql[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
+	/* a batch's message (store.c): one savepoint each */
+	[SQL_SAVEPOINT] = "SAVEPOINT deliver",
+	[SQL_RELEASE] = "RELEASE deliver",
 	[SQL_DATA_VERSION] = "PRAGMA data_version",
 	[SQL_AUDIT_INSERT] =
 	    "INSERT INTO audit (at, actor, action, ticket_id, detail)"

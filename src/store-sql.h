@@ -78,6 +78,8 @@ enum store_stmt {
 	SQL_BEGIN,
 	SQL_COMMIT,
 	SQL_ROLLBACK,
+	SQL_SAVEPOINT,
+	SQL_RELEASE,
 	SQL_DATA_VERSION,
 	SQL_COUNT			/* not a statement */
 };

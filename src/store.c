@@ -197,7 +197,7 @@ store_begin(struct store *store, GError **error)
 {
 	store_fault_point("before-begin");
 	if (store->batch)
-		return store_exec(store, "SAVEPOINT deliver", error);
+		return store_run(store, SQL_SAVEPOINT, error);
 	return store_run(store, SQL_BEGIN, error);
 }
 
@@ -220,7 +220,7 @@ store_commit(struct store *store, GError **error)
 	if (!store->batch)
 		return store_commit_durable(store, error);
 	/* durable with the batch's COMMIT (store_batch_commit) */
-	if (store_exec(store, "RELEASE deliver", error) < 0) {
+	if (store_run(store, SQL_RELEASE, error) < 0) {
 		store_rollback(store);
 		return -1;
 	}
