@@ -147,12 +147,15 @@ check "the socket is removed" test ! -e "$sock"
 # --- the store locked by another writer: 451, then the same service delivers
 desk_setup "$tmp/locked" "[store]" "path = $tmp/locked/desk.db" "busy_timeout = 300"
 customers
-lmtpd_start "$DESK_CONF" "$sock"
-sqlite3 "$DESK_DIR/desk.db" "BEGIN IMMEDIATE; SELECT 1;" ".shell sleep 3" "COMMIT;" > /dev/null &
+lmtpd_start "$DESK_CONF" "$sock" || { echo "Bail out! deskgate-lmtpd did not open $sock"; exit 1; }
+# the lock is held until the test lets it go, however slow the machine
+sqlite3 "$DESK_DIR/desk.db" ".timeout 20000" "BEGIN IMMEDIATE; SELECT 1;" \
+    ".shell while [ ! -e '$tmp/unlock' ]; do sleep 0.05; done" "COMMIT;" > /dev/null &
 lock=$!
 locked() { ! desk_sql "BEGIN IMMEDIATE; ROLLBACK;" > /dev/null 2>&1; }
-wait_for 10 locked
+wait_for 60 locked || { echo "Bail out! the other writer never held the lock"; exit 1; }
 out=$(lmtp "$sock" -q -f bob@customer.example -t support@desk.test "$(desk_sample 01-question.eml)")
+: > "$tmp/unlock"
 is "$out" \
     "451 4.3.0 Help Desk temporarily unavailable, try again later" "store locked: 451 4.3.0, the pipe's text"
 like "$(cat "$DESK_DIR/deskgate.log")" 'database is locked' "the log says the store was locked"
