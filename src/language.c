@@ -21,8 +21,16 @@ struct language_model {
 	const char **words;	/* sorted (strcmp), NUL-terminated */
 	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
 	guint nwords;
-	GHashTable *letters;	/* gunichar -> language number + 1 */
+	GHashTable *letters;	/* gunichar, or LANGUAGE_SCRIPT | script,
+				 * -> language number + 1 */
 };
+
+/*
+ * A "scripts" line shares the letters table: its keys are the script
+ * (GUnicodeScript) with this bit, above every code point, so the saved
+ * form is the same as for letters.
+ */
+#define LANGUAGE_SCRIPT	0x80000000u
 
 /*
  * language_load() reads the file into these tables first, then packs
@@ -104,6 +112,23 @@ language_parse_pack(const struct language_parse *m)
 	return g_byte_array_free_to_bytes(out);
 }
 
+/* The script an ISO 15924 code ("Hani", "Grek") names, or UNKNOWN. */
+static GUnicodeScript
+language_script_code(const char *code)
+{
+	guint32 iso = 0;
+	int i;
+
+	if (strlen(code) != 4)
+		return G_UNICODE_SCRIPT_UNKNOWN;
+	for (i = 0; i < 4; i++) {
+		if (!g_ascii_isalpha(code[i]))
+			return G_UNICODE_SCRIPT_UNKNOWN;
+		iso = iso << 8 | (guint8)code[i];
+	}
+	return g_unicode_script_from_iso15924(iso);
+}
+
 struct language_model *
 language_load(const char *path, GError **error)
 {
@@ -154,11 +179,13 @@ language_load_text(const char *path, const char *text, GError **error)
 			continue;
 		}
 		if (n < 3 || (strcmp(v[1], "words") != 0 &&
-		    strcmp(v[1], "letters") != 0) ||
+		    strcmp(v[1], "letters") != 0 &&
+		    strcmp(v[1], "scripts") != 0) ||
 		    !g_utf8_validate(lines[i], -1, NULL)) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
-			    "%s:%d: want \"LANG words WORD...\" or \"LANG "
-			    "letters CHARS\"", path, i + 1);
+			    "%s:%d: want \"LANG words WORD...\", \"LANG "
+			    "letters CHARS\" or \"LANG scripts ISO15924...\"",
+			    path, i + 1);
 			g_ptr_array_unref(words);
 			g_strfreev(w);
 			goto out;
@@ -179,6 +206,23 @@ language_load_text(const char *path, const char *text, GError **error)
 				} else
 					g_free(word);
 				g_array_append_val(langs, lang);
+			} else if (strcmp(v[1], "scripts") == 0) {
+				GUnicodeScript script =
+				    language_script_code(v[k]);
+
+				if (script == G_UNICODE_SCRIPT_INVALID_CODE ||
+				    script == G_UNICODE_SCRIPT_UNKNOWN) {
+					g_set_error(error, DESK_ERROR,
+					    DESK_ERROR_CONFIG, "%s:%d: \"%s\" "
+					    "is no ISO 15924 script code (as "
+					    "Hani, Grek)", path, i + 1, v[k]);
+					g_ptr_array_unref(words);
+					g_strfreev(w);
+					goto out;
+				}
+				g_hash_table_insert(m.letters,
+				    GUINT_TO_POINTER(LANGUAGE_SCRIPT |
+				    (guint)script), GUINT_TO_POINTER(lang + 1));
 			} else {
 				const char *p;
 
@@ -357,10 +401,12 @@ language_clause_end(gunichar c, const char *p)
 /*
  * Score every language on TEXT; returns the winner or -1. The evidence
  * of a clause that holds code is kept apart and counts only when no
- * clause without code gave any.
+ * clause without code gave any. *FOREIGN_R tells whether a clause
+ * without code has a letter beyond ASCII.
  */
 static int
-language_score(const struct language_model *m, const char *text)
+language_score(const struct language_model *m, const char *text,
+    bool *foreign_r)
 {
 	guint nl = m->codes->len;
 	double *score = g_new0(double, nl), *code = g_new0(double, nl);
@@ -368,16 +414,24 @@ language_score(const struct language_model *m, const char *text)
 	GString *word = g_string_new(NULL);
 	const char *p = text;
 	gunichar prev = 0;
-	bool has_code = false, any = false;
+	bool has_code = false, any = false, foreign = false;
 	int best = -1;
 	guint i;
 
+	*foreign_r = false;
 	for (;; p = g_utf8_next_char(p)) {
 		gunichar c = *p ? g_utf8_get_char(p) : 0;
 
 		if (c != 0 && (g_unichar_isalpha(c) || c == '\'')) {
 			gpointer lang = g_hash_table_lookup(m->letters,
 			    GUINT_TO_POINTER(g_unichar_tolower(c)));
+
+			if (lang == NULL && c > 0x7f)
+				lang = g_hash_table_lookup(m->letters,
+				    GUINT_TO_POINTER(LANGUAGE_SCRIPT |
+				    (guint)g_unichar_get_script(c)));
+			if (c > 0x7f)
+				foreign = true;
 
 			/* half a word's weight: a name or a quoted term in
 			 * another alphabet must not outvote the sentence */
@@ -402,6 +456,8 @@ language_score(const struct language_model *m, const char *text)
 		if (language_clause_end(c, p)) {
 			double *into = has_code ? code : score;
 
+			*foreign_r = *foreign_r || (foreign && !has_code);
+			foreign = false;
 			for (i = 0; i < nl; i++) {
 				into[i] += clause[i];
 				any = any || (!has_code && clause[i] > 0);
@@ -428,7 +484,8 @@ language_score(const struct language_model *m, const char *text)
 const char *
 language_best(const struct language_model *m, const char *text)
 {
-	int best = language_score(m, text);
+	bool foreign;
+	int best = language_score(m, text, &foreign);
 
 	return best < 0 ? NULL : g_ptr_array_index(m->codes, best);
 }
@@ -436,10 +493,20 @@ language_best(const struct language_model *m, const char *text)
 const char *
 language_detect(const struct language_model *m, const char *text)
 {
-	const char *best = language_best(m, text);
+	bool foreign;
+	int n = language_score(m, text, &foreign);
+	const char *best = n < 0 ? NULL : g_ptr_array_index(m->codes, n);
 
+	/*
+	 * Nothing any list knows. The lists hold the common words and
+	 * short replies of English and Russian, so a sentence with letters
+	 * beyond ASCII and none of those words is in another language
+	 * ("Kiitos paljon!"). Plain ASCII stays unknown: there an English
+	 * noun phrase or a product name is likelier, and calling it
+	 * "other" would answer a new request with the language notice.
+	 */
 	if (best == NULL)
-		return "unknown";
+		return foreign ? "other" : "unknown";
 	if (strcmp(best, "en") == 0)
 		return "en";
 	if (strcmp(best, "ru") == 0)

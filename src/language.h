@@ -30,7 +30,8 @@ GBytes *language_save(const struct language_model *model);
 struct language_model *language_restore(GBytes *blob);
 
 /*
- * language_detect - "en", "ru", "other" or "unknown" for TEXT (UTF-8).
+ * language_detect - "en", "ru", "other" or "unknown" for TEXT (UTF-8):
+ * "other" also for letters beyond ASCII that no list knows.
  * (transfer none: a static string)
  */
 const char *language_detect(const struct language_model *model,
