@@ -499,6 +499,9 @@ test_corpus(void)
 #define REPLIES_DEV_TOTAL	155
 #define REPLIES_HELD_PASS	114
 #define REPLIES_HELD_TOTAL	115
+/* a second author's, written blind (no rule, no other fixture seen) */
+#define REPLIES_HELD2_PASS	43
+#define REPLIES_HELD2_TOTAL	50
 
 static const char *const fixture_families[] = {
 	"quote-only", "signature", "toppost", "forward", "inline", "block",
@@ -657,6 +660,13 @@ test_fixtures_held_out(void)
 {
 	score_fixtures("held-out", false, REPLIES_HELD_PASS,
 	    REPLIES_HELD_TOTAL);
+}
+
+static void
+test_fixtures_held_out_2(void)
+{
+	score_fixtures("held-out-2", false, REPLIES_HELD2_PASS,
+	    REPLIES_HELD2_TOTAL);
 }
 
 /* ---- talon ---- */
@@ -1022,6 +1032,8 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/corpus", test_corpus);
 	g_test_add_func("/quote/fixtures/dev", test_fixtures_dev);
 	g_test_add_func("/quote/fixtures/held-out", test_fixtures_held_out);
+	g_test_add_func("/quote/fixtures/held-out-2",
+	    test_fixtures_held_out_2);
 	g_test_add_func("/quote/talon", test_talon);
 	g_test_add_func("/quote/linear", test_linear);
 	rc = g_test_run();
