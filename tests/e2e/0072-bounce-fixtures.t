@@ -5,7 +5,7 @@
 # ones), and auto-replies and human mails that quote an address or an
 # error code, through "deskctl inspect".
 #
-# tests/fixtures/bounce/{dev,held-out}/labels.tsv give each file's class,
+# tests/fixtures/bounce/{dev,held-out,held-out-2}/labels.tsv give each file's class,
 # its failed recipients and its RFC 3463 status. The dev part is what the
 # structure scoring of bounce.c was tuned on; the held-out part was
 # written first and never tuned on (tests/README.md): a held-out miss is
@@ -23,7 +23,9 @@
 # 24/24, recipients 0/18, status 4/18 (the four without one); with the
 # scoring as first written, before any tuning on dev: 24/24, 18/18,
 # 17/18 (the envelope-unknown figure, added after the first tuning
-# round, was 24/24 when first measured).
+# round, was 24/24 when first measured). held-out-2 (stop 15, 33 files
+# of MTAs the other parts lack, by a second author who saw no rule and
+# no fixture) as first measured, nothing tuned since.
 set -eu
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -36,6 +38,8 @@ desk_setup "$tmp/desk"
 # want_PART: class recipients status, each "passed/total"
 want_dev="class=25/25 recipients=19/19 status=19/19 unknown=25/25"
 want_held_out="class=24/24 recipients=18/18 status=17/18 unknown=24/24"
+# held-out-2: a second author's, written blind (no rule, no other fixture)
+want_held_out_2="class=33/33 recipients=22/23 status=23/23 unknown=33/33"
 
 # score PART: run every labelled file of PART; prints the figures
 score() {
@@ -85,7 +89,7 @@ score() {
 	echo "class=$c_ok/$c_n recipients=$r_ok/$r_n status=$s_ok/$s_n unknown=$e_ok/$c_n"
 }
 
-for part in dev held-out; do
+for part in dev held-out held-out-2; do
 	if [ ! -f "$fixtures/$part/labels.tsv" ]; then
 		is missing present "bounce $part: $fixtures/$part/labels.tsv"
 		continue
