@@ -320,13 +320,19 @@ struct lang_set {
  * Belarusian words): 39 and 34. Stop 15 added 49 dev samples (short
  * replies in 30 languages, Latin Serbian, scripts of their own), on which
  * the lists had 29 of 49, and words for them, scripts, and "other" for
- * unknown words beyond ASCII. The names of the three held-out misses
- * were known by then (a short Dutch reply, Latin Serbian, a short
+ * unknown words beyond ASCII; then 17 more in Cyrillic (uk, be, bg, kk,
+ * ru; short, and without the letters of their own), all right at once,
+ * and each language's shared words (a shared word listed only for
+ * Russian was a head start for it). The names of the three held-out
+ * misses were known by then (a short Dutch reply, Latin Serbian, a short
  * Russian one), so from stop 15 held-out and held-out-2 are seen sets,
- * not clean ones. What the misses are is printed by name.
+ * not clean ones. held-out-3 (a third author, blind) was first measured
+ * after the first of those changes: 56 of 57, one Ukrainian text called
+ * Russian; the shared words left it so. What the misses are is printed
+ * by name.
  */
 static const struct lang_set lang_sets[] = {
-	{ "dev", 73, 73, 0, 55, 2 },
+	{ "dev", 90, 90, 0, 68, 6 },
 	{ "held-out", 41, 41, 0, 35, 1 },
 	{ "held-out-2", 35, 35, 0, 23, 2 },
 	{ "held-out-3", 57, 56, 1, 37, 4 },
