@@ -328,14 +328,16 @@ struct lang_set {
  * Russian one), so from stop 15 held-out and held-out-2 are seen sets,
  * not clean ones. held-out-3 (a third author, blind) was first measured
  * after the first of those changes: 56 of 57, one Ukrainian text called
- * Russian; the shared words left it so. What the misses are is printed
- * by name.
+ * Russian; the shared words left it so. held-out-4 (a fourth author,
+ * blind) was first measured after all of them: 50 of 50. What the
+ * misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
 	{ "dev", 90, 90, 0, 68, 6 },
 	{ "held-out", 41, 41, 0, 35, 1 },
 	{ "held-out-2", 35, 35, 0, 23, 2 },
 	{ "held-out-3", 57, 56, 1, 37, 4 },
+	{ "held-out-4", 50, 50, 0, 38, 1 },
 };
 
 static void
