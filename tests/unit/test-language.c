@@ -310,6 +310,7 @@ struct lang_set {
 	int total;
 	int words, words_ru;
 	int textcat, textcat_ru;
+	bool blind;	/* held out and never seen: the clean figure */
 };
 
 /*
@@ -333,16 +334,17 @@ struct lang_set {
  * misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
-	{ "dev", 90, 90, 0, 68, 6 },
-	{ "held-out", 41, 41, 0, 35, 1 },
-	{ "held-out-2", 35, 35, 0, 23, 2 },
-	{ "held-out-3", 57, 56, 1, 37, 4 },
-	{ "held-out-4", 50, 50, 0, 38, 1 },
+	{ "dev", 90, 90, 0, 68, 6, false },
+	{ "held-out", 41, 41, 0, 35, 1, false },
+	{ "held-out-2", 35, 35, 0, 23, 2, false },
+	{ "held-out-3", 57, 56, 1, 37, 4, true },
+	{ "held-out-4", 50, 50, 0, 38, 1, true },
 };
 
 static void
 test_fixtures_words(void)
 {
+	int right = 0, total = 0, ru = 0;
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(lang_sets); i++) {
@@ -350,7 +352,16 @@ test_fixtures_words(void)
 
 		lang_check_fixtures("word lists", set->name, lang_words, model,
 		    set->words, set->total, set->words_ru);
+		if (set->blind) {
+			right += set->words;
+			total += set->total;
+			ru += set->words_ru;
+		}
 	}
+	/* the sets above are enforced one by one; this is their sum */
+	g_test_message("word lists: the blind held-out sets together %d/%d "
+	    "(%.1f %%), uk/be/bg/kk called ru: %d", right, total,
+	    total > 0 ? 100.0 * right / total : 0.0, ru);
 }
 
 #ifdef HAVE_EXTTEXTCAT
