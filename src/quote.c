@@ -615,18 +615,47 @@ quote_words(const char *s, size_t len)
 	return words;
 }
 
+/*
+ * LEN less a trailing "<http...>" or "<https...>": the plain-text form
+ * of a linked signature ("Get Outlook for iOS<https://aka.ms/o0ukef>",
+ * "Von Outlook für Android gesendet<https://aka.ms/...>"), so that the
+ * "sent" rules anchored at the end of the line see the words alone.
+ */
+static size_t
+quote_without_link(const char *s, size_t len)
+{
+	size_t k;
+
+	if (len < 2 || s[len - 1] != '>')
+		return len;
+	for (k = len - 1; k > 0; k--)
+		if (s[k - 1] == '<')
+			break;
+	if (k == 0 || len - k < 6 ||
+	    g_ascii_strncasecmp(s + k, "http", 4) != 0)
+		return len;
+	k--;			/* the '<' */
+	while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+		k--;
+	return k;
+}
+
 /* A line that starts a signature: a rule, or "Sent from my <device>". */
 static bool
 quote_is_signature(struct quote_doc *d, int i)
 {
 	const struct quote_line *l = &d->line[i];
+	size_t p, len;
 
 	if (l->len > QUOTE_LINE_MAX)
 		return false;
 	if (quote_line_is(d, QL_SIGNATURE, i))
 		return true;
-	return quote_words(l->s, l->len) <= QUOTE_SENT_WORDS &&
-	    quote_line_is(d, QL_SENT, i) && quote_line_is(d, QL_DEVICE, i);
+	p = quote_skip_blanks(l->s, 0, l->len);
+	len = quote_without_link(l->s + p, l->len - p);
+	return len > 0 && quote_words(l->s + p, len) <= QUOTE_SENT_WORDS &&
+	    quote_any(d, QL_SENT, l->s + p, len) &&
+	    quote_any(d, QL_DEVICE, l->s + p, len);
 }
 
 /* A line at the end that is no content: blank, a rule, a decoration. */
