@@ -244,12 +244,27 @@ quote_ends_sentence(const char *s, size_t len)
 	return false;
 }
 
+/*
+ * Skip blanks from I: spaces, tabs and the no-break spaces (U+00A0, the
+ * narrow U+202F, the figure space U+2007) that French typography puts
+ * before a colon ("De\u202f: ", as Outlook for Mac writes a label).
+ */
 static size_t
 quote_skip_blanks(const char *s, size_t i, size_t len)
 {
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
+	for (;;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+
+		if (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		else if (i + 2 <= len && u[0] == 0xc2 && u[1] == 0xa0)
+			i += 2;
+		else if (i + 3 <= len && u[0] == 0xe2 && u[1] == 0x80 &&
+		    (u[2] == 0xaf || u[2] == 0x87))
+			i += 3;
+		else
+			return i;
+	}
 }
 
 /*
