@@ -330,7 +330,9 @@ struct lang_set {
  * not clean ones. held-out-3 (a third author, blind) was first measured
  * after the first of those changes: 56 of 57, one Ukrainian text called
  * Russian; the shared words left it so. held-out-4 (a fourth author,
- * blind) was first measured after all of them: 50 of 50. What the
+ * blind) was first measured after all of them: 50 of 50; held-out-5 (a
+ * fifth author, blind, weighted to Ukrainian, Belarusian, Bulgarian and
+ * Kazakh, short and without their own letters) too: 50 of 50. What the
  * misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
@@ -339,6 +341,7 @@ static const struct lang_set lang_sets[] = {
 	{ "held-out-2", 35, 35, 0, 23, 2, false },
 	{ "held-out-3", 57, 56, 1, 37, 4, true },
 	{ "held-out-4", 50, 50, 0, 38, 1, true },
+	{ "held-out-5", 50, 50, 0, 37, 4, true },
 };
 
 static void
