@@ -562,12 +562,18 @@ struct bounce_walk {
 	GString *text;		/* text/plain attachments: transcripts, logs */
 };
 
-/* The first address of the first To: field in the header block TEXT. */
+/* The first address of the first To: field in the header block TEXT.
+ * An empty part's bytes are a NULL pointer, where even NULL + 0 is
+ * undefined, so no arithmetic is done on it. */
 static char *
 bounce_header_to(const char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
+	const char *p, *end;
 
+	if (text == NULL || len == 0)
+		return NULL;
+	p = text;
+	end = text + len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		const char *stop = nl ? nl : end, *a;

@@ -1,7 +1,8 @@
 /*
  * test-bounce.c - bounce.c: our Message-IDs and the DSN fields found in
  * reports of every shape; the structure of a report scored, its failed
- * recipients and status read; numbers that are no status codes; a 1 MB
+ * recipients and status read; numbers that are no status codes; the
+ * returned headers' recipient, also of an empty part; a 1 MB
  * body read in linear time.
  */
 #include "config.h"
@@ -269,6 +270,41 @@ test_evidence_not_codes(void)
 	g_assert_cmpuint(passed, ==, G_N_ELEMENTS(bodies));
 }
 
+/*
+ * The returned headers' To is the last resort for the recipient; an
+ * empty returned-headers part (its bytes a NULL pointer, which the
+ * fuzzer found) names nobody and is still a returned part.
+ */
+static void
+test_evidence_returned_headers(void)
+{
+	static const char *const headers[] = {
+		"Message-ID: <x@desk.test>\nTo: Gone <gone@x.example>\n", ""
+	};
+	static const char *const want[] = { "gone@x.example", "" };
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(headers); i++) {
+		char *text = g_strdup_printf(REPORT_HDR "MIME-Version: 1.0\n"
+		    "Content-Type: multipart/report; report-type=delivery-"
+		    "status; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+		    "Your message could not be delivered.\n"
+		    "--b\nContent-Type: text/rfc822-headers\n\n%s--b--\n",
+		    headers[i]);
+		struct bounce_evidence ev;
+		char *r;
+
+		evidence(text, "", &ev);
+		r = recipients(&ev);
+		g_assert_cmpstr(r, ==, want[i]);
+		g_assert_nonnull(strstr(ev.why->str,
+		    "returned text/rfc822-headers"));
+		g_free(r);
+		bounce_evidence_clear(&ev);
+		g_free(text);
+	}
+}
+
 /* A 1 MB body of address and code lines is read in linear time. */
 static void
 test_evidence_big(void)
@@ -309,6 +345,8 @@ main(int argc, char **argv)
 	g_test_add_func("/bounce/evidence/text", test_evidence_text);
 	g_test_add_func("/bounce/evidence/not-codes", test_evidence_not_codes);
 	g_test_add_func("/bounce/evidence/big", test_evidence_big);
+	g_test_add_func("/bounce/evidence/returned-headers",
+	    test_evidence_returned_headers);
 	g_test_add_func("/bounce/rfc3464", test_rfc3464);
 	g_test_add_func("/bounce/plain-text", test_plain_text);
 	g_test_add_func("/bounce/none", test_none);
