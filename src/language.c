@@ -398,6 +398,13 @@ language_clause_end(gunichar c, const char *p)
 	    p[1] == '\t' || p[1] == '\r' || p[1] == '\0');
 }
 
+/* en and ru: the languages the desk answers in. */
+static bool
+language_of_desk(const char *code)
+{
+	return strcmp(code, "en") == 0 || strcmp(code, "ru") == 0;
+}
+
 /*
  * Score every language on TEXT; returns the winner or -1. The evidence
  * of a clause that holds code is kept apart and counts only when no
@@ -474,6 +481,20 @@ language_score(const struct language_model *m, const char *text,
 	for (i = 0; i < nl; i++)
 		if (total[i] > 0 && (best < 0 || total[i] > total[best]))
 			best = (int)i;
+	/*
+	 * A tie goes to the language first in the file, and the file lists
+	 * Russian's neighbours before it: on equal evidence, calling their
+	 * text Russian is the worse mistake. One word alone ("да", which
+	 * Bulgarian, Serbian and Macedonian share) is no such evidence: a
+	 * one-word reply is likelier in a language of the desk.
+	 */
+	if (best >= 0 && total[best] <= 1.0)
+		for (i = 0; i < nl; i++)
+			if (total[i] == total[best] &&
+			    language_of_desk(g_ptr_array_index(m->codes, i))) {
+				best = (int)i;
+				break;
+			}
 	g_string_free(word, TRUE);
 	g_free(score);
 	g_free(code);
@@ -507,9 +528,8 @@ language_detect(const struct language_model *m, const char *text)
 	 */
 	if (best == NULL)
 		return foreign ? "other" : "unknown";
-	if (strcmp(best, "en") == 0)
-		return "en";
-	if (strcmp(best, "ru") == 0)
-		return "ru";
-	return "other";
+	/* literals: the result outlives a model reloaded by the service */
+	if (!language_of_desk(best))
+		return "other";
+	return strcmp(best, "en") == 0 ? "en" : "ru";
 }
