@@ -449,7 +449,8 @@ test_mixed_attachments(void)
  * A text part that holds binary is a file, not text: a PNG labelled
  * text/plain; charset=ISO-8859-1 (NUL bytes), and bytes a fifth of which
  * are C0 controls without any NUL. A text with a stray ESC stays text,
- * and so does UTF-16, NULs and all.
+ * and so does UTF-16, NULs and all, and ISO-2022-JP, whose every line
+ * shifts with ESC $ B and ESC ( B.
  */
 static void
 test_binary_text_part(void)
@@ -482,6 +483,17 @@ test_binary_text_part(void)
 		g_assert_cmpstr(a->content_type, ==, "text/plain");
 		g_assert_cmpint(a->size, ==, 33);
 	}
+	mail_free(m);
+
+	m = parse(HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ISO-2022-JP\n\n"
+	    "\x1b$B$*@$OC$K$J$C$F$*$j$^$9!#\x1b(B\n"
+	    "\x1b$B2hA|$O\x1b(B 1.2MB \x1b$B$N\x1b(B JPEG "
+	    "\x1b$B$G$9!#\x1b(B\n");
+	check_invariants(m);
+	test_check_contains(m->text, "お世話になっております。");
+	test_check_contains(m->text, "画像は 1.2MB の JPEG です。");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 
 	m = parse(mixed);
