@@ -51,6 +51,7 @@
 #define QUOTE_MARKER_MAX	120	/* bytes of a forward marker line */
 #define QUOTE_SENT_WORDS	8	/* words of a "Sent from my ..." line */
 #define QUOTE_SIGNOFF_WIDTH	60	/* characters of a sign-off line */
+#define QUOTE_CONTACT_WIDTH	100	/* of one with " | " between fields */
 #define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
 
@@ -579,9 +580,11 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		}
 		hit->block = false;
 	}
-	/* "Begin forwarded message:" and a header block after it */
+	/* "Begin forwarded message:" and a header block after it (the
+	 * marker parses as a label, but one with no value) */
 	if (l->len <= QUOTE_MARKER_MAX && quote_ends_colon(l->s, l->len) &&
-	    !quote_label_parse(l) && (next = quote_near_text(d, i)) >= 0 &&
+	    !(quote_label_parse(l) && l->value < l->len) &&
+	    (next = quote_near_text(d, i)) >= 0 &&
 	    quote_block_at(d, next, &accept, NULL) > 0 &&
 	    quote_any(d, QL_FORWARD, l->s, l->len) &&
 	    !quote_any(d, QL_DATE, l->s, l->len)) {
@@ -690,7 +693,7 @@ quote_is_decoration(struct quote_doc *d, int i)
 static char *
 quote_fold(const char *s, size_t len)
 {
-	static const char trim[] = " \t-_*~,.;:!#\"'()<>[]";
+	static const char trim[] = " \t-_*~,.;:!#\"'()<>[]/";
 	char *folded;
 
 	while (len > 0 && strchr(trim, s[0]) != NULL)
@@ -758,9 +761,49 @@ quote_sender_deinit(struct quote_sender *who)
 }
 
 /*
+ * Is L a closing and the sender's name on one line ("Mvh Mette",
+ * "Thanks, Tom")? The name is its last words (NAME folded, of NWORDS
+ * words); what is before them must be a valediction.
+ */
+static bool
+quote_closing_with_name(struct quote_doc *d, const struct quote_line *l,
+    const char *name, int nwords)
+{
+	size_t end = l->len, start = l->len;
+	char *tail;
+	bool same;
+	int w;
+
+	while (end > 0 && strchr(" \t.!", l->s[end - 1]) != NULL)
+		end--;
+	start = end;
+	for (w = 0; w < nwords; w++) {
+		while (start > 0 && l->s[start - 1] != ' ' &&
+		    l->s[start - 1] != '\t')
+			start--;
+		if (w + 1 < nwords)
+			while (start > 0 && (l->s[start - 1] == ' ' ||
+			    l->s[start - 1] == '\t'))
+				start--;
+	}
+	if (start == 0 || start == end)
+		return false;
+	if ((tail = quote_fold(l->s + start, end - start)) == NULL)
+		return false;
+	same = strcmp(tail, name) == 0;
+	g_free(tail);
+	while (start > 0 && strchr(" \t,", l->s[start - 1]) != NULL)
+		start--;
+	return same && start > 0 && quote_any(d, QL_VALEDICTION, l->s +
+	    quote_skip_blanks(l->s, 0, start), start - quote_skip_blanks(l->s,
+	    0, start));
+}
+
+/*
  * Does line I name the sender? 2: it holds the full name (two words or
  * more) or the address, so the lines around it are a contact block; 1: it
- * is the name or the first name alone; 0: no.
+ * is the name or the first name alone, or after a closing on its line;
+ * 0: no.
  */
 static int
 quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
@@ -786,6 +829,11 @@ quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 	else if ((who->full != NULL && strcmp(line, who->full) == 0) ||
 	    (who->first != NULL && strcmp(line, who->first) == 0))
 		names = 1;
+	else if ((who->first != NULL &&
+	    quote_closing_with_name(d, l, who->first, 1)) ||
+	    (who->full != NULL && quote_closing_with_name(d, l, who->full,
+	    quote_words(who->full, strlen(who->full)))))
+		names = 1;
 	g_free(line);
 	return names;
 }
@@ -798,11 +846,18 @@ quote_is_signoff_line(struct quote_doc *d, int i)
 	int lower = 0;
 	size_t k;
 
+	glong width;
+
 	if (l->blank)
 		return true;
-	if (l->len > 4 * QUOTE_SIGNOFF_WIDTH || !g_utf8_validate(l->s,
-	    (gssize)l->len, NULL) || g_utf8_strlen(l->s, (gssize)l->len) >
-	    QUOTE_SIGNOFF_WIDTH)
+	if (l->len > 4 * QUOTE_CONTACT_WIDTH || !g_utf8_validate(l->s,
+	    (gssize)l->len, NULL))
+		return false;
+	/* a contact line's fields apart by " | " run longer ("Tel. ... |
+	 * www... ", "Geschäftsführer: ... | HRB ...") */
+	width = g_utf8_strlen(l->s, (gssize)l->len);
+	if (width > QUOTE_CONTACT_WIDTH || (width > QUOTE_SIGNOFF_WIDTH &&
+	    g_strstr_len(l->s, (gssize)l->len, " | ") == NULL))
 		return false;
 	if (!quote_ends_sentence(l->s, l->len))
 		return true;
@@ -812,6 +867,33 @@ quote_is_signoff_line(struct quote_doc *d, int i)
 		    g_unichar_islower(g_utf8_get_char(l->s + k)))
 			lower++;
 	return lower < 3;
+}
+
+/*
+ * Is line I a closing: a valediction rule's ("Best regards"), a short
+ * line ending in a comma ("Thanks again," "Всего хорошего,"), or two
+ * closings in two languages ("Mit freundlichen Grüßen / Kind regards")?
+ */
+static bool
+quote_is_closing(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	const char *slash;
+
+	if (l->blank || !quote_is_signoff_line(d, i))
+		return false;
+	if (quote_line_is(d, QL_VALEDICTION, i) ||
+	    (l->len > 0 && l->s[l->len - 1] == ',') ||
+	    (l->len >= 3 && memcmp(l->s + l->len - 3, "\xef\xbc\x8c", 3) == 0))
+		return true;
+	slash = g_strstr_len(l->s, (gssize)l->len, " / ");
+	if (slash != NULL) {
+		size_t p = quote_skip_blanks(l->s, 0, (size_t)(slash - l->s));
+
+		return quote_any(d, QL_VALEDICTION, l->s + p,
+		    (size_t)(slash - l->s) - p);
+	}
+	return false;
 }
 
 /*
@@ -859,17 +941,17 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 		    QUOTE_SIGNOFF_ABOVE && !d->line[kept[start - 1]].blank;
 		    above++) {
 			int up = kept[start - 1];
-			const struct quote_line *l = &d->line[up];
 
-			if (!quote_is_signoff_line(d, up) ||
-			    (!quote_line_is(d, QL_VALEDICTION, up) &&
-			    !(l->len > 0 && l->s[l->len - 1] == ',') &&
-			    !(l->len >= 3 && memcmp(l->s + l->len - 3,
-			    "\xef\xbc\x8c", 3) == 0)))
+			if (!quote_is_closing(d, up))
 				break;
 			start--;
 		}
 	}
+	/* a closing a blank line above the name ("Bien cordialement," / "" /
+	 * "Nathalie Lefèvre") */
+	if (start - 2 > first && d->line[kept[start - 1]].blank &&
+	    quote_is_closing(d, kept[start - 2]))
+		start -= 2;
 	/* a rule of dashes a few short lines above ("----" in a signature) */
 	for (p = start - 1, count = 0; p > first && count < 3; p--) {
 		const char *inner;
@@ -895,13 +977,15 @@ static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
 {
-	int p, count, cut;
+	int p, count, cut, before;
+	bool signature = false;
 
 	for (p = first + 1; p < *m; p++)
 		if (!d->line[kept[p]].blank &&
 		    d->line[kept[p]].len <= QUOTE_LINE_MAX &&
 		    quote_line_is(d, QL_DELIMITER, kept[p])) {
 			*m = p;
+			signature = true;
 			break;
 		}
 	/* then signature starts, from the bottom up, while they are short */
@@ -919,10 +1003,20 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 				break;
 			}
 		}
-		if (cut > 0)
+		if (cut > 0) {
 			*m = cut;
+			signature = true;
+		}
 	} while (cut > 0);
+	before = *m;
 	quote_cut_signoff(d, ctx, kept, first, m);
+	/* a closing left above a cut signature ("Abraço," / "-- " / name) */
+	if (signature || *m < before) {
+		for (p = *m; p > first + 1 && d->line[kept[p - 1]].blank; p--)
+			;
+		if (p > first + 1 && quote_is_closing(d, kept[p - 1]))
+			*m = p - 1;
+	}
 }
 
 /*

@@ -186,6 +186,21 @@ test_signoff(void)
 	    "soon as you can.");
 	/* nothing but the name: kept */
 	expect_trim_from("Bob\n", "Bob");
+	/* the closing and the name on one line, or a slash before it */
+	expect_trim_from("Yes.\n\nMvh Bob\n", "Yes.");
+	expect_trim_from("Yes.\n\nThanks, Bob Smith\n", "Yes.");
+	expect_trim_from("Yes.\n\n/Bob\n", "Yes.");
+	expect_trim_from("Yes.\n\nAsk Bob\n", "Yes.\n\nAsk Bob");
+	/* a blank line between the closing and the name */
+	expect_trim_from("Yes.\n\nBien cordialement,\n\nBob Smith\nSmith "
+	    "SAS\n", "Yes.");
+	/* two closings in two languages; contact fields apart by " | " */
+	expect_trim_from("Ja.\n\nMit freundlichen Grüßen / Kind regards\n\n"
+	    "Bob Smith\nTel.: +49 711 000000 | www.smith-garden.example | "
+	    "info@smith-garden.example\n", "Ja.");
+	/* a closing above a delimiter goes with the signature */
+	expect_trim_from("Sim.\n\nAbraço,\n\n-- \nBob Smith\n", "Sim.");
+	expect_trim("Yes, done.\n\nThanks\n", "Yes, done.\n\nThanks");
 }
 
 /* A forward is the customer's text; the desk's own notice is not. */
@@ -211,6 +226,23 @@ test_forwards(void)
 	got = quote_trim_with(quotes, own, &ctx);
 	g_assert_cmpstr(got, ==, "No answer yet?");
 	g_free(got);
+	/* Apple Mail's marker starts the forward, after a sign-off too */
+	{
+		static const char apple[] = "Hieronder de melding.\n\n"
+		    "Groeten,\nBob\n\nBegin doorgestuurd bericht:\n\n"
+		    "Van: Kees <kees@klant.example>\nOnderwerp: Inloggen\n"
+		    "Datum: 24 november 2026 om 21:13:05 CET\n"
+		    "Aan: bob@shop.example\n\nHet lukt niet.\n";
+		struct quote_context from = { .desk_addr = "support@desk.test",
+		    .from_name = "Bob Smith", .from_addr = "bob@shop.example",
+		    .subject = "Fwd: Inloggen" };
+
+		got = quote_trim_with(quotes, apple, &from);
+		test_check_contains(got, "Begin doorgestuurd bericht:\n\nVan:");
+		test_check_contains(got, "Het lukt niet.");
+		test_check_lacks(got, "Groeten");
+		g_free(got);
+	}
 	/* an Outlook block is history in a reply, the forward in a forward */
 	got = quote_trim_with(quotes, outlook, &ctx);
 	g_assert_cmpstr(got, ==, "See below.");
@@ -500,8 +532,14 @@ test_corpus(void)
 #define REPLIES_HELD_PASS	114
 #define REPLIES_HELD_TOTAL	115
 /* a second author's, written blind (no rule, no other fixture seen) */
-#define REPLIES_HELD2_PASS	43
+#define REPLIES_HELD2_PASS	45
 #define REPLIES_HELD2_TOTAL	50
+/* a third author's, from general knowledge: development */
+#define REPLIES_DEV2_PASS	57
+#define REPLIES_DEV2_TOTAL	60
+/* a fourth author's, written blind */
+#define REPLIES_HELD3_PASS	45
+#define REPLIES_HELD3_TOTAL	50
 
 static const char *const fixture_families[] = {
 	"quote-only", "signature", "toppost", "forward", "inline", "block",
@@ -667,6 +705,19 @@ test_fixtures_held_out_2(void)
 {
 	score_fixtures("held-out-2", false, REPLIES_HELD2_PASS,
 	    REPLIES_HELD2_TOTAL);
+}
+
+static void
+test_fixtures_dev_2(void)
+{
+	score_fixtures("dev-2", true, REPLIES_DEV2_PASS, REPLIES_DEV2_TOTAL);
+}
+
+static void
+test_fixtures_held_out_3(void)
+{
+	score_fixtures("held-out-3", false, REPLIES_HELD3_PASS,
+	    REPLIES_HELD3_TOTAL);
 }
 
 /* ---- talon ---- */
@@ -1034,6 +1085,9 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/fixtures/held-out", test_fixtures_held_out);
 	g_test_add_func("/quote/fixtures/held-out-2",
 	    test_fixtures_held_out_2);
+	g_test_add_func("/quote/fixtures/dev-2", test_fixtures_dev_2);
+	g_test_add_func("/quote/fixtures/held-out-3",
+	    test_fixtures_held_out_3);
 	g_test_add_func("/quote/talon", test_talon);
 	g_test_add_func("/quote/linear", test_linear);
 	rc = g_test_run();
