@@ -59,7 +59,7 @@ enum quote_label {
 	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
-	QL_VALEDICTION, QL_COUNT
+	QL_VALEDICTION, QL_PASTED, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -82,6 +82,7 @@ static const struct {
 	[QL_DEVICE] = { "device", "line" },
 	[QL_DECORATION] = { "decoration", "line" },
 	[QL_VALEDICTION] = { "valediction", "line" },
+	[QL_PASTED] = { "pasted", "line" },
 };
 
 struct quote_line {
@@ -92,6 +93,7 @@ struct quote_line {
 	signed char ev_addr;	/* its value holds an address; -1: unknown */
 	signed char ev_date;	/* its value holds a date; -1: unknown */
 	signed char ev_field;	/* its label is a known one; -1: unknown */
+	signed char ev_pasted;	/* one only raw headers have; -1: unknown */
 	unsigned short value;	/* offset of the value */
 	unsigned short name;	/* offset and length of the label */
 	unsigned short name_len;
@@ -345,7 +347,7 @@ quote_value_has(struct quote_doc *d, struct quote_line *l, signed char *ev,
     enum quote_label label)
 {
 	if (*ev < 0) {
-		if (label == QL_FIELD)
+		if (label == QL_FIELD || label == QL_PASTED)
 			*ev = quote_any(d, label, l->s + l->name, l->name_len);
 		else
 			*ev = l->len > l->value &&
@@ -367,7 +369,7 @@ static int
 quote_block_at(struct quote_doc *d, int i, bool *accept_r, bool *some_r)
 {
 	int j, count = 0, known = 0;
-	bool addr = false, date = false, first_addr = false;
+	bool addr = false, date = false, first_addr = false, pasted = false;
 
 	*accept_r = false;
 	for (j = i; j < d->n && j < i + 2; j++)
@@ -386,9 +388,20 @@ quote_block_at(struct quote_doc *d, int i, bool *accept_r, bool *some_r)
 		addr |= a;
 		date |= quote_value_has(d, l, &l->ev_date, QL_DATE);
 		known += quote_value_has(d, l, &l->ev_field, QL_FIELD);
+		pasted |= quote_value_has(d, l, &l->ev_pasted, QL_PASTED);
 	}
 	if (count < 2)
 		return 0;
+	/*
+	 * Message-ID:, Received:, Return-Path: ... are in a mail's raw
+	 * header, never in the header a client puts over a quote: the
+	 * customer pasted them, and they are the customer's text.
+	 */
+	if (pasted) {
+		if (some_r != NULL)
+			*some_r = false;
+		return 0;
+	}
 	*accept_r = date && ((addr && known >= 2) || known >= 4 ||
 	    (count >= 3 && first_addr));
 	if (some_r != NULL)
@@ -1157,7 +1170,8 @@ quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 		k = quote_skip_blanks(p, 0, len);
 		line.blank = k == len;
 		line.quoted = k < len && p[k] == '>';
-		line.label = line.ev_addr = line.ev_date = line.ev_field = -1;
+		line.label = line.ev_addr = line.ev_date = line.ev_field =
+		    line.ev_pasted = -1;
 		g_array_append_val(lines, line);
 		if (end == NULL)
 			break;

@@ -131,6 +131,17 @@ test_keeps_text(void)
 	expect_trim("At 10:00 the shop sent a mail to admin@shop.example:\n"
 	    "Order 12 failed.\n", "At 10:00 the shop sent a mail to "
 	    "admin@shop.example:\nOrder 12 failed.");
+	/* pasted raw headers (a Message-ID, Received...) are the text */
+	expect_trim("The headers:\n\nFrom: Shop <noreply@shop.example>\n"
+	    "To: buyer@x.example\nDate: Tue, 24 Nov 2026 18:02:11 +0200\n"
+	    "Subject: Order 5\nMessage-ID: <1.2@shop.example>\n\nIt was "
+	    "never delivered.\n", "The headers:\n\nFrom: Shop "
+	    "<noreply@shop.example>\nTo: buyer@x.example\nDate: Tue, 24 Nov "
+	    "2026 18:02:11 +0200\nSubject: Order 5\nMessage-ID: "
+	    "<1.2@shop.example>\n\nIt was never delivered.");
+	expect_trim("Still broken.\n\nFrom: Shop <noreply@shop.example>\n"
+	    "To: buyer@x.example\nDate: Tue, 24 Nov 2026 18:02:11 +0200\n"
+	    "Subject: Order 5\n\nOld text.\n", "Still broken.");
 	/* nothing but a quote: keep it all rather than show nothing */
 	expect_trim("> only a quote\n", "> only a quote");
 	/* a signature needs text above it */
@@ -535,7 +546,7 @@ test_corpus(void)
 #define REPLIES_HELD2_PASS	45
 #define REPLIES_HELD2_TOTAL	50
 /* a third author's, from general knowledge: development */
-#define REPLIES_DEV2_PASS	57
+#define REPLIES_DEV2_PASS	58
 #define REPLIES_DEV2_TOTAL	60
 /* a fourth author's, written blind */
 #define REPLIES_HELD3_PASS	45
