@@ -416,8 +416,10 @@ language_score(const struct language_model *m, const char *text,
     bool *foreign_r)
 {
 	guint nl = m->codes->len;
-	double *score = g_new0(double, nl), *code = g_new0(double, nl);
-	double *clause = g_new0(double, nl), *total = score;
+	/* [nl + i]: the points of language i that Russian does not share */
+	double *score = g_new0(double, 2 * nl), *code = g_new0(double, 2 * nl);
+	double *clause = g_new0(double, 2 * nl), *total = score;
+	int ru = -1;
 	GString *word = g_string_new(NULL);
 	const char *p = text;
 	gunichar prev = 0;
@@ -426,6 +428,9 @@ language_score(const struct language_model *m, const char *text,
 	guint i;
 
 	*foreign_r = false;
+	for (i = 0; i < nl; i++)
+		if (strcmp(g_ptr_array_index(m->codes, i), "ru") == 0)
+			ru = (int)i;
 	for (;; p = g_utf8_next_char(p)) {
 		gunichar c = *p ? g_utf8_get_char(p) : 0;
 
@@ -442,8 +447,12 @@ language_score(const struct language_model *m, const char *text,
 
 			/* half a word's weight: a name or a quoted term in
 			 * another alphabet must not outvote the sentence */
-			if (lang != NULL)
-				clause[GPOINTER_TO_UINT(lang) - 1] += 0.5;
+			if (lang != NULL) {
+				guint l = GPOINTER_TO_UINT(lang) - 1;
+
+				clause[l] += 0.5;
+				clause[nl + l] += 0.5;	/* its own letter */
+			}
 			g_string_append_unichar(word, g_unichar_tolower(c));
 			prev = c;
 			continue;
@@ -452,9 +461,16 @@ language_score(const struct language_model *m, const char *text,
 			uint32_t n, lang;
 			const uint8_t *run = language_word(m, word->str, &n);
 
+			bool russian = false;
+
 			for (i = 0; i < n; i++) {
 				memcpy(&lang, run + 4 * i, 4);
 				clause[lang] += 1;
+				russian = russian || (int)lang == ru;
+			}
+			for (i = 0; i < n && !russian; i++) {
+				memcpy(&lang, run + 4 * i, 4);
+				clause[nl + lang] += 1;
 			}
 			g_string_truncate(word, 0);
 		}
@@ -465,9 +481,9 @@ language_score(const struct language_model *m, const char *text,
 
 			*foreign_r = *foreign_r || (foreign && !has_code);
 			foreign = false;
-			for (i = 0; i < nl; i++) {
+			for (i = 0; i < 2 * nl; i++) {
 				into[i] += clause[i];
-				any = any || (!has_code && clause[i] > 0);
+				any = any || (!has_code && i < nl && clause[i] > 0);
 				clause[i] = 0;
 			}
 			has_code = false;
@@ -482,16 +498,18 @@ language_score(const struct language_model *m, const char *text,
 		if (total[i] > 0 && (best < 0 || total[i] > total[best]))
 			best = (int)i;
 	/*
-	 * A tie goes to the language first in the file, and the file lists
-	 * Russian's neighbours before it: on equal evidence, calling their
-	 * text Russian is the worse mistake. One word alone ("да", which
-	 * Bulgarian, Serbian and Macedonian share) is no such evidence: a
-	 * one-word reply is likelier in a language of the desk.
+	 * A tie goes to the language first in the file, Russian before its
+	 * neighbours: when every word the neighbour matched is Russian too
+	 * ("Я хочу вернуть товар", a lone "да"), nothing speaks against the
+	 * desk's language. But when the neighbour has words or letters of
+	 * its own, equal totals mean Russian's own words are as many: the
+	 * evidence conflicts, and calling a Ukrainian or Bulgarian text
+	 * Russian is the worse mistake, so the neighbour wins.
 	 */
-	if (best >= 0 && total[best] <= 1.0)
+	if (best >= 0 && best == ru)
 		for (i = 0; i < nl; i++)
-			if (total[i] == total[best] &&
-			    language_of_desk(g_ptr_array_index(m->codes, i))) {
+			if ((int)i != ru && total[i] == total[ru] &&
+			    total[nl + i] > 0) {
 				best = (int)i;
 				break;
 			}

@@ -643,8 +643,9 @@ mail_is_type(GMimeObject *obj, const char *type, const char *subtype)
  * CR. Random bytes have about one in 10 of those, a PNG's header a third;
  * a text with a stray NUL or a few ESCs of a pasted log stays text (the
  * NUL is dropped later, see mail_strip_nul). UTF-16 and UTF-32 text is
- * full of NULs and is not measured; the ESC of an ISO 2022 shift (ESC $
- * or ESC (, as every ISO-2022-JP line has) is no control. The verdict
+ * full of NULs and is not measured; the ESC of an ISO 2022 designation
+ * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control; the
+ * SO and SI of ISO-2022-KR still are. The verdict
  * is kept on the part, as the walk asks more than once.
  */
 #define MAIL_BINARY_SAMPLE	(64 * 1024)
@@ -674,7 +675,7 @@ mail_part_is_binary(GMimePart *part)
 	for (i = 0; i < bytes->len; i++) {
 		unsigned char c = bytes->data[i];
 
-		/* ISO-2022-JP/-KR/-CN text shifts with ESC $ and ESC ( */
+		/* ISO-2022-JP text shifts with ESC $ B and ESC ( B */
 		if (c == 0x1b && i + 1 < bytes->len &&
 		    (bytes->data[i + 1] == '$' || bytes->data[i + 1] == '('))
 			continue;

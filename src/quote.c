@@ -359,7 +359,8 @@ quote_value_has(struct quote_doc *d, struct quote_line *l, signed char *ev,
 
 /*
  * The header block at line I: how many "Label: value" lines it has
- * (0: none, or fewer than 2), and in *ACCEPT_R whether it is one by its
+ * (0: none, fewer than 2, or headers the customer pasted: a `pasted`
+ * label in the block or among the labels just above it), and in *ACCEPT_R whether it is one by its
  * values and labels: a date, and an address in the first value or in any
  * with two known labels, or four known labels (Outlook with names only).
  * *SOME_R (may be NULL): it has a date, an address or two known labels,
@@ -392,6 +393,11 @@ quote_block_at(struct quote_doc *d, int i, bool *accept_r, bool *some_r)
 	}
 	if (count < 2)
 		return 0;
+	/* the lines of the same block above I, which a caller may skip */
+	for (j = i - 1; j >= 0 && j >= i - QUOTE_BLOCK_MAX && !pasted &&
+	    quote_label_parse(&d->line[j]); j--)
+		pasted = quote_value_has(d, &d->line[j],
+		    &d->line[j].ev_pasted, QL_PASTED);
 	/*
 	 * Message-ID:, Received:, Return-Path: ... are in a mail's raw
 	 * header, never in the header a client puts over a quote: the
@@ -583,6 +589,8 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		}
 		if (shape == 1 && next >= 0 &&
 		    quote_label_parse(&d->line[next]) &&
+		    !quote_value_has(d, &d->line[next],
+		    &d->line[next].ev_pasted, QL_PASTED) &&
 		    (quote_value_has(d, &d->line[next],
 		    &d->line[next].ev_addr, QL_ADDRESS) ||
 		    quote_value_has(d, &d->line[next],
@@ -882,29 +890,64 @@ quote_is_signoff_line(struct quote_doc *d, int i)
 	return lower < 3;
 }
 
+/* Line I says a closing: a valediction rule's ("Best regards"), or two
+ * in two languages ("Mit freundlichen Grüßen / Kind regards"). */
+static bool
+quote_closing_words(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	const char *slash;
+	size_t p, n;
+
+	if (quote_line_is(d, QL_VALEDICTION, i))
+		return true;
+	if ((slash = g_strstr_len(l->s, (gssize)l->len, " / ")) == NULL)
+		return false;
+	n = (size_t)(slash - l->s);
+	p = quote_skip_blanks(l->s, 0, n);
+	return quote_any(d, QL_VALEDICTION, l->s + p, n - p);
+}
+
 /*
- * Is line I a closing: a valediction rule's ("Best regards"), a short
- * line ending in a comma ("Thanks again," "Всего хорошего,"), or two
- * closings in two languages ("Mit freundlichen Grüßen / Kind regards")?
+ * Is line I a closing above the sender's name: its words, or a short
+ * line ending in a comma ("Thanks again," "Всего хорошего,")?
  */
 static bool
 quote_is_closing(struct quote_doc *d, int i)
 {
 	const struct quote_line *l = &d->line[i];
-	const char *slash;
 
 	if (l->blank || !quote_is_signoff_line(d, i))
 		return false;
-	if (quote_line_is(d, QL_VALEDICTION, i) ||
+	return quote_closing_words(d, i) ||
 	    (l->len > 0 && l->s[l->len - 1] == ',') ||
-	    (l->len >= 3 && memcmp(l->s + l->len - 3, "\xef\xbc\x8c", 3) == 0))
-		return true;
-	slash = g_strstr_len(l->s, (gssize)l->len, " / ");
-	if (slash != NULL) {
-		size_t p = quote_skip_blanks(l->s, 0, (size_t)(slash - l->s));
+	    (l->len >= 3 && memcmp(l->s + l->len - 3, "\xef\xbc\x8c", 3) == 0);
+}
 
-		return quote_any(d, QL_VALEDICTION, l->s + p,
-		    (size_t)(slash - l->s) - p);
+/*
+ * Is KEPT[P] a closing that goes with no name next to it: its words
+ * (not any line ending in a comma: "please cancel order 123,"), with a
+ * sentence somewhere above it (a long line, or one ending as a sentence
+ * does that is no closing), so that a short reply ("Hello,\nThank you!")
+ * keeps its words.
+ */
+static bool
+quote_is_valediction(struct quote_doc *d, const int *kept, int first, int p)
+{
+	int k;
+
+	if (d->line[kept[p]].blank || !quote_is_signoff_line(d, kept[p]) ||
+	    !quote_closing_words(d, kept[p]))
+		return false;
+	for (k = p - 1; k >= first; k--) {
+		const struct quote_line *l = &d->line[kept[k]];
+
+		if (l->blank)
+			continue;
+		if (!quote_is_signoff_line(d, kept[k]) ||
+		    (quote_ends_sentence(l->s, l->len) &&
+		    !quote_closing_words(d, kept[k])))
+			return true;
 	}
 	return false;
 }
@@ -963,7 +1006,7 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 	/* a closing a blank line above the name ("Bien cordialement," / "" /
 	 * "Nathalie Lefèvre") */
 	if (start - 2 > first && d->line[kept[start - 1]].blank &&
-	    quote_is_closing(d, kept[start - 2]))
+	    quote_is_valediction(d, kept, first, start - 2))
 		start -= 2;
 	/* a rule of dashes a few short lines above ("----" in a signature) */
 	for (p = start - 1, count = 0; p > first && count < 3; p--) {
@@ -1027,7 +1070,7 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 	if (signature || *m < before) {
 		for (p = *m; p > first + 1 && d->line[kept[p - 1]].blank; p--)
 			;
-		if (p > first + 1 && quote_is_closing(d, kept[p - 1]))
+		if (p > first + 1 && quote_is_valediction(d, kept, first, p - 1))
 			*m = p - 1;
 	}
 }

@@ -79,24 +79,26 @@ test_no_evidence(void)
 }
 
 /*
- * A tie goes to the language first in the file (the file lists Russian's
- * neighbours first), but a tie at one word goes to a language of the
- * desk: a lone "да" is Russian, two shared words and a neighbour's are
- * not.
+ * A tie goes to the language first in the file, Russian before its
+ * neighbours: words Russian shares are Russian ("Я хочу вернуть товар",
+ * a lone "да"); but when the neighbour has a word of its own, the tie
+ * goes to it.
  */
 static void
 test_ties(void)
 {
 	GError *error = NULL;
 	struct language_model *m = language_load_text("ties.words",
-	    "en words ok\nbg words да добре\nuk words так не можна\n"
-	    "ru words да так не хорошо\n", &error);
+	    "en words ok\nru words да так не хорошо я хочу товар\n"
+	    "uk words так не можна я хочу товар\nbg words да добре\n", &error);
 
 	g_assert_no_error(error);
 	g_assert_cmpstr(language_detect(m, "Да"), ==, "ru");
 	g_assert_cmpstr(language_detect(m, "так"), ==, "ru");
-	g_assert_cmpstr(language_best(m, "так, не"), ==, "uk");
-	g_assert_cmpstr(language_detect(m, "так, не"), ==, "other");
+	g_assert_cmpstr(language_detect(m, "Я хочу вернуть товар"), ==, "ru");
+	/* ru: так, хорошо; uk: так, можна */
+	g_assert_cmpstr(language_best(m, "так, можна, хорошо"), ==, "uk");
+	g_assert_cmpstr(language_detect(m, "так, можна, хорошо"), ==, "other");
 	g_assert_cmpstr(language_detect(m, "так, не хорошо"), ==, "ru");
 	g_assert_cmpstr(language_best(m, "да, добре"), ==, "bg");
 	language_free(m);
@@ -360,22 +362,25 @@ struct lang_set {
  * added dev-2 (60 samples by a sixth author, weighted to the hard
  * cases): 59 of 60 at once, a Ukrainian text called Russian on a tie;
  * the words every neighbour shares with Russian ("а", "може", "ако")
- * and the tie order (neighbours before Russian in the file, a one-word
- * tie to en or ru) made it 60. held-out-6 (a seventh author, blind) was
- * first measured after the shared words, before the tie order: 48 of
- * 50, one Ukrainian text called Russian, one Russian with a log called
- * English; the tie order left that figure as it was. The tie order had
- * been weighed at stop 15 knowing held-out-3's Ukrainian miss, which it
- * mends, so held-out-3 is a seen set from stop 16. held-out-7 (an
- * eighth author, blind, weighted to short Russian replies and to the
- * neighbours without their own letters) was measured once, after all
- * of it: 59 of 60. What the misses are is printed by name.
+ * made it 60. held-out-6 (a seventh author, blind) was first measured
+ * then: 48 of 50, one Ukrainian text called Russian, one Russian with a
+ * log called English. A tie rule followed: first the neighbours before
+ * Russian with a one-word tie to en or ru (it called held-out-2's
+ * Russian ru-09 "other"), then, after a review showed plain Russian of
+ * shared words going to a neighbour, Russian first again with a tie
+ * going to the neighbour only when it has words of its own. Neither
+ * changed held-out-6. Tie rules had been weighed at stop 15 knowing
+ * held-out-3's Ukrainian miss, which they mend, so held-out-3 is a seen
+ * set from stop 16. held-out-7 (an eighth author, blind, weighted to
+ * short Russian replies and to the neighbours without their own
+ * letters) was first measured under the first tie rule: 59 of 60, and
+ * the same under the second. What the misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
 	{ "dev", 90, 90, 0, 68, 6, false },
 	{ "dev-2", 60, 60, 0, 37, 8, false },
 	{ "held-out", 41, 41, 0, 35, 1, false },
-	{ "held-out-2", 35, 34, 0, 23, 2, false },
+	{ "held-out-2", 35, 35, 0, 23, 2, false },
 	{ "held-out-3", 57, 57, 0, 37, 4, false },
 	{ "held-out-4", 50, 50, 0, 38, 1, true },
 	{ "held-out-5", 50, 50, 0, 37, 4, true },

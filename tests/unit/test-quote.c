@@ -142,6 +142,15 @@ test_keeps_text(void)
 	expect_trim("Still broken.\n\nFrom: Shop <noreply@shop.example>\n"
 	    "To: buyer@x.example\nDate: Tue, 24 Nov 2026 18:02:11 +0200\n"
 	    "Subject: Order 5\n\nOld text.\n", "Still broken.");
+	/* wherever the pasted label is in the block, and after a rule */
+	expect_trim("Message-ID: <1@shop.example>\nFrom: Shop <a@shop.example>"
+	    "\nDate: Tue, 24 Nov 2026 18:02:11 +0200\nTo: b@x.example\n\n"
+	    "Why is it spam?\n", "Message-ID: <1@shop.example>\nFrom: Shop "
+	    "<a@shop.example>\nDate: Tue, 24 Nov 2026 18:02:11 +0200\nTo: "
+	    "b@x.example\n\nWhy is it spam?");
+	expect_trim("Look:\n_____\nReturn-Path: <a@shop.example>\nFrom: "
+	    "Shop <a@shop.example>\n\nWhy?\n", "Look:\n_____\nReturn-Path: "
+	    "<a@shop.example>\nFrom: Shop <a@shop.example>\n\nWhy?");
 	/* nothing but a quote: keep it all rather than show nothing */
 	expect_trim("> only a quote\n", "> only a quote");
 	/* a signature needs text above it */
@@ -212,6 +221,15 @@ test_signoff(void)
 	/* a closing above a delimiter goes with the signature */
 	expect_trim_from("Sim.\n\nAbraço,\n\n-- \nBob Smith\n", "Sim.");
 	expect_trim("Yes, done.\n\nThanks\n", "Yes, done.\n\nThanks");
+	/* but a line ending in a comma, or a short reply, is the text */
+	expect_trim_from("Hello,\n\nplease cancel order 123,\n\nThanks,\nBob\n",
+	    "Hello,\n\nplease cancel order 123,");
+	expect_trim_from("Hi,\n\nthe code is 1234, not 4321,\n\n-- \nBob "
+	    "Smith\n", "Hi,\n\nthe code is 1234, not 4321,");
+	expect_trim_from("Hello,\nThank you!\n\nSent from my iPhone\n",
+	    "Hello,\nThank you!");
+	expect_trim_from("Здравствуйте,\nСпасибо!\n\nBob Smith\n",
+	    "Здравствуйте,\nСпасибо!");
 }
 
 /* A forward is the customer's text; the desk's own notice is not. */
