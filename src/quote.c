@@ -360,9 +360,10 @@ quote_value_has(struct quote_doc *d, struct quote_line *l, signed char *ev,
 /*
  * The header block at line I: how many "Label: value" lines it has
  * (0: none, fewer than 2, or headers the customer pasted: a `pasted`
- * label in the block or among the labels just above it), and in *ACCEPT_R whether it is one by its
- * values and labels: a date, and an address in the first value or in any
- * with two known labels, or four known labels (Outlook with names only).
+ * label in the block or among the labels just above it), and in
+ * *ACCEPT_R whether it is one by its values and labels: a date, and an
+ * address in the first value or in any with two known labels, or four
+ * known labels (Outlook with names only).
  * *SOME_R (may be NULL): it has a date, an address or two known labels,
  * enough after a separator line.
  */
@@ -781,6 +782,15 @@ quote_sender_deinit(struct quote_sender *who)
 	g_free(who->addr);
 }
 
+/* Is S[0..N), its leading blanks left out, a valediction rule's? */
+static bool
+quote_valediction_in(struct quote_doc *d, const char *s, size_t n)
+{
+	size_t p = quote_skip_blanks(s, 0, n);
+
+	return quote_any(d, QL_VALEDICTION, s + p, n - p);
+}
+
 /*
  * Is L a closing and the sender's name on one line ("Mvh Mette",
  * "Thanks, Tom")? The name is its last words (NAME folded, of NWORDS
@@ -790,7 +800,7 @@ static bool
 quote_closing_with_name(struct quote_doc *d, const struct quote_line *l,
     const char *name, int nwords)
 {
-	size_t end = l->len, start = l->len;
+	size_t end = l->len, start;
 	char *tail;
 	bool same;
 	int w;
@@ -815,9 +825,7 @@ quote_closing_with_name(struct quote_doc *d, const struct quote_line *l,
 	g_free(tail);
 	while (start > 0 && strchr(" \t,", l->s[start - 1]) != NULL)
 		start--;
-	return same && start > 0 && quote_any(d, QL_VALEDICTION, l->s +
-	    quote_skip_blanks(l->s, 0, start), start - quote_skip_blanks(l->s,
-	    0, start));
+	return same && start > 0 && quote_valediction_in(d, l->s, start);
 }
 
 /*
@@ -897,15 +905,12 @@ quote_closing_words(struct quote_doc *d, int i)
 {
 	const struct quote_line *l = &d->line[i];
 	const char *slash;
-	size_t p, n;
 
 	if (quote_line_is(d, QL_VALEDICTION, i))
 		return true;
-	if ((slash = g_strstr_len(l->s, (gssize)l->len, " / ")) == NULL)
-		return false;
-	n = (size_t)(slash - l->s);
-	p = quote_skip_blanks(l->s, 0, n);
-	return quote_any(d, QL_VALEDICTION, l->s + p, n - p);
+	slash = g_strstr_len(l->s, (gssize)l->len, " / ");
+	return slash != NULL &&
+	    quote_valediction_in(d, l->s, (size_t)(slash - l->s));
 }
 
 /*
