@@ -122,6 +122,7 @@ struct quote_hit {
 	enum quote_kind kind;
 	int span;		/* lines the header covers */
 	bool block;		/* a header block or separator (a forward's) */
+	bool bare;		/* a header block with no separator over it */
 };
 
 bool
@@ -620,6 +621,7 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		hit->kind = QK_HISTORY;
 		hit->span = count;
 		hit->block = true;
+		hit->bare = true;
 		return;
 	}
 	/* an attribution */
@@ -1151,6 +1153,67 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 	return false;
 }
 
+/*
+ * Is the bare header block at line I (SPAN lines) one the customer
+ * pasted into the text? A client writes its header over the history it
+ * leaves unquoted, so history never goes on into new text and then
+ * into a ">"-quoted reply under an attribution: when text follows the
+ * block and a quote of that other kind follows the text, the block is
+ * the customer's. The mail it heads must be a third party's (neither
+ * the desk's nor the sender's own): an Outlook reply quotes the desk's
+ * answer with the customer's older Gmail reply inside it.
+ */
+static bool
+quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
+    int i, int span)
+{
+	char *sender = NULL, *value;
+	bool third = false, found = false;
+	int j, text = 0;
+
+	if (ctx == NULL || ctx->desk_addr == NULL || *ctx->desk_addr == '\0')
+		return false;
+	for (j = i; j < i + span; j++) {
+		struct quote_line *l = &d->line[j];
+
+		if (!quote_value_has(d, l, &l->ev_addr, QL_ADDRESS))
+			continue;
+		if (quote_is_desk_address(ctx->desk_addr, l->s + l->value,
+		    l->len - l->value))
+			return false;
+		if (ctx->from_addr != NULL && *ctx->from_addr != '\0')
+			sender = quote_fold(ctx->from_addr,
+			    strlen(ctx->from_addr));
+		value = quote_fold(l->s + l->value, l->len - l->value);
+		third = value != NULL && (sender == NULL ||
+		    strstr(value, sender) == NULL);
+		g_free(value);
+		g_free(sender);
+		break;
+	}
+	if (!third)
+		return false;
+	for (j = i + span; j < d->n && !found; j++) {
+		struct quote_hit hit;
+		int next;
+
+		if (d->line[j].quoted)
+			return text > 0;
+		if (d->line[j].blank)
+			continue;
+		quote_hit_at(d, j, &hit);
+		if (hit.kind == QK_NONE) {
+			text++;
+			continue;
+		}
+		if (hit.block)
+			return false;	/* more history of the same kind */
+		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
+		found = next < d->n && d->line[next].quoted;
+	}
+	return found && text > 0;
+}
+
 /* ---- the pass ---- */
 
 /* The quote rules grouped by label: the same for every message. */
@@ -1312,6 +1375,13 @@ quote_trim_lines(struct rules *quotes, const char *text,
 				break;
 			}
 			hit.kind = QK_HISTORY;	/* our own notice, forwarded */
+		}
+		if (hit.kind == QK_HISTORY && hit.bare &&
+		    quote_block_is_pasted(&d, ctx, i, hit.span)) {
+			for (next = i; next < i + hit.span; next++)
+				kept[m++] = next;
+			i += hit.span - 1;
+			continue;
 		}
 		if (hit.kind != QK_NONE) {
 			next = i + hit.span < d.n ? d.next_text[i + hit.span] :

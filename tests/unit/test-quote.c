@@ -184,6 +184,46 @@ expect_trim_from(const char *text, const char *want)
 	g_free(got);
 }
 
+/*
+ * A header block the customer pasted: new text goes on under it and a
+ * ">"-quoted reply under an attribution follows, a history no client
+ * writes under its own unquoted header block.
+ */
+static void
+test_pasted_block(void)
+{
+#define REPLY "\n\nOn Tue, 24 Nov 2026 at 18:00, Help Desk " \
+	"<support@desk.test> wrote:\n> Send us the mail.\n"
+
+	/* a third party's mail: kept with the text after it */
+	expect_trim_from("The mail:\n\nFrom: Cron <root@web"
+	    ".example>\nDate: 24 Nov 2026 03:00\nSubject: cron\n\nFatal "
+	    "error\n\nIt comes every night." REPLY, "The mail:\n\nFrom: "
+	    "Cron <root@web.example>\nDate: 24 Nov 2026 03:00\nSubject: cron"
+	    "\n\nFatal error\n\nIt comes every night.");
+	/* the desk's own answer over an older quote: Outlook's history */
+	expect_trim_from("Still broken.\n\nFrom: Help Desk "
+	    "<support@desk.test>\nDate: 24 Nov 2026 18:00\nSubject: Re: x\n\n"
+	    "Try again." REPLY, "Still broken.");
+	/* the sender's own earlier mail is history too */
+	expect_trim_from("Still broken.\n\nFrom: Bob Smith "
+	    "<bob@shop.example>\nDate: 24 Nov 2026 18:00\nSubject: x\n\n"
+	    "It fails." REPLY, "Still broken.");
+	/* no text between the block and the quote, or no quote after it */
+	expect_trim_from("Still broken.\n\nFrom: Cron "
+	    "<root@web.example>\nDate: 24 Nov 2026 03:00\nSubject: cron" REPLY,
+	    "Still broken.");
+	expect_trim_from("Still broken.\n\nFrom: Cron <root@web.example>\n"
+	    "Date: 24 Nov 2026 03:00\nSubject: cron\n\nFatal error\n",
+	    "Still broken.");
+	/* more unquoted history under the block: a thread, not a paste */
+	expect_trim_from("Still broken.\n\nFrom: Ann <ann@shop.example>\n"
+	    "Date: 24 Nov 2026 03:00\nSubject: x\n\nSee below.\n\nFrom: Help "
+	    "Desk <support@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\n"
+	    "Answer.\n", "Still broken.");
+#undef REPLY
+}
+
 /* The sender's sign-off goes; the sender named in a sentence stays. */
 static void
 test_signoff(void)
@@ -564,10 +604,10 @@ test_corpus(void)
 #define REPLIES_HELD2_PASS	45
 #define REPLIES_HELD2_TOTAL	50
 /* a third author's, from general knowledge: development */
-#define REPLIES_DEV2_PASS	58
+#define REPLIES_DEV2_PASS	59
 #define REPLIES_DEV2_TOTAL	60
 /* a fourth author's, written blind */
-#define REPLIES_HELD3_PASS	45
+#define REPLIES_HELD3_PASS	47
 #define REPLIES_HELD3_TOTAL	50
 
 static const char *const fixture_families[] = {
@@ -1107,6 +1147,7 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/clients", test_clients);
 	g_test_add_func("/quote/keeps-text", test_keeps_text);
 	g_test_add_func("/quote/signoff", test_signoff);
+	g_test_add_func("/quote/pasted-block", test_pasted_block);
 	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
