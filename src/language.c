@@ -21,6 +21,9 @@ struct language_model {
 	const char **words;	/* sorted (strcmp), NUL-terminated */
 	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
 	guint nwords;
+	guint first_ending, nendings;	/* the "-SUFFIX" keys in words */
+	guint first_inside, ninside;	/* the "+SEQ" keys */
+	guint longest;		/* the longest suffix or sequence, letters */
 	GHashTable *letters;	/* gunichar, or LANGUAGE_SCRIPT | script,
 				 * -> language number + 1 */
 };
@@ -31,6 +34,15 @@ struct language_model {
  * form is the same as for letters.
  */
 #define LANGUAGE_SCRIPT	0x80000000u
+
+/*
+ * An "endings" or "inside" line's pieces are kept with the words, their
+ * keys marked by a first character no word has, so that each kind is one
+ * run of the sorted table: a word no list knows is looked up by its
+ * endings and by the letters inside it.
+ */
+#define LANGUAGE_ENDING	'-'
+#define LANGUAGE_INSIDE	'+'
 
 /*
  * language_load() reads the file into these tables first, then packs
@@ -179,12 +191,16 @@ language_load_text(const char *path, const char *text, GError **error)
 			continue;
 		}
 		if (n < 3 || (strcmp(v[1], "words") != 0 &&
+		    strcmp(v[1], "endings") != 0 &&
+		    strcmp(v[1], "inside") != 0 &&
 		    strcmp(v[1], "letters") != 0 &&
 		    strcmp(v[1], "scripts") != 0) ||
 		    !g_utf8_validate(lines[i], -1, NULL)) {
 			g_set_error(error, DESK_ERROR, DESK_ERROR_CONFIG,
 			    "%s:%d: want \"LANG words WORD...\", \"LANG "
-			    "letters CHARS\" or \"LANG scripts ISO15924...\"",
+			    "endings SUFFIX...\", \"LANG inside LETTERS...\", "
+			    "\"LANG letters CHARS\" or \"LANG scripts "
+			    "ISO15924...\"",
 			    path, i + 1);
 			g_ptr_array_unref(words);
 			g_strfreev(w);
@@ -192,10 +208,18 @@ language_load_text(const char *path, const char *text, GError **error)
 		}
 		lang = language_code(&m, v[0]);
 		for (k = 2; k < n; k++) {
-			if (strcmp(v[1], "words") == 0) {
-				char *word = g_utf8_strdown(v[k], -1);
-				GArray *langs = g_hash_table_lookup(m.words,
-				    word);
+			if (strcmp(v[1], "words") == 0 ||
+			    strcmp(v[1], "endings") == 0 ||
+			    strcmp(v[1], "inside") == 0) {
+				char *down = g_utf8_strdown(v[k], -1);
+				char *word = v[1][0] == 'w' ? down :
+				    g_strdup_printf("%c%s", v[1][0] == 'e' ?
+				    LANGUAGE_ENDING : LANGUAGE_INSIDE, down);
+				GArray *langs;
+
+				if (word != down)
+					g_free(down);
+				langs = g_hash_table_lookup(m.words, word);
 
 				if (langs == NULL) {
 					langs = g_array_new(FALSE, FALSE,
@@ -300,6 +324,18 @@ language_restore(GBytes *blob)
 		for (k = 0; k < nlangs; k++)
 			u.bad |= cache_unpack_u32(&u) >= m->codes->len;
 		m->nwords = i + 1;
+		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE) {
+			guint chars = (guint)g_utf8_strlen(word + 1, -1);
+
+			/* sorted: each kind of key is one run */
+			if (word[0] == LANGUAGE_ENDING && m->nendings++ == 0)
+				m->first_ending = i;
+			else if (word[0] == LANGUAGE_INSIDE &&
+			    m->ninside++ == 0)
+				m->first_inside = i;
+			if (chars > m->longest)
+				m->longest = chars;
+		}
 	}
 	n = cache_unpack_u32(&u);
 	for (i = 0; i < n && !u.bad; i++) {
@@ -336,12 +372,15 @@ language_cmp_word(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/* The language numbers listing WORD: *N_R of them at the result. */
+/*
+ * The language numbers listing WORD among words[FIRST..FIRST+COUNT):
+ * *N_R of them at the result.
+ */
 static const uint8_t *
-language_word(const struct language_model *m, const char *word,
-    uint32_t *n_r)
+language_lookup(const struct language_model *m, guint first, guint count,
+    const char *word, uint32_t *n_r)
 {
-	const char **at = bsearch(word, m->words, m->nwords,
+	const char **at = bsearch(word, m->words + first, count,
 	    sizeof(*m->words), language_cmp_word);
 
 	*n_r = 0;
@@ -349,6 +388,86 @@ language_word(const struct language_model *m, const char *word,
 		return NULL;
 	memcpy(n_r, m->runs[at - m->words], 4);
 	return m->runs[at - m->words] + 4;
+}
+
+static const uint8_t *
+language_word(const struct language_model *m, const char *word,
+    uint32_t *n_r)
+{
+	return language_lookup(m, 0, m->nwords, word, n_r);
+}
+
+/*
+ * Count the languages of RUN (N of them) into CLAUSE: a point each, and
+ * into CLAUSE[NL + lang] too when Russian (RU) is not among them.
+ */
+static void
+language_count(double *clause, guint nl, int ru, const uint8_t *run,
+    uint32_t n)
+{
+	bool russian = false;
+	uint32_t i, lang;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&lang, run + 4 * i, 4);
+		clause[lang] += 1;
+		russian = russian || (int)lang == ru;
+	}
+	for (i = 0; i < n && !russian; i++) {
+		memcpy(&lang, run + 4 * i, 4);
+		clause[nl + lang] += 1;
+	}
+}
+
+/*
+ * A word no list knows: the evidence of its longest listed ending (the
+ * word longer than it by two letters at least, "-ння" of "замовлення")
+ * and of the first listed sequence inside it ("+ър" of "върна"). Word
+ * lists hold the common words; these say what the rest of a language's
+ * words look like ("-цца", "-ння" are no Russian's).
+ */
+static void
+language_count_shape(const struct language_model *m, const char *word,
+    double *clause, guint nl, int ru, GString *key)
+{
+	glong chars = g_utf8_strlen(word, -1);
+	const char *p;
+	const uint8_t *run;
+	uint32_t n;
+	glong k, len;
+
+	if (m->nendings > 0)
+		for (p = word, k = 0; *p != '\0' && k < chars; k++,
+		    p = g_utf8_next_char(p)) {
+			if (k < 2 || chars - k > (glong)m->longest)
+				continue;
+			g_string_printf(key, "%c%s", LANGUAGE_ENDING, p);
+			run = language_lookup(m, m->first_ending, m->nendings,
+			    key->str, &n);
+			if (run != NULL) {
+				language_count(clause, nl, ru, run, n);
+				break;
+			}
+		}
+	if (m->ninside == 0)
+		return;
+	for (p = word; *p != '\0'; p = g_utf8_next_char(p))
+		for (len = 2, k = 0; len <= (glong)m->longest; len++) {
+			const char *end = p;
+
+			for (k = 0; k < len && *end != '\0'; k++)
+				end = g_utf8_next_char(end);
+			if (k < len)
+				break;
+			g_string_printf(key, "%c%.*s", LANGUAGE_INSIDE,
+			    (int)(end - p), p);
+			run = language_lookup(m, m->first_inside, m->ninside,
+			    key->str, &n);
+			if (run != NULL) {
+				language_count(clause, nl, ru, run, n);
+				return;
+			}
+		}
 }
 
 /*
@@ -420,7 +539,7 @@ language_score(const struct language_model *m, const char *text,
 	double *score = g_new0(double, 2 * nl), *code = g_new0(double, 2 * nl);
 	double *clause = g_new0(double, 2 * nl), *total = score;
 	int ru = -1;
-	GString *word = g_string_new(NULL);
+	GString *word = g_string_new(NULL), *key = g_string_new(NULL);
 	const char *p = text;
 	gunichar prev = 0;
 	bool has_code = false, any = false, foreign = false;
@@ -458,20 +577,14 @@ language_score(const struct language_model *m, const char *text,
 			continue;
 		}
 		if (word->len > 0) {
-			uint32_t n, lang;
+			uint32_t n;
 			const uint8_t *run = language_word(m, word->str, &n);
 
-			bool russian = false;
-
-			for (i = 0; i < n; i++) {
-				memcpy(&lang, run + 4 * i, 4);
-				clause[lang] += 1;
-				russian = russian || (int)lang == ru;
-			}
-			for (i = 0; i < n && !russian; i++) {
-				memcpy(&lang, run + 4 * i, 4);
-				clause[nl + lang] += 1;
-			}
+			if (run != NULL)
+				language_count(clause, nl, ru, run, n);
+			else
+				language_count_shape(m, word->str, clause, nl,
+				    ru, key);
 			g_string_truncate(word, 0);
 		}
 		if (language_code_sign(p, c, prev))
@@ -514,6 +627,7 @@ language_score(const struct language_model *m, const char *text,
 				break;
 			}
 	g_string_free(word, TRUE);
+	g_string_free(key, TRUE);
 	g_free(score);
 	g_free(code);
 	g_free(clause);

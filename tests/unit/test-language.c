@@ -84,6 +84,47 @@ test_no_evidence(void)
  * a lone "да"); but when the neighbour has a word of its own, the tie
  * goes to it.
  */
+/*
+ * Endings and letters inside: evidence for the words no list knows,
+ * never for a listed one; the longest ending; the first sequence.
+ */
+static void
+test_shapes(void)
+{
+	GError *error = NULL;
+	struct language_model *m = language_load_text("shapes.words",
+	    "en words 'tis ok\nru words тестиння да\nuk endings ння\n"
+	    "be endings ення\nbg inside ър ъл\n", &error), *again;
+	GBytes *blob;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(language_best(m, "завдання"), ==, "uk");
+	/* "-ення" is longer than "-ння" */
+	g_assert_cmpstr(language_best(m, "забезпечення"), ==, "be");
+	/* the word must be two letters longer than the ending */
+	g_assert_null(language_best(m, "ння"));
+	g_assert_null(language_best(m, "уння"));
+	g_assert_cmpstr(language_best(m, "луння"), ==, "uk");
+	/* a listed word is a word, not an ending */
+	g_assert_cmpstr(language_best(m, "тестиння"), ==, "ru");
+	g_assert_cmpstr(language_best(m, "върна"), ==, "bg");
+	g_assert_cmpstr(language_best(m, "ър"), ==, "bg");
+	/* one point a word, not one a sequence */
+	g_assert_cmpstr(language_best(m, "да, да, търпълъв"), ==, "ru");
+	g_assert_cmpstr(language_best(m, "да, да, търпълъв върна"), ==, "bg");
+	g_assert_cmpstr(language_detect(m, "да, върна"), ==, "other");
+	g_assert_cmpstr(language_best(m, "'tis"), ==, "en");
+	/* the saved form keeps them */
+	blob = language_save(m);
+	again = language_restore(blob);
+	g_assert_nonnull(again);
+	g_assert_cmpstr(language_best(again, "завдання върна върна"), ==,
+	    "bg");
+	g_bytes_unref(blob);
+	language_free(again);
+	language_free(m);
+}
+
 static void
 test_ties(void)
 {
@@ -379,6 +420,7 @@ struct lang_set {
 static const struct lang_set lang_sets[] = {
 	{ "dev", 90, 90, 0, 68, 6, false },
 	{ "dev-2", 60, 60, 0, 37, 8, false },
+	{ "dev-3", 60, 0, 0, 0, 0, false },
 	{ "held-out", 41, 41, 0, 35, 1, false },
 	{ "held-out-2", 35, 35, 0, 23, 2, false },
 	{ "held-out-3", 57, 57, 0, 37, 4, false },
@@ -517,6 +559,7 @@ main(int argc, char **argv)
 	g_test_add_func("/language/load-errors", test_load_errors);
 	g_test_add_func("/language/no-evidence", test_no_evidence);
 	g_test_add_func("/language/ties", test_ties);
+	g_test_add_func("/language/shapes", test_shapes);
 	g_test_add_func("/language/corpus-dev", test_corpus_dev);
 	g_test_add_func("/language/corpus-test", test_corpus_test);
 	g_test_add_func("/language/fixtures/words", test_fixtures_words);
