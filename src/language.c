@@ -1,5 +1,6 @@
 /*
- * language.c - guess the language of a text from word and letter counts.
+ * language.c - guess the language of a text from word, ending and letter
+ * counts.
  *
  * Deliberately simple: a support request is short, mixes code, logs and
  * product terms into its sentences, and needs only "en", "ru" or "other".

@@ -415,19 +415,29 @@ struct lang_set {
  * set from stop 16. held-out-7 (an eighth author, blind, weighted to
  * short Russian replies and to the neighbours without their own
  * letters) was first measured under the first tie rule: 59 of 60, and
- * the same under the second. What the misses are is printed by name.
+ * the same under the second. Stop 17 added dev-3 (60 by a ninth author,
+ * Russian's neighbours, short, few letters of their own): 57 of 60, two
+ * Belarusian texts and a Bulgarian one called Russian, which the
+ * `endings` and `inside` lines and Bulgarian "си" made 60. They were
+ * written knowing that held-out-6's miss was a Ukrainian text called
+ * Russian (they mend it: 49 of 50), so held-out-6 is a seen set from
+ * stop 17. held-out-8 (a tenth author, blind, weighted to Ukrainian and
+ * Belarusian without their own letters) was committed before them and
+ * first measured after them: 60 of 60 (and 60 under the lists before
+ * them too). What the misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
 	{ "dev", 90, 90, 0, 68, 6, false },
 	{ "dev-2", 60, 60, 0, 37, 8, false },
-	{ "dev-3", 60, 0, 0, 0, 0, false },
+	{ "dev-3", 60, 60, 0, 45, 10, false },
 	{ "held-out", 41, 41, 0, 35, 1, false },
 	{ "held-out-2", 35, 35, 0, 23, 2, false },
 	{ "held-out-3", 57, 57, 0, 37, 4, false },
 	{ "held-out-4", 50, 50, 0, 38, 1, true },
 	{ "held-out-5", 50, 50, 0, 37, 4, true },
-	{ "held-out-6", 50, 48, 1, 31, 7, true },
+	{ "held-out-6", 50, 49, 0, 31, 7, false },
 	{ "held-out-7", 60, 59, 0, 39, 8, true },
+	{ "held-out-8", 60, 60, 0, 46, 8, true },
 };
 
 static void
