@@ -106,6 +106,9 @@ static const struct client_case client_cases[] = {
 	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <support@desk.test> "
 	  "wrote:\n> Which version?\n\n4.17.2\n\n> Which PHP?\n\nPHP 8.2\n",
 	  "4.17.2\n\nPHP 8.2" },
+	{ "a dateless attribution by its shape (Horde in any language)",
+	  "Sí, funciona.\n\nCitando a Ana Ruiz <ana@shop.example>:\n\n"
+	  "> ¿Funciona?\n", "Sí, funciona." },
 };
 
 static void
@@ -151,6 +154,9 @@ test_keeps_text(void)
 	expect_trim("Look:\n_____\nReturn-Path: <a@shop.example>\nFrom: "
 	    "Shop <a@shop.example>\n\nWhy?\n", "Look:\n_____\nReturn-Path: "
 	    "<a@shop.example>\nFrom: Shop <a@shop.example>\n\nWhy?");
+	/* a line naming an address with a colon is a header over ">" only */
+	expect_trim("Ask Ana <ana@shop.example>:\nshe knows.\n",
+	    "Ask Ana <ana@shop.example>:\nshe knows.");
 	/* nothing but a quote: keep it all rather than show nothing */
 	expect_trim("> only a quote\n", "> only a quote");
 	/* a signature needs text above it */
