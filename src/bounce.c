@@ -436,19 +436,26 @@ bounce_dsn_address(const char *value)
 	return g_strstrip(g_strdup(semi != NULL ? semi + 1 : value));
 }
 
-/* Did R fail (or is it still trying)? RFC 3464 2.3.3, 2.3.4. */
-static bool
+/*
+ * How R fared, RFC 3464 2.3.3, 2.3.4: 2 failed, 1 still trying (delayed),
+ * 0 anything else (delivered, relayed, expanded).
+ */
+static int
 bounce_dsn_failed(const struct bounce_dsn_rcpt *r)
 {
 	if (r->action != NULL)
-		return g_ascii_strncasecmp(r->action, "failed", 6) == 0 ||
-		    g_ascii_strncasecmp(r->action, "delayed", 7) == 0;
-	return r->status != NULL && (*r->status == '4' || *r->status == '5');
+		return g_ascii_strncasecmp(r->action, "failed", 6) == 0 ? 2 :
+		    g_ascii_strncasecmp(r->action, "delayed", 7) == 0 ? 1 : 0;
+	if (r->status == NULL)
+		return 0;
+	return *r->status == '5' ? 2 : *r->status == '4' ? 1 : 0;
 }
 
 /*
  * Read the recipient blocks of the DSN fields in TEXT into EV: the
- * recipients that failed (all of them when none did: a success report),
+ * recipients that failed; when none did, the ones still being tried (a
+ * delay report); when none is, all of them (a success report). A report
+ * of both lists the failed only: a delayed address has not failed yet.
  * the Original-Recipient before the Final-Recipient (the address we sent
  * to, before any forwarding), the status and diagnostic of the first.
  * Fields are unfolded; a blank line or a new recipient field ends a block.
@@ -462,9 +469,9 @@ bounce_dsn_read(struct bounce_evidence *ev, const char *text)
 	struct bounce_dsn_rcpt cur = { 0 };
 	char **lines = g_strsplit(text, "\n", -1);
 	char **slot = NULL;	/* the field a folded line continues */
-	int fields = 0, i;
+	int fields = 0, i, worst = 0;
 	guint j;
-	bool any_failed = false, pass;
+	bool pass;
 
 	for (i = 0; lines[i] != NULL; i++) {
 		char *line = lines[i], *colon;
@@ -519,14 +526,14 @@ bounce_dsn_read(struct bounce_evidence *ev, const char *text)
 	g_strfreev(lines);
 
 	for (j = 0; j < rcpts->len; j++)
-		any_failed |= bounce_dsn_failed(&g_array_index(rcpts,
-		    struct bounce_dsn_rcpt, j));
+		worst = MAX(worst, bounce_dsn_failed(&g_array_index(rcpts,
+		    struct bounce_dsn_rcpt, j)));
 	for (pass = false, j = 0; j < rcpts->len; j++) {
 		struct bounce_dsn_rcpt *r = &g_array_index(rcpts,
 		    struct bounce_dsn_rcpt, j);
 		char *addr;
 
-		if (any_failed && !bounce_dsn_failed(r))
+		if (bounce_dsn_failed(r) != worst)
 			continue;
 		addr = bounce_dsn_address(r->original != NULL ? r->original :
 		    r->final);

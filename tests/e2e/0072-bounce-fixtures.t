@@ -25,7 +25,10 @@
 # 17/18 (the envelope-unknown figure, added after the first tuning
 # round, was 24/24 when first measured). held-out-2 (stop 15, 33 files
 # of MTAs the other parts lack, by a second author who saw no rule and
-# no fixture) as first measured, nothing tuned since.
+# no fixture) as first measured (recipients 22/23), nothing tuned on it
+# since; at stop 17 a mixed report lists its failed recipients only, not
+# the delayed ones beside them (RFC 3464's Action), which was what the
+# known miss was: 23/23 from then, no longer a clean figure for that.
 set -eu
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/desk.sh"
@@ -39,7 +42,7 @@ desk_setup "$tmp/desk"
 want_dev="class=25/25 recipients=19/19 status=19/19 unknown=25/25"
 want_held_out="class=24/24 recipients=18/18 status=17/18 unknown=24/24"
 # held-out-2: a second author's, written blind (no rule, no other fixture)
-want_held_out_2="class=33/33 recipients=22/23 status=23/23 unknown=33/33"
+want_held_out_2="class=33/33 recipients=23/23 status=23/23 unknown=33/33"
 
 # score PART: run every labelled file of PART; prints the figures
 score() {

@@ -120,8 +120,8 @@ recipients(const struct bounce_evidence *ev)
 	"To: support@desk.test\nSubject: Undelivered Mail\n"
 
 /*
- * The DSN part speaks for the report: only the recipients that failed,
- * the Original-Recipient before the Final-Recipient, the first one's
+ * The DSN part speaks for the report: only the recipients that failed
+ * (not the delayed one beside them), the Original-Recipient before the Final-Recipient, the first one's
  * status and (unfolded) diagnostic; the prose's addresses are not added.
  */
 static void
@@ -148,13 +148,37 @@ test_evidence_dsn(void)
 
 	evidence(text, "", &ev);
 	r = recipients(&ev);
-	g_assert_cmpstr(r, ==, "alias@x.example,late@x.example");
+	g_assert_cmpstr(r, ==, "alias@x.example");
 	g_assert_cmpstr(ev.status, ==, "5.2.2");
 	g_assert_cmpstr(ev.diagnostic, ==, "smtp; 552 5.2.2 over quota");
 	g_assert_true(bounce_evidence_decides(&ev));
 	g_assert_nonnull(strstr(ev.why->str,
 	    "report part message/delivery-status +10"));
 	g_assert_nonnull(strstr(ev.why->str, "null sender +2"));
+	g_free(r);
+	bounce_evidence_clear(&ev);
+}
+
+/* A delay report lists the addresses still tried, not the delivered. */
+static void
+test_evidence_dsn_delay(void)
+{
+	static const char text[] = REPORT_HDR
+	    "MIME-Version: 1.0\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=b\n\n"
+	    "--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example\n\n"
+	    "Final-Recipient: rfc822; ok@x.example\nAction: delivered\n"
+	    "Status: 2.0.0\n\n"
+	    "Final-Recipient: rfc822; late@x.example\nStatus: 4.4.1\n"
+	    "--b--\n";
+	struct bounce_evidence ev;
+	char *r;
+
+	evidence(text, "", &ev);
+	r = recipients(&ev);
+	g_assert_cmpstr(r, ==, "late@x.example");
+	g_assert_cmpstr(ev.status, ==, "4.4.1");
 	g_free(r);
 	bounce_evidence_clear(&ev);
 }
@@ -342,6 +366,7 @@ main(int argc, char **argv)
 	g_test_set_nonfatal_assertions();
 	mail_init();
 	g_test_add_func("/bounce/evidence/dsn", test_evidence_dsn);
+	g_test_add_func("/bounce/evidence/dsn-delay", test_evidence_dsn_delay);
 	g_test_add_func("/bounce/evidence/text", test_evidence_text);
 	g_test_add_func("/bounce/evidence/not-codes", test_evidence_not_codes);
 	g_test_add_func("/bounce/evidence/big", test_evidence_big);
