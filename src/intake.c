@@ -1272,6 +1272,18 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 }
 
 /*
+ * Is the report M a delay warning (its status 4.x.x, RFC 3463: a
+ * persistent transient failure, the MTA still trying)? Then the notice
+ * has not failed, and may yet arrive.
+ */
+static bool
+intake_report_is_delay(const struct intake_mail *m)
+{
+	return m->bounce != NULL && m->bounce->status != NULL &&
+	    m->bounce->status[0] == '4';
+}
+
+/*
  * intake_plan_decide - decide what M causes; reads the store, writes
  * nothing, builds no notice.
  */
@@ -1337,7 +1349,11 @@ intake_plan_decide(struct intake *in, const struct intake_mail *m,
 			}
 			g_free(marks);
 		}
-		if (ref.notice > 0) {
+		if (ref.notice > 0 && intake_report_is_delay(m)) {
+			/* still being tried: not failed (yet) */
+			intake_plan_audit(plan, "notice-delayed", ref.ticket,
+			    g_strdup(ref.note));
+		} else if (ref.notice > 0) {
 			/* a report on one of our notices: it did not arrive */
 			plan->failed_notice = ref.notice;
 			plan->failed_note = g_strdup(ref.note);
