@@ -22,6 +22,7 @@ struct language_model {
 	const char **words;	/* sorted (strcmp), NUL-terminated */
 	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
 	guint nwords;
+	int ru;			/* the number of "ru", or -1 */
 	guint first_ending, nendings;	/* the "-SUFFIX" keys in words */
 	guint first_inside, ninside;	/* the "+SEQ" keys */
 	guint longest;		/* the longest suffix or sequence, letters */
@@ -302,6 +303,10 @@ language_restore(GBytes *blob)
 		if (code != NULL)
 			g_ptr_array_add(m->codes, code);
 	}
+	m->ru = -1;
+	for (i = 0; i < m->codes->len; i++)
+		if (strcmp(g_ptr_array_index(m->codes, i), "ru") == 0)
+			m->ru = (int)i;
 	n = cache_unpack_u32(&u);
 	if (!u.bad && n > (size_t)(u.end - u.p) / 9)	/* 9: the least a word takes */
 		u.bad = true;
@@ -539,7 +544,7 @@ language_score(const struct language_model *m, const char *text,
 	/* [nl + i]: the points of language i that Russian does not share */
 	double *score = g_new0(double, 2 * nl), *code = g_new0(double, 2 * nl);
 	double *clause = g_new0(double, 2 * nl), *total = score;
-	int ru = -1;
+	int ru = m->ru;
 	GString *word = g_string_new(NULL), *key = g_string_new(NULL);
 	const char *p = text;
 	gunichar prev = 0;
@@ -548,9 +553,6 @@ language_score(const struct language_model *m, const char *text,
 	guint i;
 
 	*foreign_r = false;
-	for (i = 0; i < nl; i++)
-		if (strcmp(g_ptr_array_index(m->codes, i), "ru") == 0)
-			ru = (int)i;
 	for (;; p = g_utf8_next_char(p)) {
 		gunichar c = *p ? g_utf8_get_char(p) : 0;
 
