@@ -602,19 +602,26 @@ test_corpus(void)
 /* the desk the fixtures were written to (support+12-TOKEN@desk.test) */
 #define FIXTURE_DESK		"support@desk.test"
 
-#define REPLIES_DEV_PASS	226
-#define REPLIES_DEV_TOTAL	226
-#define REPLIES_HELD_PASS	114
-#define REPLIES_HELD_TOTAL	115
-/* a second author's, written blind (no rule, no other fixture seen) */
-#define REPLIES_HELD2_PASS	45
-#define REPLIES_HELD2_TOTAL	50
-/* a third author's, from general knowledge: development */
-#define REPLIES_DEV2_PASS	59
-#define REPLIES_DEV2_TOTAL	60
-/* a fourth author's, written blind */
-#define REPLIES_HELD3_PASS	47
-#define REPLIES_HELD3_TOTAL	50
+/*
+ * Each set: its directory under tests/fixtures/replies, whether a miss
+ * may show what was got (development only), and its figure.
+ */
+struct reply_set {
+	const char *name;
+	bool dev;
+	int pass, total;
+};
+
+static const struct reply_set reply_sets[] = {
+	{ "dev", true, 226, 226 },
+	{ "held-out", false, 114, 115 },
+	/* a second author's, written blind (no rule, no other fixture seen) */
+	{ "held-out-2", false, 45, 50 },
+	/* a third author's, from general knowledge: development */
+	{ "dev-2", true, 59, 60 },
+	/* a fourth author's, written blind */
+	{ "held-out-3", false, 47, 50 },
+};
 
 static const char *const fixture_families[] = {
 	"quote-only", "signature", "toppost", "forward", "inline", "block",
@@ -763,36 +770,11 @@ score_fixtures(const char *set, bool show, int want_pass, int want_total)
 }
 
 static void
-test_fixtures_dev(void)
+test_fixtures(gconstpointer data)
 {
-	score_fixtures("dev", true, REPLIES_DEV_PASS, REPLIES_DEV_TOTAL);
-}
+	const struct reply_set *set = data;
 
-static void
-test_fixtures_held_out(void)
-{
-	score_fixtures("held-out", false, REPLIES_HELD_PASS,
-	    REPLIES_HELD_TOTAL);
-}
-
-static void
-test_fixtures_held_out_2(void)
-{
-	score_fixtures("held-out-2", false, REPLIES_HELD2_PASS,
-	    REPLIES_HELD2_TOTAL);
-}
-
-static void
-test_fixtures_dev_2(void)
-{
-	score_fixtures("dev-2", true, REPLIES_DEV2_PASS, REPLIES_DEV2_TOTAL);
-}
-
-static void
-test_fixtures_held_out_3(void)
-{
-	score_fixtures("held-out-3", false, REPLIES_HELD3_PASS,
-	    REPLIES_HELD3_TOTAL);
+	score_fixtures(set->name, set->dev, set->pass, set->total);
 }
 
 /* ---- talon ---- */
@@ -1143,6 +1125,7 @@ main(int argc, char **argv)
 {
 	char *path = test_srcdir_path("filters/quotes.rules");
 	GError *error = NULL;
+	guint i;
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
@@ -1157,13 +1140,13 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
-	g_test_add_func("/quote/fixtures/dev", test_fixtures_dev);
-	g_test_add_func("/quote/fixtures/held-out", test_fixtures_held_out);
-	g_test_add_func("/quote/fixtures/held-out-2",
-	    test_fixtures_held_out_2);
-	g_test_add_func("/quote/fixtures/dev-2", test_fixtures_dev_2);
-	g_test_add_func("/quote/fixtures/held-out-3",
-	    test_fixtures_held_out_3);
+	for (i = 0; i < G_N_ELEMENTS(reply_sets); i++) {
+		char *test = g_strdup_printf("/quote/fixtures/%s",
+		    reply_sets[i].name);
+
+		g_test_add_data_func(test, &reply_sets[i], test_fixtures);
+		g_free(test);
+	}
 	g_test_add_func("/quote/talon", test_talon);
 	g_test_add_func("/quote/linear", test_linear);
 	rc = g_test_run();
