@@ -644,9 +644,10 @@ mail_is_type(GMimeObject *obj, const char *type, const char *subtype)
  * a text with a stray NUL or a few ESCs of a pasted log stays text (the
  * NUL is dropped later, see mail_strip_nul). UTF-16 and UTF-32 text is
  * full of NULs and is not measured; the ESC of an ISO 2022 designation
- * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control; the
- * SO and SI of ISO-2022-KR still are. The verdict
- * is kept on the part, as the walk asks more than once.
+ * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control, nor
+ * are SO and SI in a part whose charset is ISO-2022-* (KR and CN shift
+ * with them). The verdict is kept on the part, as the walk asks more
+ * than once.
  */
 #define MAIL_BINARY_SAMPLE	(64 * 1024)
 #define MAIL_BINARY_MIN		4
@@ -662,7 +663,7 @@ mail_part_is_binary(GMimePart *part)
 	gpointer seen = g_object_get_data(G_OBJECT(part), key);
 	GByteArray *bytes;
 	size_t controls = 0, i;
-	bool binary = false;
+	bool binary = false, shifts;
 
 	if (seen != NULL)
 		return GPOINTER_TO_INT(seen) == 2;
@@ -671,6 +672,9 @@ mail_part_is_binary(GMimePart *part)
 	    g_ascii_strncasecmp(charset, "ucs-", 4) == 0 ||
 	    g_ascii_strncasecmp(charset, "unicode", 7) == 0))
 		goto out;
+	/* ISO-2022-KR and -CN shift in and out with SO and SI */
+	shifts = charset != NULL && g_ascii_strncasecmp(charset, "iso-2022-",
+	    9) == 0;
 	bytes = mail_part_bytes(part, MAIL_BINARY_SAMPLE, NULL);
 	for (i = 0; i < bytes->len; i++) {
 		unsigned char c = bytes->data[i];
@@ -678,6 +682,8 @@ mail_part_is_binary(GMimePart *part)
 		/* ISO-2022-JP text shifts with ESC $ B and ESC ( B */
 		if (c == 0x1b && i + 1 < bytes->len &&
 		    (bytes->data[i + 1] == '$' || bytes->data[i + 1] == '('))
+			continue;
+		if (shifts && (c == 0x0e || c == 0x0f))
 			continue;
 		if (c < 0x20 && c != '\t' && c != '\n' && c != '\f' &&
 		    c != '\r')

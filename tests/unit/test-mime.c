@@ -496,6 +496,17 @@ test_binary_text_part(void)
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 
+	/* ISO-2022-KR: SO and SI are its shifts, not controls */
+	m = parse(HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ISO-2022-KR\n\n"
+	    "\x1b$)C\x0e>H3gGO<<?d\x0f. \x0e" "FD@O@;\x0f \x0e" "C7:NGU4O4Y\x0f.\n"
+	    "\x0e" "0(;gGU4O4Y\x0f.\n");
+	check_invariants(m);
+	test_check_contains(m->text, "안녕하세요. 파일을 첨부합니다.");
+	test_check_contains(m->text, "감사합니다.");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	mail_free(m);
+
 	m = parse(mixed);
 	check_invariants(m);
 	test_check_contains(m->text, "the log is attached");
