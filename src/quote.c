@@ -54,12 +54,13 @@
 #define QUOTE_CONTACT_WIDTH	100	/* of one with " | " between fields */
 #define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
+#define QUOTE_NOTICE_LINES	12	/* lines of a legal notice paragraph */
 
 enum quote_label {
 	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
-	QL_VALEDICTION, QL_PASTED, QL_COUNT
+	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -83,6 +84,7 @@ static const struct {
 	[QL_DECORATION] = { "decoration", "line" },
 	[QL_VALEDICTION] = { "valediction", "line" },
 	[QL_PASTED] = { "pasted", "line" },
+	[QL_DISCLAIMER] = { "disclaimer", "text" },
 };
 
 struct quote_line {
@@ -1036,6 +1038,63 @@ out:
 }
 
 /* Take the signature off the end of KEPT[0..*M); FIRST is its first text. */
+/*
+ * The paragraph of kept lines that ends at LAST (not blank): its first
+ * line, or -1 when it is not a legal notice ("This e-mail is
+ * confidential...", "Diese E-Mail enthält vertrauliche..."), a
+ * `disclaimer` rule's, of at most QUOTE_NOTICE_LINES lines in one run.
+ */
+static int
+quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
+{
+	int top = last;
+	const struct quote_line *a, *z;
+
+	while (top - 1 > first && !d->line[kept[top - 1]].blank &&
+	    last - top < QUOTE_NOTICE_LINES)
+		top--;
+	if (top - 1 <= first || !d->line[kept[top - 1]].blank ||
+	    kept[last] - kept[top] != last - top)
+		return -1;	/* no text above, too long, or not one run */
+	a = &d->line[kept[top]];
+	z = &d->line[kept[last]];
+	return quote_any(d, QL_DISCLAIMER, a->s,
+	    (size_t)(z->s + z->len - a->s)) ? top : -1;
+}
+
+/*
+ * Cut the legal notices that end the kept lines (KEPT[FIRST..*M)), one
+ * paragraph each, when they are under a sign-off or signature (a short
+ * line that ends no sentence) with a paragraph of text above that: a
+ * company appends them under every mail, and a customer's own paragraph
+ * under "Hello," or under a sentence is never one.
+ */
+static bool
+quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
+{
+	int last = *m - 1, cut = -1, top;
+
+	while (last > first && d->line[kept[last]].blank)
+		last--;
+	while (last > first && (top = quote_notice_at(d, kept, first,
+	    last)) > 0) {
+		cut = top;
+		for (last = top - 1; last > first && d->line[kept[last]].blank;
+		    last--)
+			;
+	}
+	if (cut < 0 || !quote_is_signoff_line(d, kept[last]) ||
+	    quote_ends_sentence(d->line[kept[last]].s,
+	    d->line[kept[last]].len))
+		return false;
+	while (last > first && !d->line[kept[last]].blank)
+		last--;
+	if (last <= first)
+		return false;
+	*m = cut;
+	return true;
+}
+
 static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
@@ -1051,10 +1110,15 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 			signature = true;
 			break;
 		}
-	/* then signature starts, from the bottom up, while they are short */
+	/* then legal notices and signature starts, from the bottom up */
 	do {
 		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
 			(*m)--;
+		if (quote_cut_notice(d, kept, first, m)) {
+			signature = true;
+			cut = 1;
+			continue;
+		}
 		cut = -1;
 		for (p = *m - 1, count = 0; p > first; p--) {
 			if (d->line[kept[p]].blank)

@@ -230,6 +230,36 @@ test_pasted_block(void)
 #undef REPLY
 }
 
+/*
+ * A company's legal notice under the sign-off goes with the signature,
+ * stacked in two languages too; the customer's own paragraph that reads
+ * like one, under "Hello," or under a sentence, stays.
+ */
+static void
+test_notices(void)
+{
+	expect_trim_from("Hi,\n\nthe invoice is missing.\n\nBob Smith\n"
+	    "Head of IT | Shop Example GmbH\nPhone: +49 30 1234567\n\n"
+	    "CONFIDENTIALITY NOTICE: This e-mail and any attachments are "
+	    "confidential. If you are not the intended recipient, please "
+	    "notify the sender.\n", "Hi,\n\nthe invoice is missing.");
+	expect_trim_from("Hallo,\n\nbitte um Rückruf.\n\nBob Smith\n\n"
+	    "Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht "
+	    "der richtige Adressat sind, informieren Sie den Absender.\n\n"
+	    "This e-mail may contain confidential information.\n",
+	    "Hallo,\n\nbitte um Rückruf.");
+	expect_trim_from("Добрый день,\n\nсчёт не пришёл.\n\nBob Smith\n\n"
+	    "Это сообщение и вложения к нему конфиденциальны. Если вы "
+	    "получили это сообщение по ошибке, сообщите отправителю.\n",
+	    "Добрый день,\n\nсчёт не пришёл.");
+	expect_trim_from("Hello,\n\nif you are not the intended recipient of "
+	    "our invoices, who is?\n", "Hello,\n\nif you are not the intended "
+	    "recipient of our invoices, who is?");
+	expect_trim_from("Hello,\n\nIt fails.\n\nThis message is confidential"
+	    ", says your footer. Why?\n", "Hello,\n\nIt fails.\n\nThis "
+	    "message is confidential, says your footer. Why?");
+}
+
 /* The sender's sign-off goes; the sender named in a sentence stays. */
 static void
 test_signoff(void)
@@ -1137,6 +1167,7 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/keeps-text", test_keeps_text);
 	g_test_add_func("/quote/signoff", test_signoff);
 	g_test_add_func("/quote/pasted-block", test_pasted_block);
+	g_test_add_func("/quote/notices", test_notices);
 	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
