@@ -1322,6 +1322,29 @@ quote_index_of(struct rules *quotes)
 	return ix;
 }
 
+/*
+ * Does the line S (LEN bytes, from its first non-blank) quote? ">", or
+ * the initials of the author before it ("СП> ", "JS>"), as The Bat! and
+ * SuperCite-style clients quote: one to three capital letters.
+ */
+static bool
+quote_is_quoted(const char *s, size_t len)
+{
+	size_t k = 0;
+	int letters = 0;
+
+	while (k < len && letters <= 3 && s[k] != '>') {
+		gunichar c = g_utf8_get_char_validated(s + k, (gssize)(len - k));
+
+		if (c == (gunichar)-1 || c == (gunichar)-2 ||
+		    !g_unichar_isupper(c))
+			return false;
+		letters++;
+		k = (size_t)(g_utf8_next_char(s + k) - s);
+	}
+	return k < len && s[k] == '>' && letters <= 3;
+}
+
 static void
 quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 {
@@ -1344,7 +1367,7 @@ quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 		line.len = len;
 		k = quote_skip_blanks(p, 0, len);
 		line.blank = k == len;
-		line.quoted = k < len && p[k] == '>';
+		line.quoted = quote_is_quoted(p + k, len - k);
 		line.label = line.ev_addr = line.ev_date = line.ev_field =
 		    line.ev_pasted = -1;
 		g_array_append_val(lines, line);

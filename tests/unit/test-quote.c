@@ -106,6 +106,10 @@ static const struct client_case client_cases[] = {
 	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <support@desk.test> "
 	  "wrote:\n> Which version?\n\n4.17.2\n\n> Which PHP?\n\nPHP 8.2\n",
 	  "4.17.2\n\nPHP 8.2" },
+	{ "quotes after the author's initials (The Bat!)",
+	  "Здравствуйте.\n\nВы писали 24 ноября 2026 г., 18:02:02:\n\n"
+	  "СП> Очистите кэш.\n\nНе помогло.\n\nСП> Какая версия?\n\n4.17\n",
+	  "Здравствуйте.\n\nНе помогло.\n\n4.17" },
 	{ "a dateless attribution by its shape (Horde in any language)",
 	  "Sí, funciona.\n\nCitando a Ana Ruiz <ana@shop.example>:\n\n"
 	  "> ¿Funciona?\n", "Sí, funciona." },
@@ -154,6 +158,8 @@ test_keeps_text(void)
 	expect_trim("Look:\n_____\nReturn-Path: <a@shop.example>\nFrom: "
 	    "Shop <a@shop.example>\n\nWhy?\n", "Look:\n_____\nReturn-Path: "
 	    "<a@shop.example>\nFrom: Shop <a@shop.example>\n\nWhy?");
+	/* capitals before ">" are initials only up to three */
+	expect_trim("Hi,\n\nWARN> disk full\nOK\n", "Hi,\n\nWARN> disk full\nOK");
 	/* a line naming an address with a colon is a header over ">" only */
 	expect_trim("Ask Ana <ana@shop.example>:\nshe knows.\n",
 	    "Ask Ana <ana@shop.example>:\nshe knows.");
@@ -650,7 +656,7 @@ static const struct reply_set reply_sets[] = {
 	/* a third author's, from general knowledge: development */
 	{ "dev-2", true, 59, 60 },
 	/* a fourth author's, written blind */
-	{ "held-out-3", false, 47, 50 },
+	{ "held-out-3", false, 48, 50 },
 };
 
 static const char *const fixture_families[] = {
