@@ -45,6 +45,7 @@ struct language_model {
  */
 #define LANGUAGE_ENDING	'-'
 #define LANGUAGE_INSIDE	'+'
+#define LANGUAGE_STEM_MIN	3	/* letters of a word before its ending */
 
 /*
  * language_load() reads the file into these tables first, then packs
@@ -427,7 +428,8 @@ language_count(double *clause, guint nl, int ru, const uint8_t *run,
 
 /*
  * A word no list knows: the evidence of its longest listed ending (the
- * word longer than it by two letters at least, "-ння" of "замовлення")
+ * word longer than it by three letters at least, "-ння" of "замовлення":
+ * Russian "пицца" is no Belarusian "-цца")
  * and of the first listed sequence inside it ("+ър" of "върна"). Word
  * lists hold the common words; these say what the rest of a language's
  * words look like ("-цца", "-ння" are no Russian's).
@@ -445,7 +447,7 @@ language_count_shape(const struct language_model *m, const char *word,
 	if (m->nendings > 0)
 		for (p = word, k = 0; *p != '\0' && k < chars; k++,
 		    p = g_utf8_next_char(p)) {
-			if (k < 2 || chars - k > (glong)m->longest)
+			if (k < LANGUAGE_STEM_MIN || chars - k > (glong)m->longest)
 				continue;
 			g_string_printf(key, "%c%s", LANGUAGE_ENDING, p);
 			run = language_lookup(m, m->first_ending, m->nendings,

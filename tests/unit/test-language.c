@@ -93,18 +93,20 @@ test_shapes(void)
 {
 	GError *error = NULL;
 	struct language_model *m = language_load_text("shapes.words",
-	    "en words 'tis ok\nru words тестиння да\nuk endings ння\n"
-	    "be endings ення\nbg inside ър ъл\n", &error), *again;
+	    "en words 'tis ok\nru words тестиння да где\nuk endings ння\n"
+	    "be endings ення цца\nbg inside ър ъл\n", &error), *again;
 	GBytes *blob;
 
 	g_assert_no_error(error);
 	g_assert_cmpstr(language_best(m, "завдання"), ==, "uk");
 	/* "-ення" is longer than "-ння" */
 	g_assert_cmpstr(language_best(m, "забезпечення"), ==, "be");
-	/* the word must be two letters longer than the ending */
+	/* the word must be three letters longer than the ending */
 	g_assert_null(language_best(m, "ння"));
-	g_assert_null(language_best(m, "уння"));
-	g_assert_cmpstr(language_best(m, "луння"), ==, "uk");
+	g_assert_null(language_best(m, "луння"));
+	g_assert_cmpstr(language_best(m, "плуння"), ==, "uk");
+	g_assert_cmpstr(language_best(m, "где пицца"), ==, "ru");
+	g_assert_cmpstr(language_best(m, "запускаецца"), ==, "be");
 	/* a listed word is a word, not an ending */
 	g_assert_cmpstr(language_best(m, "тестиння"), ==, "ru");
 	g_assert_cmpstr(language_best(m, "върна"), ==, "bg");
