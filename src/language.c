@@ -23,9 +23,10 @@ struct language_model {
 	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
 	guint nwords;
 	int ru;			/* the number of "ru", or -1 */
-	guint first_ending, nendings;	/* the "-SUFFIX" keys in words */
-	guint first_inside, ninside;	/* the "+SEQ" keys */
-	guint longest;		/* the longest suffix or sequence, letters */
+	GHashTable *endings;	/* suffix (into the blob) -> its run */
+	GHashTable *inside;	/* sequence (into the blob) -> its run */
+	GHashTable *inside_first;	/* the first letter of each sequence */
+	guint longest_ending, longest_inside;	/* in letters */
 	GHashTable *letters;	/* gunichar, or LANGUAGE_SCRIPT | script,
 				 * -> language number + 1 */
 };
@@ -38,10 +39,10 @@ struct language_model {
 #define LANGUAGE_SCRIPT	0x80000000u
 
 /*
- * An "endings" or "inside" line's pieces are kept with the words, their
- * keys marked by a first character no word has, so that each kind is one
- * run of the sorted table: a word no list knows is looked up by its
- * endings and by the letters inside it.
+ * An "endings" or "inside" line's pieces are saved with the words, their
+ * keys marked by a first character no word has; the model finds them in
+ * hash tables of their own, since a word no list knows is looked up by
+ * each of its endings and by the letters inside it.
  */
 #define LANGUAGE_ENDING	'-'
 #define LANGUAGE_INSIDE	'+'
@@ -286,6 +287,29 @@ language_save(const struct language_model *m)
 	return g_bytes_ref(m->blob);
 }
 
+/* Index the ending or sequence KEY ("-ння", "+ър") with its RUN. */
+static bool
+language_add_shape(struct language_model *m, const char *key,
+    const uint8_t *run)
+{
+	const char *piece = key + 1;
+	guint chars;
+
+	if (!g_utf8_validate(piece, -1, NULL) || *piece == '\0')
+		return false;
+	chars = (guint)g_utf8_strlen(piece, -1);
+	if (key[0] == LANGUAGE_ENDING) {
+		g_hash_table_insert(m->endings, (gpointer)piece, (gpointer)run);
+		m->longest_ending = MAX(m->longest_ending, chars);
+	} else {
+		g_hash_table_insert(m->inside, (gpointer)piece, (gpointer)run);
+		g_hash_table_add(m->inside_first,
+		    GUINT_TO_POINTER(g_utf8_get_char(piece)));
+		m->longest_inside = MAX(m->longest_inside, chars);
+	}
+	return true;
+}
+
 struct language_model *
 language_restore(GBytes *blob)
 {
@@ -295,6 +319,9 @@ language_restore(GBytes *blob)
 
 	m->codes = g_ptr_array_new_with_free_func(g_free);
 	m->letters = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->endings = g_hash_table_new(g_str_hash, g_str_equal);
+	m->inside = g_hash_table_new(g_str_hash, g_str_equal);
+	m->inside_first = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->blob = g_bytes_ref(blob);
 	cache_unpack_init(&u, blob);
 	n = cache_unpack_u32(&u);
@@ -331,18 +358,8 @@ language_restore(GBytes *blob)
 		for (k = 0; k < nlangs; k++)
 			u.bad |= cache_unpack_u32(&u) >= m->codes->len;
 		m->nwords = i + 1;
-		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE) {
-			guint chars = (guint)g_utf8_strlen(word + 1, -1);
-
-			/* sorted: each kind of key is one run */
-			if (word[0] == LANGUAGE_ENDING && m->nendings++ == 0)
-				m->first_ending = i;
-			else if (word[0] == LANGUAGE_INSIDE &&
-			    m->ninside++ == 0)
-				m->first_inside = i;
-			if (chars > m->longest)
-				m->longest = chars;
-		}
+		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE)
+			u.bad |= !language_add_shape(m, word, m->runs[i]);
 	}
 	n = cache_unpack_u32(&u);
 	for (i = 0; i < n && !u.bad; i++) {
@@ -370,6 +387,9 @@ language_free(struct language_model *m)
 	if (m->blob != NULL)
 		g_bytes_unref(m->blob);
 	g_hash_table_destroy(m->letters);
+	g_hash_table_destroy(m->endings);
+	g_hash_table_destroy(m->inside);
+	g_hash_table_destroy(m->inside_first);
 	g_free(m);
 }
 
@@ -379,15 +399,12 @@ language_cmp_word(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
-/*
- * The language numbers listing WORD among words[FIRST..FIRST+COUNT):
- * *N_R of them at the result.
- */
+/* The language numbers listing WORD: *N_R of them at the result. */
 static const uint8_t *
-language_lookup(const struct language_model *m, guint first, guint count,
-    const char *word, uint32_t *n_r)
+language_word(const struct language_model *m, const char *word,
+    uint32_t *n_r)
 {
-	const char **at = bsearch(word, m->words + first, count,
+	const char **at = bsearch(word, m->words, m->nwords,
 	    sizeof(*m->words), language_cmp_word);
 
 	*n_r = 0;
@@ -397,11 +414,16 @@ language_lookup(const struct language_model *m, guint first, guint count,
 	return m->runs[at - m->words] + 4;
 }
 
+/* A run as saved (u32 N, N language numbers): its languages, *N_R. */
 static const uint8_t *
-language_word(const struct language_model *m, const char *word,
-    uint32_t *n_r)
+language_run(const uint8_t *run, uint32_t *n_r)
 {
-	return language_lookup(m, 0, m->nwords, word, n_r);
+	if (run == NULL) {
+		*n_r = 0;
+		return NULL;
+	}
+	memcpy(n_r, run, 4);
+	return run + 4;
 }
 
 /*
@@ -438,44 +460,48 @@ static void
 language_count_shape(const struct language_model *m, const char *word,
     double *clause, guint nl, int ru, GString *key)
 {
-	glong chars = g_utf8_strlen(word, -1);
 	const char *p;
 	const uint8_t *run;
 	uint32_t n;
-	glong k, len;
+	glong chars, k, len;
 
-	if (m->nendings > 0)
-		for (p = word, k = 0; *p != '\0' && k < chars; k++,
-		    p = g_utf8_next_char(p)) {
-			if (k < LANGUAGE_STEM_MIN || chars - k > (glong)m->longest)
+	if (g_hash_table_size(m->endings) > 0) {
+		chars = g_utf8_strlen(word, -1);
+		for (p = word, k = 0; k < chars; k++, p = g_utf8_next_char(p)) {
+			if (k < LANGUAGE_STEM_MIN ||
+			    chars - k > (glong)m->longest_ending)
 				continue;
-			g_string_printf(key, "%c%s", LANGUAGE_ENDING, p);
-			run = language_lookup(m, m->first_ending, m->nendings,
-			    key->str, &n);
+			run = language_run(g_hash_table_lookup(m->endings, p),
+			    &n);
 			if (run != NULL) {
 				language_count(clause, nl, ru, run, n);
 				break;
 			}
 		}
-	if (m->ninside == 0)
+	}
+	if (g_hash_table_size(m->inside) == 0)
 		return;
-	for (p = word; *p != '\0'; p = g_utf8_next_char(p))
-		for (len = 2, k = 0; len <= (glong)m->longest; len++) {
+	for (p = word; *p != '\0'; p = g_utf8_next_char(p)) {
+		if (!g_hash_table_contains(m->inside_first,
+		    GUINT_TO_POINTER(g_utf8_get_char(p))))
+			continue;
+		for (len = 2; len <= (glong)m->longest_inside; len++) {
 			const char *end = p;
 
 			for (k = 0; k < len && *end != '\0'; k++)
 				end = g_utf8_next_char(end);
 			if (k < len)
 				break;
-			g_string_printf(key, "%c%.*s", LANGUAGE_INSIDE,
-			    (int)(end - p), p);
-			run = language_lookup(m, m->first_inside, m->ninside,
-			    key->str, &n);
+			g_string_truncate(key, 0);
+			g_string_append_len(key, p, end - p);
+			run = language_run(g_hash_table_lookup(m->inside,
+			    key->str), &n);
 			if (run != NULL) {
 				language_count(clause, nl, ru, run, n);
 				return;
 			}
 		}
+	}
 }
 
 /*
