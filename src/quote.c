@@ -49,8 +49,10 @@
 #define QUOTE_WINDOW_MAX	4096	/* bytes a "text" rule sees */
 #define QUOTE_LABEL_MAX		40	/* bytes of a header-block label */
 #define QUOTE_MARKER_MAX	120	/* bytes of a forward marker line */
+#define QUOTE_MARKER_WORDS	6	/* words of one ("Begin forwarded message:") */
 #define QUOTE_SENT_WORDS	8	/* words of a "Sent from my ..." line */
 #define QUOTE_SIGNOFF_WIDTH	60	/* characters of a sign-off line */
+#define QUOTE_CASELESS_SIGNOFF	15	/* letters without case in one */
 #define QUOTE_CONTACT_WIDTH	100	/* of one with " | " between fields */
 #define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
@@ -109,6 +111,7 @@ struct quote_doc {
 	int *next_text;		/* first non-blank line at or after i, or n */
 	GString *join;		/* a folded attribution, joined */
 	GString *scratch;	/* a candidate without invisible characters */
+	int pasted_until;	/* blocks before it are pasted ones, known */
 };
 
 /* enum quote_kind - what a line begins. */
@@ -536,6 +539,20 @@ quote_attribution_at(struct quote_doc *d, int i, int *span_r)
 	return kind;
 }
 
+/* The words of S, runs apart by blanks. */
+static int
+quote_words(const char *s, size_t len)
+{
+	int words = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && (i == 0 ||
+		    s[i - 1] == ' ' || s[i - 1] == '\t'))
+			words++;
+	return words;
+}
+
 /* The first non-blank line after I, if it is at most 2 lines on. */
 static int
 quote_near_text(struct quote_doc *d, int i)
@@ -606,8 +623,12 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		hit->block = false;
 	}
 	/* "Begin forwarded message:" and a header block after it (the
-	 * marker parses as a label, but one with no value) */
+	 * marker parses as a label, but one with no value): a line of its
+	 * own, not the end of a sentence ("..., que notre comptable m'a
+	 * transférée :") */
 	if (l->len <= QUOTE_MARKER_MAX && quote_ends_colon(l->s, l->len) &&
+	    (i == 0 || d->line[i - 1].blank) &&
+	    quote_words(l->s, l->len) <= QUOTE_MARKER_WORDS &&
 	    !(quote_label_parse(l) && l->value < l->len) &&
 	    (next = quote_near_text(d, i)) >= 0 &&
 	    quote_block_at(d, next, &accept, NULL) > 0 &&
@@ -644,19 +665,6 @@ quote_line_is(struct quote_doc *d, enum quote_label l, int i)
 	size_t p = quote_skip_blanks(line->s, 0, line->len);
 
 	return quote_any(d, l, line->s + p, line->len - p);
-}
-
-static int
-quote_words(const char *s, size_t len)
-{
-	int words = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] != ' ' && s[i] != '\t' && (i == 0 ||
-		    s[i - 1] == ' ' || s[i - 1] == '\t'))
-			words++;
-	return words;
 }
 
 /*
@@ -876,9 +884,8 @@ static bool
 quote_is_signoff_line(struct quote_doc *d, int i)
 {
 	const struct quote_line *l = &d->line[i];
-	int lower = 0;
+	int lower = 0, caseless = 0;
 	size_t k;
-
 	glong width;
 
 	if (l->blank)
@@ -894,12 +901,22 @@ quote_is_signoff_line(struct quote_doc *d, int i)
 		return false;
 	if (!quote_ends_sentence(l->s, l->len))
 		return true;
-	/* "Please let me know what you see." has lower-case words */
-	for (k = 0; k < l->len; k++)
-		if ((k == 0 || l->s[k - 1] == ' ') &&
-		    g_unichar_islower(g_utf8_get_char(l->s + k)))
+	/*
+	 * "Please let me know what you see." has lower-case words; a line of
+	 * a script without case (Japanese, Chinese) is a sentence by its
+	 * length ("よろしくお願いいたします。" is still a closing)
+	 */
+	for (k = 0; k < l->len; k = (size_t)(g_utf8_next_char(l->s + k) -
+	    l->s)) {
+		gunichar c = g_utf8_get_char(l->s + k);
+
+		if ((k == 0 || l->s[k - 1] == ' ') && g_unichar_islower(c))
 			lower++;
-	return lower < 3;
+		if (g_unichar_isalpha(c) && !g_unichar_islower(c) &&
+		    !g_unichar_isupper(c) && !g_unichar_istitle(c))
+			caseless++;
+	}
+	return lower < 3 && caseless <= QUOTE_CASELESS_SIGNOFF;
 }
 
 /* Line I says a closing: a valediction rule's ("Best regards"), or two
@@ -1217,6 +1234,40 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 	return false;
 }
 
+/* Keep PASTED, the verdict for the blocks up to line END, and return it. */
+static bool
+quote_pasted_to(struct quote_doc *d, int end, bool pasted)
+{
+	if (pasted && end > d->pasted_until)
+		d->pasted_until = end;
+	return pasted;
+}
+
+/*
+ * Does a line among the last non-blank ones in [FROM, TO) name the
+ * sender (a sign-off: the name, the address, a closing and the name)?
+ */
+static bool
+quote_signed_between(struct quote_doc *d, const struct quote_context *ctx,
+    int from, int to)
+{
+	struct quote_sender who;
+	int j, seen = 0;
+	bool named = false;
+
+	quote_sender_init(&who, ctx);
+	if (who.full != NULL || who.addr != NULL)
+		for (j = to - 1; j >= from && !named &&
+		    seen < QUOTE_SIGNATURE_TAIL; j--) {
+			if (d->line[j].blank || d->line[j].quoted)
+				continue;
+			seen++;
+			named = quote_names_sender(d, &who, j) > 0;
+		}
+	quote_sender_deinit(&who);
+	return named;
+}
+
 /*
  * Is the bare header block at line I (SPAN lines) one the customer
  * pasted into the text? A client writes its header over the history it
@@ -1225,7 +1276,10 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
  * block and a quote of that other kind follows the text, the block is
  * the customer's. The mail it heads must be a third party's (neither
  * the desk's nor the sender's own): an Outlook reply quotes the desk's
- * answer with the customer's older Gmail reply inside it.
+ * answer with the customer's older Gmail reply inside it. Unquoted
+ * history of the same kind may follow instead when it is the desk's and
+ * the text above it ends with the sender's sign-off: history quotes
+ * the desk's mail first, never a third party's above the sender's name.
  */
 static bool
 quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
@@ -1257,12 +1311,15 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 	}
 	if (!third)
 		return false;
+	/* one scan found it for the blocks pasted together: linear time */
+	if (i < d->pasted_until)
+		return true;
 	for (j = i + span; j < d->n && !found; j++) {
 		struct quote_hit hit;
 		int next;
 
 		if (d->line[j].quoted)
-			return text > 0;
+			return quote_pasted_to(d, j, text > 0);
 		if (d->line[j].blank)
 			continue;
 		quote_hit_at(d, j, &hit);
@@ -1270,12 +1327,22 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 			text++;
 			continue;
 		}
-		if (hit.block)
-			return false;	/* more history of the same kind */
+		/* more history of the same kind, unless it is the desk's
+		 * answer under the sender's own sign-off: the customer's
+		 * text went on under the block */
+		if (hit.block && quote_forward_is_ours(d, ctx, j))
+			return quote_pasted_to(d, j, text > 0 &&
+			    quote_signed_between(d, ctx, i + span, j));
+		/* another third party's block: pasted with this one, or a
+		 * thread that the desk's header ends without a sign-off */
+		if (hit.block) {
+			j += hit.span - 1;
+			continue;
+		}
 		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
 		found = next < d->n && d->line[next].quoted;
 	}
-	return found && text > 0;
+	return quote_pasted_to(d, j, found && text > 0);
 }
 
 /* ---- the pass ---- */

@@ -228,6 +228,14 @@ test_pasted_block(void)
 	expect_trim_from("Still broken.\n\nFrom: Cron <root@web.example>\n"
 	    "Date: 24 Nov 2026 03:00\nSubject: cron\n\nFatal error\n",
 	    "Still broken.");
+	/* two pasted blocks, the text, the sign-off, then the desk's answer */
+	expect_trim_from("Both:\n\nFrom: Cron <root@web.example>\nDate: 24 Nov "
+	    "2026 03:00\nSubject: a\n\nFrom: Cron <root@web.example>\nDate: 24 "
+	    "Nov 2026 03:00\nSubject: b\n\nTwice.\n\nBob Smith\n\nFrom: Help "
+	    "Desk <support@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\n"
+	    "Send them.\n", "Both:\n\nFrom: Cron <root@web.example>\nDate: 24 "
+	    "Nov 2026 03:00\nSubject: a\n\nFrom: Cron <root@web.example>\nDate: "
+	    "24 Nov 2026 03:00\nSubject: b\n\nTwice.");
 	/* more unquoted history under the block: a thread, not a paste */
 	expect_trim_from("Still broken.\n\nFrom: Ann <ann@shop.example>\n"
 	    "Date: 24 Nov 2026 03:00\nSubject: x\n\nSee below.\n\nFrom: Help "
@@ -270,6 +278,12 @@ test_notices(void)
 static void
 test_signoff(void)
 {
+	/* a line without case is a sentence by its length, and stops the
+	 * sign-off's way up before a line that names the sender */
+	expect_trim_from("お世話になっております。\n宛先: Bob Smith <bob@shop.example>"
+	    "\n\n上記のとおり、12月分から送付先の変更をお願いできますでしょうか。\n\n"
+	    "Bob Smith\n", "お世話になっております。\n宛先: Bob Smith "
+	    "<bob@shop.example>\n\n上記のとおり、12月分から送付先の変更をお願いできますでしょうか。");
 	expect_trim_from("Yes.\n\nBob\n", "Yes.");
 	expect_trim_from("Yes.\n\nThanks,\nBob\n", "Yes.");
 	expect_trim_from("Yes.\n\nKind regards\nBob Smith\nSmith Garden "
@@ -354,6 +368,11 @@ test_forwards(void)
 		test_check_lacks(got, "Groeten");
 		g_free(got);
 	}
+	/* a sentence that ends with a forward's word is no marker */
+	expect_trim("Voici l'en-tête\nque mon comptable m'a transférée :\n\n"
+	    "De : Relances <r@x.example>\nEnvoyé : lundi 23 novembre 2026 "
+	    "07:00\nÀ : a@b.example\nObjet : Rappel\n\nTexte.\n",
+	    "Voici l'en-tête\nque mon comptable m'a transférée :");
 	/* an Outlook block is history in a reply, the forward in a forward */
 	got = quote_trim_with(quotes, outlook, &ctx);
 	g_assert_cmpstr(got, ==, "See below.");
@@ -657,6 +676,8 @@ static const struct reply_set reply_sets[] = {
 	{ "dev-2", true, 59, 60 },
 	/* a fourth author's, written blind */
 	{ "held-out-3", false, 48, 50 },
+	/* a sixth author's, weighted to the hard families: development */
+	{ "dev-3", true, 52, 60 },
 };
 
 static const char *const fixture_families[] = {
@@ -1070,6 +1091,10 @@ static const struct linear_case linear_cases[] = {
 	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <\n", "" },
 	{ "a very long label", "Hi\n",
 	  "From From From From From From From From From From From: x\n", "" },
+	{ "pasted header blocks, then the sign-off and the desk's",
+	  "Look:\n\n", "From: Ann <ann@x.example>\nDate: 24 Nov 2026 03:00\n"
+	  "Subject: x\n\nSee.\n\n", "Bob Smith\n\nFrom: Help Desk "
+	  "<s@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\nAnswer.\n" },
 };
 
 /* A ratio above the bound is measured again, twice at most (noise). */
