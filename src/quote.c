@@ -127,7 +127,8 @@ struct quote_hit {
 	enum quote_kind kind;
 	int span;		/* lines the header covers */
 	bool block;		/* a header block or separator (a forward's) */
-	bool bare;		/* a header block with no separator over it */
+	bool bare;		/* a header block with no separator over it, or an
+				 * attribution: what a customer may paste */
 };
 
 bool
@@ -654,6 +655,7 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	hit->span = span;
 	hit->kind = attr == QA_STRONG ? QK_HISTORY : attr == QA_WEAK ?
 	    QK_QUOTED : QK_QUOTED_NOW;
+	hit->bare = attr == QA_STRONG;
 }
 
 /* ---- signatures ---- */
@@ -1234,6 +1236,32 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 	return false;
 }
 
+/*
+ * The first quote header at or below line FROM with ">" lines under it,
+ * or -2. The quote is what that header introduces: ">" lines above it,
+ * under new text, are the customer's own ("> deskagent start", a shell's
+ * prompt); a client quotes under its attribution, not above it. Called
+ * once a text, from its first such ">" line.
+ */
+static int
+quote_header_below(struct quote_doc *d, int from)
+{
+	int j, next;
+
+	for (j = from; j < d->n; j++) {
+		struct quote_hit hit;
+
+		if (d->line[j].quoted || d->line[j].blank)
+			continue;
+		quote_hit_at(d, j, &hit);
+		if (hit.kind == QK_NONE)
+			continue;
+		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
+		return next < d->n && d->line[next].quoted ? j : -2;
+	}
+	return -2;
+}
+
 /* Keep PASTED, the verdict for the blocks up to line END, and return it. */
 static bool
 quote_pasted_to(struct quote_doc *d, int end, bool pasted)
@@ -1291,18 +1319,25 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 
 	if (ctx == NULL || ctx->desk_addr == NULL || *ctx->desk_addr == '\0')
 		return false;
+	/* the first address of the block's values, or of the attribution */
 	for (j = i; j < i + span; j++) {
 		struct quote_line *l = &d->line[j];
+		const char *s = l->s;
+		size_t len = l->len;
 
-		if (!quote_value_has(d, l, &l->ev_addr, QL_ADDRESS))
+		if (quote_label_parse(l)) {
+			if (!quote_value_has(d, l, &l->ev_addr, QL_ADDRESS))
+				continue;
+			s += l->value;
+			len -= l->value;
+		} else if (!quote_any(d, QL_ADDRESS, s, len))
 			continue;
-		if (quote_is_desk_address(ctx->desk_addr, l->s + l->value,
-		    l->len - l->value))
+		if (quote_is_desk_address(ctx->desk_addr, s, len))
 			return false;
 		if (ctx->from_addr != NULL && *ctx->from_addr != '\0')
 			sender = quote_fold(ctx->from_addr,
 			    strlen(ctx->from_addr));
-		value = quote_fold(l->s + l->value, l->len - l->value);
+		value = quote_fold(s, len);
 		third = value != NULL && (sender == NULL ||
 		    strstr(value, sender) == NULL);
 		g_free(value);
@@ -1501,8 +1536,9 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	struct quote_doc d;
 	char *buf = g_strdup(text), *p;
 	GString *out = g_string_new(NULL);
-	int *kept, m = 0, i, first, forward = -1;
-	bool forward_mail, blank = false;
+	/* HEADER: -1 not looked for, -2 none, else its line */
+	int *kept, m = 0, i, first, forward = -1, header = -1;
+	bool forward_mail, blank = false, said = false;
 
 	/* CRLF becomes " LF" and a lone CR LF: one pass, no copy */
 	for (p = buf; *p != '\0'; p++)
@@ -1515,8 +1551,15 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		struct quote_hit hit;
 		int next;
 
-		if (d.line[i].quoted)
+		if (d.line[i].quoted) {
+			/* new text above, no header yet, the quote header
+			 * below: a prompt */
+			if (said && header == -1)
+				header = quote_header_below(&d, i);
+			if (said && i < header)
+				kept[m++] = i;
 			continue;
+		}
 		if (d.line[i].blank) {
 			kept[m++] = i;
 			continue;
@@ -1538,6 +1581,8 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			continue;
 		}
 		if (hit.kind != QK_NONE) {
+			if (header < i)
+				header = -2;	/* the quote is below */
 			next = i + hit.span < d.n ? d.next_text[i + hit.span] :
 			    d.n;
 			if (hit.kind == QK_QUOTED_NOW)
@@ -1555,6 +1600,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 				break;		/* unquoted history follows */
 		}
 		kept[m++] = i;
+		said = true;	/* some new text */
 	}
 	for (first = 0; first < m && d.line[kept[first]].blank; first++)
 		;

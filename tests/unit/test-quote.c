@@ -158,6 +158,13 @@ test_keeps_text(void)
 	expect_trim("Look:\n_____\nReturn-Path: <a@shop.example>\nFrom: "
 	    "Shop <a@shop.example>\n\nWhy?\n", "Look:\n_____\nReturn-Path: "
 	    "<a@shop.example>\nFrom: Shop <a@shop.example>\n\nWhy?");
+	/* ">" lines under new text and above the quote's own header are
+	 * the customer's (a shell prompt); with no header below, a quote */
+	expect_trim("Output:\n\n> deskagent start\nError: bind\n\nOn Tue, 24 Nov "
+	    "2026 at 18:00, Help Desk <support@desk.test> wrote:\n> Send it.\n",
+	    "Output:\n\n> deskagent start\nError: bind");
+	expect_trim("Output:\n\n> deskagent start\nError: bind\n",
+	    "Output:\n\nError: bind");
 	/* capitals before ">" are initials only up to three */
 	expect_trim("Hi,\n\nWARN> disk full\nOK\n", "Hi,\n\nWARN> disk full\nOK");
 	/* a line naming an address with a colon is a header over ">" only */
@@ -675,9 +682,9 @@ static const struct reply_set reply_sets[] = {
 	/* a third author's, from general knowledge: development */
 	{ "dev-2", true, 59, 60 },
 	/* a fourth author's, written blind */
-	{ "held-out-3", false, 48, 50 },
+	{ "held-out-3", false, 49, 50 },
 	/* a sixth author's, weighted to the hard families: development */
-	{ "dev-3", true, 52, 60 },
+	{ "dev-3", true, 55, 60 },
 };
 
 static const char *const fixture_families[] = {
