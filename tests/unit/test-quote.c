@@ -235,6 +235,12 @@ test_pasted_block(void)
 	expect_trim_from("Still broken.\n\nFrom: Cron <root@web.example>\n"
 	    "Date: 24 Nov 2026 03:00\nSubject: cron\n\nFatal error\n",
 	    "Still broken.");
+	/* a third party's attribution over unquoted text: pasted too */
+	expect_trim_from("His answer:\n\nOn Mon, 23 Nov 2026 at 14:12, Marco "
+	    "<marco@web.example> wrote:\nThe price is 1180.\n\nThe invoice "
+	    "says 1420." REPLY, "His answer:\n\nOn Mon, 23 Nov 2026 at 14:12, "
+	    "Marco <marco@web.example> wrote:\nThe price is 1180.\n\nThe "
+	    "invoice says 1420.");
 	/* two pasted blocks, the text, the sign-off, then the desk's answer */
 	expect_trim_from("Both:\n\nFrom: Cron <root@web.example>\nDate: 24 Nov "
 	    "2026 03:00\nSubject: a\n\nFrom: Cron <root@web.example>\nDate: 24 "
