@@ -55,6 +55,7 @@
 #define QUOTE_CASELESS_SIGNOFF	15	/* letters without case in one */
 #define QUOTE_CONTACT_WIDTH	100	/* of one with " | " between fields */
 #define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
+#define QUOTE_SHORT_NAME	3	/* letters of a first name's short form */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
 #define QUOTE_NOTICE_LINES	12	/* lines of a legal notice paragraph */
 
@@ -848,6 +849,18 @@ quote_closing_with_name(struct quote_doc *d, const struct quote_line *l,
  * is the name or the first name alone, or after a closing on its line;
  * 0: no.
  */
+/*
+ * Is LINE (folded) the short form of the first name FIRST, its first
+ * three letters or more ("rob" of "robert", "alex" of "alexander")?
+ */
+static bool
+quote_is_short_name(const char *line, const char *first)
+{
+	return first != NULL && strchr(line, ' ') == NULL &&
+	    g_utf8_strlen(line, -1) >= QUOTE_SHORT_NAME &&
+	    g_str_has_prefix(first, line);
+}
+
 static int
 quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 {
@@ -870,7 +883,9 @@ quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 	    strlen(who->full)) + 3))
 		names = 2;
 	else if ((who->full != NULL && strcmp(line, who->full) == 0) ||
-	    (who->first != NULL && strcmp(line, who->first) == 0))
+	    (who->first != NULL && strcmp(line, who->first) == 0) ||
+	    quote_is_short_name(line, who->first != NULL ? who->first :
+	    who->full))
 		names = 1;
 	else if ((who->first != NULL &&
 	    quote_closing_with_name(d, l, who->first, 1)) ||
@@ -1034,8 +1049,13 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 	/* a closing a blank line above the name ("Bien cordialement," / "" /
 	 * "Nathalie Lefèvre") */
 	if (start - 2 > first && d->line[kept[start - 1]].blank &&
-	    quote_is_valediction(d, kept, first, start - 2))
+	    quote_is_valediction(d, kept, first, start - 2)) {
 		start -= 2;
+		/* a closing of two lines ("此致" / "敬礼") */
+		if (start - 1 > first && !d->line[kept[start - 1]].blank &&
+		    quote_is_closing(d, kept[start - 1]))
+			start--;
+	}
 	/* a rule of dashes a few short lines above ("----" in a signature) */
 	for (p = start - 1, count = 0; p > first && count < 3; p--) {
 		const char *inner;
