@@ -1282,6 +1282,21 @@ quote_header_below(struct quote_doc *d, int from)
 	return -2;
 }
 
+/*
+ * Does line I, right under ">" lines, close the quote: a separator with
+ * an address ("----- Ende der Nachricht von NAME <ADDR> -----", Horde's
+ * end of the message it quoted)?
+ */
+static bool
+quote_ends_quote(struct quote_doc *d, int i)
+{
+	const char *inner;
+	size_t inner_len;
+
+	return quote_separator_shape(&d->line[i], &inner, &inner_len) == 2 &&
+	    quote_any(d, QL_ADDRESS, inner, inner_len);
+}
+
 /* Keep PASTED, the verdict for the blocks up to line END, and return it. */
 static bool
 quote_pasted_to(struct quote_doc *d, int end, bool pasted)
@@ -1558,7 +1573,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	GString *out = g_string_new(NULL);
 	/* HEADER: -1 not looked for, -2 none, else its line */
 	int *kept, m = 0, i, first, forward = -1, header = -1;
-	bool forward_mail, blank = false, said = false;
+	bool forward_mail, blank = false, said = false, after_quote = false;
 
 	/* CRLF becomes " LF" and a lone CR LF: one pass, no copy */
 	for (p = buf; *p != '\0'; p++)
@@ -1572,6 +1587,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		int next;
 
 		if (d.line[i].quoted) {
+			after_quote = true;
 			/* new text above, no header yet, the quote header
 			 * below: a prompt */
 			if (said && header == -1)
@@ -1584,6 +1600,9 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			kept[m++] = i;
 			continue;
 		}
+		if (after_quote && quote_ends_quote(&d, i))
+			continue;
+		after_quote = false;
 		quote_hit_at(&d, i, &hit);
 		if (hit.kind == QK_FORWARD ||
 		    (hit.kind == QK_HISTORY && hit.block && forward_mail)) {

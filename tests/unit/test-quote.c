@@ -110,6 +110,14 @@ static const struct client_case client_cases[] = {
 	  "Здравствуйте.\n\nВы писали 24 ноября 2026 г., 18:02:02:\n\n"
 	  "СП> Очистите кэш.\n\nНе помогло.\n\nСП> Какая версия?\n\n4.17\n",
 	  "Здравствуйте.\n\nНе помогло.\n\n4.17" },
+	{ "Horde's reply with the headers, and its end line",
+	  "Danke, jetzt geht es.\n\nGruß\nBob\n\n----- Nachricht von Help Desk "
+	  "<support@desk.test> ---------\n    Datum: Wed, 25 Nov 2026 10:00:00 "
+	  "+0100\n      Von: Help Desk <support@desk.test>\n  Betreff: Re: x\n"
+	  "\n> Bitte den Cache leeren.\n\n----- Ende der Nachricht von Help "
+	  "Desk <support@desk.test> -----\n", "Danke, jetzt geht es.\n\nGruß\nBob" },
+	{ "Horde's attribution folded", "Geht.\n\nZitat von Help Desk\n"
+	  "<support@desk.test>:\n\n> Bitte?\n", "Geht." },
 	{ "a dateless attribution by its shape (Horde in any language)",
 	  "Sí, funciona.\n\nCitando a Ana Ruiz <ana@shop.example>:\n\n"
 	  "> ¿Funciona?\n", "Sí, funciona." },
@@ -279,9 +287,10 @@ test_notices(void)
 	    "Это сообщение и вложения к нему конфиденциальны. Если вы "
 	    "получили это сообщение по ошибке, сообщите отправителю.\n",
 	    "Добрый день,\n\nсчёт не пришёл.");
-	expect_trim_from("Доброго дня!\n\nДякую.\n\nBob Smith\n\nЦей лист і "
-	    "вкладення до нього є конфіденційними. Якщо ви отримали його "
-	    "помилково, повідомте відправника.\n", "Доброго дня!\n\nДякую.");
+	expect_trim_from("Доброго дня!\n\nРахунок отримали.\n\nBob Smith\n\nЦей "
+	    "лист і вкладення до нього є конфіденційними. Якщо ви отримали його "
+	    "помилково, повідомте відправника.\n", "Доброго дня!\n\nРахунок "
+	    "отримали.");
 	expect_trim_from("Hello,\n\nif you are not the intended recipient of "
 	    "our invoices, who is?\n", "Hello,\n\nif you are not the intended "
 	    "recipient of our invoices, who is?");
@@ -712,6 +721,8 @@ static const struct reply_set reply_sets[] = {
 	{ "held-out-3", false, 49, 50 },
 	/* a sixth author's, weighted to the hard families: development */
 	{ "dev-3", true, 59, 60 },
+	/* a fifth author's, written blind */
+	{ "held-out-4", false, 47, 50 },
 };
 
 static const char *const fixture_families[] = {
