@@ -1002,6 +1002,18 @@ quote_is_valediction(struct quote_doc *d, const int *kept, int first, int p)
  * ("Best regards,"), the rest of a contact block around the full name or
  * the address, and a rule line right above.
  */
+/*
+ * Does the kept line P begin a paragraph (a blank line above it)? A
+ * closing that ends the text's last paragraph ("...nuovo.\nGrazie
+ * mille!") is the text's, not a sign-off's.
+ */
+static bool
+quote_starts_paragraph(struct quote_doc *d, const int *kept, int first,
+    int p)
+{
+	return p > first && d->line[kept[p - 1]].blank;
+}
+
 static void
 quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
@@ -1050,11 +1062,14 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 	 * "Nathalie Lefèvre") */
 	if (start - 2 > first && d->line[kept[start - 1]].blank &&
 	    quote_is_valediction(d, kept, first, start - 2)) {
-		start -= 2;
+		int top = start - 2;
+
 		/* a closing of two lines ("此致" / "敬礼") */
-		if (start - 1 > first && !d->line[kept[start - 1]].blank &&
-		    quote_is_closing(d, kept[start - 1]))
-			start--;
+		if (top - 1 > first && !d->line[kept[top - 1]].blank &&
+		    quote_is_closing(d, kept[top - 1]))
+			top--;
+		if (quote_starts_paragraph(d, kept, first, top))
+			start = top;
 	}
 	/* a rule of dashes a few short lines above ("----" in a signature) */
 	for (p = start - 1, count = 0; p > first && count < 3; p--) {
@@ -1176,11 +1191,13 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 	} while (cut > 0);
 	before = *m;
 	quote_cut_signoff(d, ctx, kept, first, m);
-	/* a closing left above a cut signature ("Abraço," / "-- " / name) */
+	/* a closing left above a cut signature ("Abraço," / "-- " / name),
+	 * a paragraph of its own */
 	if (signature || *m < before) {
 		for (p = *m; p > first + 1 && d->line[kept[p - 1]].blank; p--)
 			;
-		if (p > first + 1 && quote_is_valediction(d, kept, first, p - 1))
+		if (p > first + 1 && quote_is_valediction(d, kept, first,
+		    p - 1) && quote_starts_paragraph(d, kept, first, p - 1))
 			*m = p - 1;
 	}
 }
