@@ -298,8 +298,10 @@ html_is_signature(xmlNode *node)
 
 /*
  * Is NODE an empty line, a block holding only white space with a no-break
- * space in it (<p>&nbsp;</p>, <div>&nbsp;</div>)? Clients write blank
- * lines so; a block with only ordinary white space shows nothing.
+ * space in it (<p>&nbsp;</p>, <div>&nbsp;</div>), or one plain space and
+ * nothing else (<div> </div>, as Yandex's composer writes a blank line)?
+ * Clients write blank lines so; a block with other white space only (a
+ * source's indentation) shows nothing.
  */
 static bool
 html_is_blank_line(const xmlNode *node, bool *nbsp, int depth)
@@ -327,6 +329,16 @@ html_is_blank_line(const xmlNode *node, bool *nbsp, int depth)
 		}
 	}
 	return true;
+}
+
+/* Does NODE hold one text node of one plain space, nothing else? */
+static bool
+html_is_one_space(const xmlNode *node)
+{
+	const xmlNode *c = node->children;
+
+	return c != NULL && c->next == NULL && c->type == XML_TEXT_NODE &&
+	    c->content != NULL && strcmp((const char *)c->content, " ") == 0;
 }
 
 /*
@@ -394,7 +406,7 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 		quoted = html_is_quoted_text(node);
 	}
 	if (block && html_is_blank_line(node, &nbsp, 0)) {
-		if (nbsp)
+		if (nbsp || html_is_one_space(node))
 			html_newlines(out, 2);
 		return;
 	}

@@ -261,7 +261,9 @@ test_blank_lines(void)
 {
 	expect_text("<div>a</div><div>&nbsp;</div><div>b</div>", 0,
 	    "a\n\nb");
-	expect_text("<div>a</div><div> </div><div>b</div>", 0, "a\nb");
+	/* one plain space is Yandex's blank line; indentation is nothing */
+	expect_text("<div>a</div><div> </div><div>b</div>", 0, "a\n\nb");
+	expect_text("<div>a</div><div>\n  </div><div>b</div>", 0, "a\nb");
 	expect_text("<p class=MsoNormal>a<o:p></o:p></p><p class=MsoNormal>b"
 	    "</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>c"
 	    "</p>", 0, "a\nb\n\nc");
