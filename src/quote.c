@@ -58,6 +58,7 @@
 #define QUOTE_SHORT_NAME	3	/* letters of a first name's short form */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
 #define QUOTE_NOTICE_LINES	12	/* lines of a legal notice paragraph */
+#define QUOTE_NOTICE_STACK	3	/* notice paragraphs one under another */
 
 enum quote_label {
 	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
@@ -1091,12 +1092,31 @@ out:
 	quote_sender_deinit(&who);
 }
 
-/* Take the signature off the end of KEPT[0..*M); FIRST is its first text. */
+/* Does S begin a postscript: "P.S.", "PS:", "P.P.S.", "П.С.", "ЗЫ"? */
+static bool
+quote_is_postscript(const char *s, size_t len)
+{
+	static const char *const marks[] = {
+		"p.s", "ps:", "ps ", "p.p.s", "pps", "п.с", "П.С", "П.с",
+		"п.п.с", "П.П.С", "зы", "ЗЫ", "Зы",
+	};
+	size_t i, n = quote_skip_blanks(s, 0, len);
+
+	for (i = 0; i < G_N_ELEMENTS(marks); i++) {
+		size_t k = strlen(marks[i]);
+
+		if (len - n >= k && g_ascii_strncasecmp(s + n, marks[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The paragraph of kept lines that ends at LAST (not blank): its first
  * line, or -1 when it is not a legal notice ("This e-mail is
  * confidential...", "Diese E-Mail enthält vertrauliche..."), a
  * `disclaimer` rule's, of at most QUOTE_NOTICE_LINES lines in one run.
+ * A postscript ("P.S. ... confidential") is the customer's.
  */
 static int
 quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
@@ -1105,20 +1125,23 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 	const struct quote_line *a, *z;
 
 	while (top - 1 > first && !d->line[kept[top - 1]].blank &&
-	    last - top < QUOTE_NOTICE_LINES)
+	    last - top + 1 < QUOTE_NOTICE_LINES)
 		top--;
 	if (top - 1 <= first || !d->line[kept[top - 1]].blank ||
 	    kept[last] - kept[top] != last - top)
 		return -1;	/* no text above, too long, or not one run */
 	a = &d->line[kept[top]];
 	z = &d->line[kept[last]];
+	if (quote_is_postscript(a->s, a->len))
+		return -1;
 	return quote_any(d, QL_DISCLAIMER, a->s,
 	    (size_t)(z->s + z->len - a->s)) ? top : -1;
 }
 
 /*
  * Cut the legal notices that end the kept lines (KEPT[FIRST..*M)), one
- * paragraph each, when they are under a sign-off or signature (a short
+ * paragraph each and QUOTE_NOTICE_STACK at most (a few languages; and
+ * each try is bounded, as the signature's loop tries again), when they are under a sign-off or signature (a short
  * line that ends no sentence) with a paragraph of text above that: a
  * company appends them under every mail, and a customer's own paragraph
  * under "Hello," or under a sentence is never one.
@@ -1126,12 +1149,12 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 static bool
 quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
 {
-	int last = *m - 1, cut = -1, top;
+	int last = *m - 1, cut = -1, top, notices = 0;
 
 	while (last > first && d->line[kept[last]].blank)
 		last--;
-	while (last > first && (top = quote_notice_at(d, kept, first,
-	    last)) > 0) {
+	while (last > first && notices++ < QUOTE_NOTICE_STACK &&
+	    (top = quote_notice_at(d, kept, first, last)) > 0) {
 		cut = top;
 		for (last = top - 1; last > first && d->line[kept[last]].blank;
 		    last--)

@@ -291,6 +291,14 @@ test_notices(void)
 	    "лист і вкладення до нього є конфіденційними. Якщо ви отримали його "
 	    "помилково, повідомте відправника.\n", "Доброго дня!\n\nРахунок "
 	    "отримали.");
+	/* a postscript is the customer's, notices mentioned or not */
+	expect_trim_from("Hi,\n\nit fails.\n\nThanks,\nBob\n\nP.S. The email from "
+	    "your courier was intended for my neighbour, and is confidential.\n",
+	    "Hi,\n\nit fails.\n\nThanks,\nBob\n\nP.S. The email from your courier "
+	    "was intended for my neighbour, and is confidential.");
+	expect_trim_from("Hallo,\n\nes geht nicht.\n\nBob\n\nBitte behandeln Sie "
+	    "diese Daten vertraulich.\n", "Hallo,\n\nes geht nicht.\n\nBob\n\n"
+	    "Bitte behandeln Sie diese Daten vertraulich.");
 	expect_trim_from("Hello,\n\nif you are not the intended recipient of "
 	    "our invoices, who is?\n", "Hello,\n\nif you are not the intended "
 	    "recipient of our invoices, who is?");
@@ -1146,6 +1154,8 @@ static const struct linear_case linear_cases[] = {
 	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <\n", "" },
 	{ "a very long label", "Hi\n",
 	  "From From From From From From From From From From From: x\n", "" },
+	{ "legal notices and signature lines under a sentence", "Hi.\n\n",
+	  "This email is confidential.\nSent from my iPhone\n\n", "" },
 	{ "pasted header blocks, then the sign-off and the desk's",
 	  "Look:\n\n", "From: Ann <ann@x.example>\nDate: 24 Nov 2026 03:00\n"
 	  "Subject: x\n\nSee.\n\n", "Bob Smith\n\nFrom: Help Desk "
