@@ -95,6 +95,7 @@ struct quote_line {
 	const char *s;		/* into the buffer; not NUL-terminated */
 	size_t len;		/* without trailing blanks */
 	bool quoted, blank;
+	bool initials;		/* quoted after initials ("СП> "), not ">" */
 	signed char label;	/* a "Label: value" line; -1: not known yet */
 	signed char ev_addr;	/* its value holds an address; -1: unknown */
 	signed char ev_date;	/* its value holds a date; -1: unknown */
@@ -1545,6 +1546,7 @@ quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 		k = quote_skip_blanks(p, 0, len);
 		line.blank = k == len;
 		line.quoted = quote_is_quoted(p + k, len - k);
+		line.initials = line.quoted && p[k] != '>';
 		line.label = line.ev_addr = line.ev_date = line.ev_field =
 		    line.ev_pasted = -1;
 		g_array_append_val(lines, line);
@@ -1614,6 +1616,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	/* HEADER: -1 not looked for, -2 none, else its line */
 	int *kept, m = 0, i, first, forward = -1, header = -1;
 	bool forward_mail, blank = false, said = false, after_quote = false;
+	bool headed = false;	/* a quote header went: initials quote */
 
 	/* CRLF becomes " LF" and a lone CR LF: one pass, no copy */
 	for (p = buf; *p != '\0'; p++)
@@ -1626,6 +1629,14 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		struct quote_hit hit;
 		int next;
 
+		/* "SQL> select", "ERR> ..." with no quote header above are
+		 * the text; The Bat! writes "Вы писали ...:" first */
+		if (d.line[i].quoted && d.line[i].initials && !headed) {
+			kept[m++] = i;
+			said = true;
+			after_quote = false;
+			continue;
+		}
 		if (d.line[i].quoted) {
 			after_quote = true;
 			/* new text above, no header yet, the quote header
@@ -1673,6 +1684,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			if ((next < d.n && d.line[next].quoted) ||
 			    (next >= d.n && hit.kind != QK_QUOTED_NOW)) {
 				i += hit.span - 1;
+				headed = true;
 				continue;
 			}
 			if (hit.kind == QK_HISTORY)

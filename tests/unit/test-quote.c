@@ -173,6 +173,14 @@ test_keeps_text(void)
 	    "Output:\n\n> deskagent start\nError: bind");
 	expect_trim("Output:\n\n> deskagent start\nError: bind\n",
 	    "Output:\n\nError: bind");
+	/* initials quote only under a quote header: before one they are a
+	 * prompt (SQL*Plus) or a log's */
+	expect_trim("It fails:\n\nSQL> select 1 from dual;\nORA-12154\n",
+	    "It fails:\n\nSQL> select 1 from dual;\nORA-12154");
+	expect_trim("It fails:\n\nSQL> select 1;\nORA-12154\n\nFrom: Help Desk "
+	    "<support@desk.test>\nSent: Wednesday, November 25, 2026 10:00 AM\n"
+	    "To: Bob <bob@shop.example>\nSubject: x\n\nRun it.\n",
+	    "It fails:\n\nSQL> select 1;\nORA-12154");
 	/* capitals before ">" are initials only up to three */
 	expect_trim("Hi,\n\nWARN> disk full\nOK\n", "Hi,\n\nWARN> disk full\nOK");
 	/* a line naming an address with a colon is a header over ">" only */
