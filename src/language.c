@@ -23,6 +23,7 @@ struct language_model {
 	const uint8_t **runs;	/* [i]: u32 N, then N u32 language numbers */
 	guint nwords;
 	int ru;			/* the number of "ru", or -1 */
+	GHashTable *letter_runs;	/* gunichar -> its run ("letters") */
 	GHashTable *endings;	/* suffix (into the blob) -> its run */
 	GHashTable *inside;	/* sequence (into the blob) -> its run */
 	GHashTable *inside_first;	/* the first letter of each sequence */
@@ -46,6 +47,7 @@ struct language_model {
  */
 #define LANGUAGE_ENDING	'-'
 #define LANGUAGE_INSIDE	'+'
+#define LANGUAGE_LETTER	'='	/* a "letters" line's letter, lower case */
 #define LANGUAGE_STEM_MIN	3	/* letters of a word before its ending */
 
 /*
@@ -78,6 +80,21 @@ language_code(struct language_parse *m, const char *code)
 			return i;
 	g_ptr_array_add(m->codes, g_strdup(code));
 	return m->codes->len - 1;
+}
+
+/* WORD (taken) is listed for LANG. */
+static void
+language_parse_add(struct language_parse *m, char *word, guint lang)
+{
+	GArray *langs = g_hash_table_lookup(m->words, word);
+
+	if (langs == NULL) {
+		langs = g_array_new(FALSE, FALSE, sizeof(guint));
+		g_hash_table_insert(m->words, word, langs);
+		g_ptr_array_add(m->order, word);
+	} else
+		g_free(word);
+	g_array_append_val(langs, lang);
 }
 
 static void
@@ -212,6 +229,17 @@ language_load_text(const char *path, const char *text, GError **error)
 		}
 		lang = language_code(&m, v[0]);
 		for (k = 2; k < n; k++) {
+			if (strcmp(v[1], "inside") == 0 &&
+			    g_utf8_strlen(v[k], -1) < 2) {
+				g_set_error(error, DESK_ERROR,
+				    DESK_ERROR_CONFIG, "%s:%d: \"%s\" is "
+				    "one letter: an \"inside\" run has two "
+				    "or more (a letter goes on a \"letters\" "
+				    "line)", path, i + 1, v[k]);
+				g_ptr_array_unref(words);
+				g_strfreev(w);
+				goto out;
+			}
 			if (strcmp(v[1], "words") == 0 ||
 			    strcmp(v[1], "endings") == 0 ||
 			    strcmp(v[1], "inside") == 0) {
@@ -219,21 +247,10 @@ language_load_text(const char *path, const char *text, GError **error)
 				char *word = v[1][0] == 'w' ? down :
 				    g_strdup_printf("%c%s", v[1][0] == 'e' ?
 				    LANGUAGE_ENDING : LANGUAGE_INSIDE, down);
-				GArray *langs;
 
 				if (word != down)
 					g_free(down);
-				langs = g_hash_table_lookup(m.words, word);
-
-				if (langs == NULL) {
-					langs = g_array_new(FALSE, FALSE,
-					    sizeof(guint));
-					g_hash_table_insert(m.words, word,
-					    langs);
-					g_ptr_array_add(m.order, word);
-				} else
-					g_free(word);
-				g_array_append_val(langs, lang);
+				language_parse_add(&m, word, lang);
 			} else if (strcmp(v[1], "scripts") == 0) {
 				GUnicodeScript script =
 				    language_script_code(v[k]);
@@ -254,12 +271,14 @@ language_load_text(const char *path, const char *text, GError **error)
 			} else {
 				const char *p;
 
+				/* each letter a key of its own, which several
+				 * languages may list (Belarusian ы as Russian) */
 				for (p = v[k]; *p != '\0';
 				    p = g_utf8_next_char(p))
-					g_hash_table_insert(m.letters,
-					    GUINT_TO_POINTER(g_unichar_tolower(
-					    g_utf8_get_char(p))),
-					    GUINT_TO_POINTER(lang + 1));
+					language_parse_add(&m, g_strdup_printf(
+					    "%c%.*s", LANGUAGE_LETTER,
+					    (int)(g_utf8_next_char(p) - p), p),
+					    lang);
 			}
 		}
 		g_ptr_array_unref(words);
@@ -278,8 +297,9 @@ out:
 /*
  * The saved form: the language codes; the words, sorted, each with its
  * NUL and its language numbers (a word may be listed more than once for
- * a language: each counts); the letters, each with its language number
- * + 1. The model keeps it, so saving is a reference.
+ * a language: each counts), with the endings, sequences and letters
+ * among them under their marks; the scripts, each with its language
+ * number + 1. The model keeps it, so saving is a reference.
  */
 GBytes *
 language_save(const struct language_model *m)
@@ -298,7 +318,15 @@ language_add_shape(struct language_model *m, const char *key,
 	if (!g_utf8_validate(piece, -1, NULL) || *piece == '\0')
 		return false;
 	chars = (guint)g_utf8_strlen(piece, -1);
-	if (key[0] == LANGUAGE_ENDING) {
+	if (key[0] == LANGUAGE_INSIDE && chars < 2)
+		return false;	/* a letter alone: a "letters" line's */
+	if (key[0] == LANGUAGE_LETTER) {
+		if (chars != 1)
+			return false;
+		g_hash_table_insert(m->letter_runs,
+		    GUINT_TO_POINTER(g_unichar_tolower(g_utf8_get_char(piece))),
+		    (gpointer)run);
+	} else if (key[0] == LANGUAGE_ENDING) {
 		g_hash_table_insert(m->endings, (gpointer)piece, (gpointer)run);
 		m->longest_ending = MAX(m->longest_ending, chars);
 	} else {
@@ -321,6 +349,7 @@ language_restore(GBytes *blob)
 	m->letters = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->endings = g_hash_table_new(g_str_hash, g_str_equal);
 	m->inside = g_hash_table_new(g_str_hash, g_str_equal);
+	m->letter_runs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->inside_first = g_hash_table_new(g_direct_hash, g_direct_equal);
 	m->blob = g_bytes_ref(blob);
 	cache_unpack_init(&u, blob);
@@ -358,7 +387,8 @@ language_restore(GBytes *blob)
 		for (k = 0; k < nlangs; k++)
 			u.bad |= cache_unpack_u32(&u) >= m->codes->len;
 		m->nwords = i + 1;
-		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE)
+		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE ||
+		    word[0] == LANGUAGE_LETTER)
 			u.bad |= !language_add_shape(m, word, m->runs[i]);
 	}
 	n = cache_unpack_u32(&u);
@@ -389,6 +419,7 @@ language_free(struct language_model *m)
 	g_hash_table_destroy(m->letters);
 	g_hash_table_destroy(m->endings);
 	g_hash_table_destroy(m->inside);
+	g_hash_table_destroy(m->letter_runs);
 	g_hash_table_destroy(m->inside_first);
 	g_free(m);
 }
@@ -427,24 +458,27 @@ language_run(const uint8_t *run, uint32_t *n_r)
 }
 
 /*
- * Count the languages of RUN (N of them) into CLAUSE: a point each, and
- * into CLAUSE[NL + lang] too when Russian (RU) is not among them.
+ * Count the languages of RUN (N of them) into CLAUSE: WEIGHT each (a
+ * word 1, a letter half), and into CLAUSE[NL + lang] too when Russian
+ * (RU) is not among them and OWN
+ * (a word: an ending or letters inside a word are weaker evidence, which
+ * does not decide a tie against Russian).
  */
 static void
 language_count(double *clause, guint nl, int ru, const uint8_t *run,
-    uint32_t n)
+    uint32_t n, bool own, double weight)
 {
 	bool russian = false;
 	uint32_t i, lang;
 
 	for (i = 0; i < n; i++) {
 		memcpy(&lang, run + 4 * i, 4);
-		clause[lang] += 1;
+		clause[lang] += weight;
 		russian = russian || (int)lang == ru;
 	}
-	for (i = 0; i < n && !russian; i++) {
+	for (i = 0; i < n && !russian && own; i++) {
 		memcpy(&lang, run + 4 * i, 4);
-		clause[nl + lang] += 1;
+		clause[nl + lang] += weight;
 	}
 }
 
@@ -452,7 +486,7 @@ language_count(double *clause, guint nl, int ru, const uint8_t *run,
  * A word no list knows: the evidence of its longest listed ending (the
  * word longer than it by three letters at least, "-ння" of "замовлення":
  * Russian "пицца" is no Belarusian "-цца")
- * and of the first listed sequence inside it ("+ър" of "върна"). Word
+ * or else of the first listed sequence inside it ("+ър" of "върна"). Word
  * lists hold the common words; these say what the rest of a language's
  * words look like ("-цца", "-ння" are no Russian's).
  */
@@ -464,6 +498,7 @@ language_count_shape(const struct language_model *m, const char *word,
 	const uint8_t *run;
 	uint32_t n;
 	glong chars, k, len;
+	bool ending = false;
 
 	if (g_hash_table_size(m->endings) > 0) {
 		chars = g_utf8_strlen(word, -1);
@@ -474,12 +509,14 @@ language_count_shape(const struct language_model *m, const char *word,
 			run = language_run(g_hash_table_lookup(m->endings, p),
 			    &n);
 			if (run != NULL) {
-				language_count(clause, nl, ru, run, n);
+				language_count(clause, nl, ru, run, n, false, 1);
+				ending = true;
 				break;
 			}
 		}
 	}
-	if (g_hash_table_size(m->inside) == 0)
+	/* one point a word: "-ът" is an ending and letters inside too */
+	if (ending || g_hash_table_size(m->inside) == 0)
 		return;
 	for (p = word; *p != '\0'; p = g_utf8_next_char(p)) {
 		if (!g_hash_table_contains(m->inside_first,
@@ -497,7 +534,7 @@ language_count_shape(const struct language_model *m, const char *word,
 			run = language_run(g_hash_table_lookup(m->inside,
 			    key->str), &n);
 			if (run != NULL) {
-				language_count(clause, nl, ru, run, n);
+				language_count(clause, nl, ru, run, n, false, 1);
 				return;
 			}
 		}
@@ -585,10 +622,20 @@ language_score(const struct language_model *m, const char *text,
 		gunichar c = *p ? g_utf8_get_char(p) : 0;
 
 		if (c != 0 && (g_unichar_isalpha(c) || c == '\'')) {
-			gpointer lang = g_hash_table_lookup(m->letters,
+			const uint8_t *run = g_hash_table_lookup(m->letter_runs,
+			    GUINT_TO_POINTER(g_unichar_tolower(c)));
+			gpointer lang = run != NULL ? NULL :
+			    g_hash_table_lookup(m->letters,
 			    GUINT_TO_POINTER(g_unichar_tolower(c)));
 
-			if (lang == NULL && c > 0x7f)
+			if (run != NULL) {
+				uint32_t n;
+				const uint8_t *langs = language_run(run, &n);
+
+				language_count(clause, nl, ru, langs, n, true,
+				    0.5);
+			}
+			if (run == NULL && lang == NULL && c > 0x7f)
 				lang = g_hash_table_lookup(m->letters,
 				    GUINT_TO_POINTER(LANGUAGE_SCRIPT |
 				    (guint)g_unichar_get_script(c)));
@@ -612,7 +659,7 @@ language_score(const struct language_model *m, const char *text,
 			const uint8_t *run = language_word(m, word->str, &n);
 
 			if (run != NULL)
-				language_count(clause, nl, ru, run, n);
+				language_count(clause, nl, ru, run, n, true, 1);
 			else
 				language_count_shape(m, word->str, clause, nl,
 				    ru, key);

@@ -113,8 +113,10 @@ test_shapes(void)
 	g_assert_cmpstr(language_best(m, "ър"), ==, "bg");
 	/* one point a word, not one a sequence */
 	g_assert_cmpstr(language_best(m, "да, да, търпълъв"), ==, "ru");
-	g_assert_cmpstr(language_best(m, "да, да, търпълъв върна"), ==, "bg");
-	g_assert_cmpstr(language_detect(m, "да, върна"), ==, "other");
+	g_assert_cmpstr(language_best(m, "да, търпълъв върна"), ==, "bg");
+	g_assert_cmpstr(language_detect(m, "да, търпълъв върна"), ==, "other");
+	/* a word's shape does not decide a tie against Russian */
+	g_assert_cmpstr(language_detect(m, "да, върна"), ==, "ru");
 	g_assert_cmpstr(language_best(m, "'tis"), ==, "en");
 	/* the saved form keeps them */
 	blob = language_save(m);
@@ -124,6 +126,39 @@ test_shapes(void)
 	    "bg");
 	g_bytes_unref(blob);
 	language_free(again);
+	language_free(m);
+}
+
+/*
+ * Russian that looks like a neighbour's by one word's shape or letter
+ * stays Russian (the review's cases), and a letter two languages list
+ * counts for both.
+ */
+static void
+test_russian_shapes(void)
+{
+	static const char *const russian[] = {
+		"Курьер опоздал, что ожидаемо", "Оплатил, жду. Неприемлемо",
+		"Код на Си не компилируется", "Ошибка при сборке на Си",
+		"Где пицца?", "Вы выдали ключ",
+	};
+	GError *error = NULL;
+	struct language_model *m;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(russian); i++) {
+		g_test_message("%s", russian[i]);
+		g_assert_cmpstr(language_detect(model, russian[i]), ==, "ru");
+	}
+	g_assert_cmpstr(language_detect(model, "Праграма не запускаецца, "
+	    "выдае памылку."), ==, "other");
+	m = language_load_text("letters.words", "ru words да\nru letters ы\n"
+	    "be letters ыў\n", &error);
+	g_assert_no_error(error);
+	/* ы: half a point each; Russian's too, so not the neighbour's own */
+	g_assert_cmpstr(language_best(m, "ы"), ==, "ru");
+	g_assert_cmpstr(language_best(m, "ў"), ==, "be");
+	g_assert_cmpstr(language_best(m, "ў ы"), ==, "be");
 	language_free(m);
 }
 
@@ -168,6 +203,12 @@ test_load_errors(void)
 	g_clear_error(&error);
 	g_assert_null(language_load_text("s.words", "xx scripts Han\n",
 	    &error));
+	g_clear_error(&error);
+	/* a run inside a word is two letters or more */
+	g_assert_null(language_load_text("i.words", "bg inside ър ъ\n",
+	    &error));
+	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "i.words:1"));
 	g_clear_error(&error);
 	g_assert_null(language_load("/nonexistent/x.words", &error));
 	g_clear_error(&error);
@@ -572,6 +613,7 @@ main(int argc, char **argv)
 	g_test_add_func("/language/no-evidence", test_no_evidence);
 	g_test_add_func("/language/ties", test_ties);
 	g_test_add_func("/language/shapes", test_shapes);
+	g_test_add_func("/language/russian-shapes", test_russian_shapes);
 	g_test_add_func("/language/corpus-dev", test_corpus_dev);
 	g_test_add_func("/language/corpus-test", test_corpus_test);
 	g_test_add_func("/language/fixtures/words", test_fixtures_words);
