@@ -166,6 +166,7 @@ bounce_scan(int fd, int64_t size, const char *domain,
 			g_free(info->diagnostic);
 			info->diagnostic = g_strdup(ev->diagnostic);
 		}
+		info->delayed = ev->delayed;
 	}
 	return 0;
 }
@@ -528,6 +529,9 @@ bounce_dsn_read(struct bounce_evidence *ev, const char *text)
 	for (j = 0; j < rcpts->len; j++)
 		worst = MAX(worst, bounce_dsn_failed(&g_array_index(rcpts,
 		    struct bounce_dsn_rcpt, j)));
+	/* "Action: failed" with a 4.x.x status (a queue's time run out) is
+	 * final; only a report with no failed recipient is a delay */
+	ev->delayed = rcpts->len > 0 && worst == 1;
 	for (pass = false, j = 0; j < rcpts->len; j++) {
 		struct bounce_dsn_rcpt *r = &g_array_index(rcpts,
 		    struct bounce_dsn_rcpt, j);

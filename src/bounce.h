@@ -50,6 +50,7 @@ struct bounce_evidence {
 	GPtrArray *recipients;	/* char *, the failed addresses, lower case */
 	char *status;		/* "5.1.1" (RFC 3463), or NULL */
 	char *diagnostic;	/* the Diagnostic-Code, or NULL */
+	bool delayed;		/* a DSN whose every recipient is delayed */
 };
 
 /*
@@ -75,6 +76,7 @@ struct bounce_info {
 	GPtrArray *recipients;	/* char *, failed addresses; may be empty */
 	char *status;		/* "5.1.1", or NULL */
 	char *diagnostic;	/* the Diagnostic-Code line, or NULL */
+	bool delayed;		/* still being tried: bounce_evidence's */
 };
 
 /*

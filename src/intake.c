@@ -1272,15 +1272,15 @@ intake_plan_guard(struct intake *in, const struct intake_mail *m,
 }
 
 /*
- * Is the report M a delay warning (its status 4.x.x, RFC 3463: a
- * persistent transient failure, the MTA still trying)? Then the notice
- * has not failed, and may yet arrive.
+ * Is the report M a delay warning (a DSN whose recipients are all
+ * "Action: delayed", RFC 3464 2.3.3, or have a 4.x.x status and no
+ * Action)? Then the notice has not failed, and may yet arrive. A 4.x.x
+ * status beside "Action: failed" (the queue's time ran out) is final.
  */
 static bool
 intake_report_is_delay(const struct intake_mail *m)
 {
-	return m->bounce != NULL && m->bounce->status != NULL &&
-	    m->bounce->status[0] == '4';
+	return m->bounce != NULL && m->bounce->delayed;
 }
 
 /*

@@ -150,6 +150,7 @@ test_evidence_dsn(void)
 	r = recipients(&ev);
 	g_assert_cmpstr(r, ==, "alias@x.example");
 	g_assert_cmpstr(ev.status, ==, "5.2.2");
+	g_assert_false(ev.delayed);
 	g_assert_cmpstr(ev.diagnostic, ==, "smtp; 552 5.2.2 over quota");
 	g_assert_true(bounce_evidence_decides(&ev));
 	g_assert_nonnull(strstr(ev.why->str,
@@ -179,6 +180,31 @@ test_evidence_dsn_delay(void)
 	r = recipients(&ev);
 	g_assert_cmpstr(r, ==, "late@x.example");
 	g_assert_cmpstr(ev.status, ==, "4.4.1");
+	g_assert_true(ev.delayed);
+	g_free(r);
+	bounce_evidence_clear(&ev);
+}
+
+/* "Action: failed" with a 4.x.x status: the queue gave up, final. */
+static void
+test_evidence_dsn_expired(void)
+{
+	static const char text[] = REPORT_HDR
+	    "MIME-Version: 1.0\nContent-Type: multipart/report; "
+	    "report-type=delivery-status; boundary=b\n\n"
+	    "--b\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; mx.example\n\n"
+	    "Final-Recipient: rfc822; gone@x.example\nAction: failed\n"
+	    "Status: 4.4.7\n"
+	    "--b--\n";
+	struct bounce_evidence ev;
+	char *r;
+
+	evidence(text, "", &ev);
+	r = recipients(&ev);
+	g_assert_cmpstr(r, ==, "gone@x.example");
+	g_assert_cmpstr(ev.status, ==, "4.4.7");
+	g_assert_false(ev.delayed);
 	g_free(r);
 	bounce_evidence_clear(&ev);
 }
@@ -367,6 +393,8 @@ main(int argc, char **argv)
 	mail_init();
 	g_test_add_func("/bounce/evidence/dsn", test_evidence_dsn);
 	g_test_add_func("/bounce/evidence/dsn-delay", test_evidence_dsn_delay);
+	g_test_add_func("/bounce/evidence/dsn-expired",
+	    test_evidence_dsn_expired);
 	g_test_add_func("/bounce/evidence/text", test_evidence_text);
 	g_test_add_func("/bounce/evidence/not-codes", test_evidence_not_codes);
 	g_test_add_func("/bounce/evidence/big", test_evidence_big);
