@@ -108,14 +108,15 @@ is "$(desk_sql "SELECT ticket_id || '|' || author || '|' || class FROM messages 
 is "$(count outbox)/$(count tickets)/$(desk_sql "SELECT status FROM tickets WHERE id = 1")" \
     "$outbox/$tickets/open" "... gets no answer, opens nothing, changes nothing"
 
-# --- a delay warning on our acknowledgment does not mark it failed
-ack_status=$(desk_sql "SELECT status FROM outbox WHERE id = 1")
-cat > "$tmp/delay.eml" <<DSN
+# report ID SUBJECT PROSE ACTION STATUS DIAGNOSTIC: a DSN from the
+# customer's MX on our acknowledgment, as postfix writes one
+report() {
+	cat <<DSN
 From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>
 To: support+1-0000@desk.test
-Subject: Delayed Mail (still being retried)
-Date: Thu, 26 Nov 2026 10:01:00 +0000
-Message-ID: <dsn0@mx.customer.example>
+Subject: $2
+Date: Thu, 26 Nov 2026 10:05:00 +0000
+Message-ID: <$1@mx.customer.example>
 Auto-Submitted: auto-replied
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status; boundary="b"
@@ -123,16 +124,16 @@ Content-Type: multipart/report; report-type=delivery-status; boundary="b"
 --b
 Content-Type: text/plain
 
-Your message could not be delivered for 4 hours. It will be retried.
+$3
 
 --b
 Content-Type: message/delivery-status
 
 Reporting-MTA: dns; mx.customer.example
 Final-Recipient: rfc822; bob@customer.example
-Action: delayed
-Status: 4.4.7
-Diagnostic-Code: smtp; 451 4.4.7 try again later
+Action: $4
+Status: $5
+Diagnostic-Code: smtp; $6
 
 --b
 Content-Type: text/rfc822-headers
@@ -144,6 +145,13 @@ Subject: [#1] Shipping methods disappear at checkout
 
 --b--
 DSN
+}
+
+# --- a delay warning on our acknowledgment does not mark it failed
+ack_status=$(desk_sql "SELECT status FROM outbox WHERE id = 1")
+report dsn0 "Delayed Mail (still being retried)" \
+    "Your message could not be delivered for 4 hours. It will be retried." \
+    delayed 4.4.7 "451 4.4.7 try again later" > "$tmp/delay.eml"
 desk_gate "" "$(desk_sql "SELECT env_from FROM outbox WHERE id = 1")" < "$tmp/delay.eml"
 is "$DESK_RC" 0 "the delay warning is accepted"
 is "$(desk_sql "SELECT status FROM outbox WHERE id = 1")" "$ack_status" "a delay warning leaves our notice as it was ($ack_status)"
@@ -152,40 +160,9 @@ is "$(desk_sql "SELECT ticket_id || '|' || class FROM messages WHERE message_id 
 is "$(desk_sql "SELECT count(*) FROM audit WHERE ticket_id = 1 AND action = 'notice-delayed'")" 1 "the audit log records the delay"
 
 # --- a bounce of our acknowledgment marks it failed
-cat > "$tmp/dsn.eml" <<DSN
-From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>
-To: support+1-0000@desk.test
-Subject: Undelivered Mail Returned to Sender
-Date: Thu, 26 Nov 2026 10:05:00 +0000
-Message-ID: <dsn1@mx.customer.example>
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="b"
-
---b
-Content-Type: text/plain
-
-Your message could not be delivered.
-
---b
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.customer.example
-Final-Recipient: rfc822; bob@customer.example
-Action: failed
-Status: 5.2.2
-Diagnostic-Code: smtp; 552 5.2.2 mailbox full
-
---b
-Content-Type: text/rfc822-headers
-
-From: Test Help Desk <support@desk.test>
-To: bob@customer.example
-Message-ID: <$ack_id>
-Subject: [#1] Shipping methods disappear at checkout
-
---b--
-DSN
+report dsn1 "Undelivered Mail Returned to Sender" \
+    "Your message could not be delivered." \
+    failed 5.2.2 "552 5.2.2 mailbox full" > "$tmp/dsn.eml"
 bounce_to=$(desk_sql "SELECT env_from FROM outbox WHERE id = 1")
 desk_gate "" "$bounce_to" < "$tmp/dsn.eml"
 is "$DESK_RC" 0 "the DSN is accepted"
