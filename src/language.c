@@ -28,7 +28,8 @@ struct language_model {
 	GHashTable *inside;	/* sequence (into the blob) -> its run */
 	GHashTable *inside_first;	/* the first letter of each sequence */
 	guint longest_ending, longest_inside;	/* in letters */
-	GHashTable *letters;	/* gunichar, or LANGUAGE_SCRIPT | script,
+	GHashTable *letters;	/* LANGUAGE_SCRIPT | script (or, in a form
+				 * saved before stop 17, a gunichar)
 				 * -> language number + 1 */
 };
 
@@ -61,7 +62,7 @@ struct language_parse {
 	GPtrArray *codes;	/* char * */
 	GPtrArray *order;	/* the words, in the order first seen */
 	GHashTable *words;	/* word -> GArray of language numbers */
-	GHashTable *letters;	/* gunichar -> language number + 1 */
+	GHashTable *letters;	/* LANGUAGE_SCRIPT | script -> number + 1 */
 };
 
 static void
@@ -307,9 +308,9 @@ language_save(const struct language_model *m)
 	return g_bytes_ref(m->blob);
 }
 
-/* Index the ending or sequence KEY ("-ння", "+ър") with its RUN. */
+/* Index the marked KEY (ending "-ння", run "+ър", letter "=ы") and RUN. */
 static bool
-language_add_shape(struct language_model *m, const char *key,
+language_index_key(struct language_model *m, const char *key,
     const uint8_t *run)
 {
 	const char *piece = key + 1;
@@ -389,7 +390,7 @@ language_restore(GBytes *blob)
 		m->nwords = i + 1;
 		if (word[0] == LANGUAGE_ENDING || word[0] == LANGUAGE_INSIDE ||
 		    word[0] == LANGUAGE_LETTER)
-			u.bad |= !language_add_shape(m, word, m->runs[i]);
+			u.bad |= !language_index_key(m, word, m->runs[i]);
 	}
 	n = cache_unpack_u32(&u);
 	for (i = 0; i < n && !u.bad; i++) {

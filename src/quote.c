@@ -1389,7 +1389,8 @@ static bool
 quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
     int i, int span)
 {
-	char *sender = NULL, *value;
+	struct quote_sender who;
+	char *value;
 	bool third = false, found = false;
 	int j, text = 0;
 
@@ -1410,14 +1411,12 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 			continue;
 		if (quote_is_desk_address(ctx->desk_addr, s, len))
 			return false;
-		if (ctx->from_addr != NULL && *ctx->from_addr != '\0')
-			sender = quote_fold(ctx->from_addr,
-			    strlen(ctx->from_addr));
+		quote_sender_init(&who, ctx);
 		value = quote_fold(s, len);
-		third = value != NULL && (sender == NULL ||
-		    strstr(value, sender) == NULL);
+		third = value != NULL && (who.addr == NULL ||
+		    strstr(value, who.addr) == NULL);
 		g_free(value);
-		g_free(sender);
+		quote_sender_deinit(&who);
 		break;
 	}
 	if (!third)
