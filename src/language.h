@@ -3,9 +3,9 @@
  *
  * Word and letter evidence from filters/languages.words: each common word
  * of a language scores a point for it, an unknown word a point for the
- * languages of its ending or of letters inside it, each letter only that
- * language uses scores too. English and Russian are the Help Desk's languages;
- * anything else is "other". Text with no evidence is "unknown".
+ * languages of its ending or of letters inside it, and each listed letter
+ * half a point for the few languages that use it. English and Russian are
+ * the Help Desk's languages; anything else is "other". Text with no evidence is "unknown".
  * Measured on ../shared/corpus/labelled/lang (see tests/unit).
  */
 #ifndef DESK_LANGUAGE_H
