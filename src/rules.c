@@ -471,3 +471,217 @@ rules_match_anchored(struct rules *rules, const struct rule *rule,
 	return rules_match_with(rules, rule, subject, len, PCRE2_ANCHORED,
 	    NULL, end_r);
 }
+
+/* ---- groups: the alternation of several rules, one match for all ---- */
+
+/*
+ * A run of a group's rules that share their leading (*VERB)s, as one
+ * alternation compiled twice at most, when first asked for: unanchored,
+ * and anchored at compile time (JIT ignores PCRE2_ANCHORED at match
+ * time, so an anchored match needs a code of its own).
+ */
+struct rules_run {
+	char *alternation;	/* NULL: loop over the rules */
+	pcre2_code *code[2];	/* [anchored]; NULL: not compiled yet */
+	bool tried[2];		/* compiling was tried */
+	bool jit[2];		/* code[k] is JIT-compiled */
+	guint first, n;		/* into the group's rules */
+};
+
+struct rules_group {
+	GPtrArray *members;	/* const struct rule *, in the caller's order */
+	GArray *runs;		/* struct rules_run */
+	bool jit;
+};
+
+/*
+ * The length of the start-of-pattern verbs of PATTERN ("(*UCP)"): they
+ * hold for the whole pattern and cannot go inside a group, so only rules
+ * with the same ones share an alternation.
+ */
+static size_t
+rules_verbs_len(const char *pattern)
+{
+	size_t n = 0;
+
+	while (pattern[n] == '(' && pattern[n + 1] == '*') {
+		const char *close = strchr(pattern + n, ')');
+
+		if (close == NULL)
+			break;
+		n = (size_t)(close - pattern) + 1;
+	}
+	return n;
+}
+
+/*
+ * Can PATTERN share an alternation with others and mean the same? Not
+ * when it refers to groups by number or recurses (the numbers shift), may
+ * hold a (?x) comment or a \Q without its \E (either would swallow the
+ * ")" that closes it). Cautious: such a pattern is matched alone.
+ */
+static bool
+rules_joinable(const char *pattern)
+{
+	static const char *const refs[] = {
+		"#", "\\Q", "\\g", "\\k", "(?P", "(?&", "(?R", "(?+", "(?-",
+	};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(refs); i++)
+		if (strstr(pattern, refs[i]) != NULL)
+			return false;
+	for (p = pattern; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] != '\0') {
+			if (p[1] >= '1' && p[1] <= '9')
+				return false;
+			p++;
+		} else if (p[0] == '(' && p[1] == '?' && g_ascii_isdigit(p[2]))
+			return false;
+	}
+	return true;
+}
+
+/* The alternation of the run's rules, their common verbs first. */
+static char *
+rules_run_alternation(struct rules_group *g, guint first, guint n)
+{
+	const struct rule *r0 = g_ptr_array_index(g->members, first);
+	size_t verbs = rules_verbs_len(r0->pattern);
+	GString *alt = g_string_new_len(r0->pattern, (gssize)verbs);
+	guint i;
+
+	for (i = first; i < first + n; i++) {
+		const struct rule *r = g_ptr_array_index(g->members, i);
+
+		g_string_append(alt, i > first ? "|(?:" : "(?:");
+		g_string_append(alt, r->pattern + verbs);
+		g_string_append_c(alt, ')');
+	}
+	return g_string_free(alt, FALSE);
+}
+
+/* The run's code for ANCHORED, compiled at the first call; NULL when it
+ * will not compile as one (a pattern only valid alone): loop then. */
+static pcre2_code *
+rules_run_code(struct rules_group *g, struct rules_run *run, int anchored)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+
+	if (run->tried[anchored] || run->alternation == NULL)
+		return run->code[anchored];
+	run->tried[anchored] = true;
+	run->code[anchored] = pcre2_compile((PCRE2_SPTR)run->alternation,
+	    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+	    (anchored ? PCRE2_ANCHORED : 0), &errcode, &erroff, NULL);
+	if (run->code[anchored] != NULL && g->jit)
+		run->jit[anchored] = pcre2_jit_compile(run->code[anchored],
+		    PCRE2_JIT_COMPLETE) == 0;
+	return run->code[anchored];
+}
+
+struct rules_group *
+rules_group_new(struct rules *rules, GPtrArray *members, bool jit)
+{
+	struct rules_group *g = g_new0(struct rules_group, 1);
+	guint i = 0;
+
+	g->members = g_ptr_array_ref(members);
+	g->runs = g_array_new(FALSE, TRUE, sizeof(struct rules_run));
+	g->jit = jit || rules->jit_stack != NULL;
+	while (i < members->len) {
+		const struct rule *r0 = g_ptr_array_index(members, i);
+		size_t verbs = rules_verbs_len(r0->pattern);
+		struct rules_run run = { .first = i, .n = 1 };
+
+		while (i + run.n < members->len) {
+			const struct rule *r = g_ptr_array_index(members,
+			    i + run.n);
+
+			if (!rules_joinable(r0->pattern) ||
+			    !rules_joinable(r->pattern) ||
+			    rules_verbs_len(r->pattern) != verbs ||
+			    strncmp(r->pattern, r0->pattern, verbs) != 0)
+				break;
+			run.n++;
+		}
+		run.alternation = rules_run_alternation(g, run.first, run.n);
+		g_array_append_val(g->runs, run);
+		i += run.n;
+	}
+	/* as rules_jit: room for what the interpreter's limits allow */
+	if (g->jit && rules->jit_stack == NULL) {
+		rules->jit_stack = pcre2_jit_stack_create(32 * 1024,
+		    1024 * 1024, NULL);
+		if (rules->jit_stack != NULL)
+			pcre2_jit_stack_assign(rules->context, NULL,
+			    rules->jit_stack);
+	}
+	return g;
+}
+
+void
+rules_group_free(struct rules_group *g)
+{
+	guint i;
+
+	if (g == NULL)
+		return;
+	for (i = 0; i < g->runs->len; i++) {
+		struct rules_run *run = &g_array_index(g->runs,
+		    struct rules_run, i);
+
+		pcre2_code_free(run->code[0]);
+		pcre2_code_free(run->code[1]);
+		g_free(run->alternation);
+	}
+	g_array_unref(g->runs);
+	g_ptr_array_unref(g->members);
+	g_free(g);
+}
+
+bool
+rules_group_match(struct rules *rules, struct rules_group *g,
+    const char *subject, size_t len, bool anchored, size_t *end_r)
+{
+	int a = anchored ? 1 : 0;
+	guint i, k;
+
+	for (i = 0; i < g->runs->len; i++) {
+		struct rules_run *run = &g_array_index(g->runs,
+		    struct rules_run, i);
+		pcre2_code *code = rules_run_code(g, run, a);
+
+		if (code != NULL) {
+			/* JIT's own entry skips pcre2_match's checks */
+			int rc = run->jit[a] ? pcre2_jit_match(code,
+			    (PCRE2_SPTR)subject, len, 0, 0, rules->match,
+			    rules->context) : pcre2_match(code,
+			    (PCRE2_SPTR)subject, len, 0, 0, rules->match,
+			    rules->context);
+
+			if (rc == PCRE2_ERROR_NOMATCH)
+				continue;
+			if (rc >= 0) {
+				PCRE2_SIZE *ov =
+				    pcre2_get_ovector_pointer(rules->match);
+
+				if (end_r != NULL)
+					*end_r = ov[1] < ov[0] ? ov[0] : ov[1];
+				return true;
+			}
+		}
+		/*
+		 * No code, or a limit the whole alternation reached where
+		 * each rule alone may not: each as rules_match would.
+		 */
+		for (k = run->first; k < run->first + run->n; k++)
+			if (rules_match_with(rules,
+			    g_ptr_array_index(g->members, k), subject, len,
+			    anchored ? PCRE2_ANCHORED : 0, NULL, end_r))
+				return true;
+	}
+	return false;
+}

@@ -105,4 +105,28 @@ bool rules_match(struct rules *rules, const struct rule *rule,
 bool rules_match_anchored(struct rules *rules, const struct rule *rule,
     const char *subject, size_t len, size_t *end_r);
 
+/*
+ * rules_group_new - MEMBERS (const struct rule * of RULES, which must
+ * outlive the group) as one matcher for a caller that tries the same
+ * rules on many subjects (quote.c on a long reply): the members are
+ * joined into one alternation in their order, one match instead of one
+ * a rule. The result is the loop's: an anchored match ends where the
+ * first member that matches there ends. Members whose leading (*VERB)s
+ * differ go in separate alternations, tried in order; an alternation
+ * that reaches the match limit is tried again rule by rule. With JIT
+ * (or when rules_jit() was called) the alternations are JIT-compiled.
+ * (transfer full)
+ */
+struct rules_group;
+struct rules_group *rules_group_new(struct rules *rules, GPtrArray *members,
+    bool jit);
+void rules_group_free(struct rules_group *group);
+/*
+ * rules_group_match - whether any member matches SUBJECT (LEN bytes);
+ * ANCHORED as rules_match_anchored, *END_R (may be NULL) where the match
+ * ends.
+ */
+bool rules_group_match(struct rules *rules, struct rules_group *group,
+    const char *subject, size_t len, bool anchored, size_t *end_r);
+
 #endif

@@ -521,6 +521,230 @@ out:
 	g_free(path);
 }
 
+/* ---- groups (rules_group_new): one alternation, the loop's results ---- */
+
+/* The loop a group stands for: the first member that matches. */
+static bool
+loop_match(struct rules *r, GPtrArray *members, const char *s, size_t len,
+    bool anchored, size_t *end_r)
+{
+	guint i;
+
+	for (i = 0; i < members->len; i++) {
+		const struct rule *rule = g_ptr_array_index(members, i);
+
+		if (anchored ? rules_match_anchored(r, rule, s, len, end_r) :
+		    rules_match(r, rule, s, len, NULL, end_r))
+			return true;
+	}
+	return false;
+}
+
+static GPtrArray *
+all_rules(struct rules *r)
+{
+	GPtrArray *members = g_ptr_array_new();
+	guint i;
+
+	for (i = 0; r != NULL && i < rules_count(r); i++)
+		g_ptr_array_add(members, (gpointer)rules_get(r, i));
+	return members;
+}
+
+/*
+ * Members that would change meaning in one alternation (a numbered
+ * back reference, an unclosed \Q, a (?x) comment, a different leading
+ * verb) still match as they do alone; an anchored match ends where the
+ * first matching member's does.
+ */
+static void
+test_group_semantics(struct test_tmp *t, gconstpointer data)
+{
+	static const struct {
+		const char *subject;
+		bool anchored, match;
+		size_t end;
+	} cases[] = {
+		{ "xx bc", false, true, 0 },	/* (b)(c) */
+		{ "aa", false, true, 0 },	/* (a)\1: its own group 1 */
+		{ "ba", false, false, 0 },
+		{ "p|q", false, true, 0 },	/* \Qp|q, unclosed */
+		{ "q", false, false, 0 },
+		{ "zz", false, true, 0 },	/* (?x) z z # ) */
+		{ "caf\xc3\xa9", false, true, 0 },	/* (*UCP)\w+\b */
+		{ "abcd", true, true, 2 },	/* ^ab before ^abcd */
+		{ "xabcd", true, false, 0 },
+	};
+	struct rules *r = load_ok(t,
+	    "l line (b)(c)\n"
+	    "l line (a)\\1\n"
+	    "l line \\Qp|q\n"
+	    "l line (?x) z z # a comment )\n"
+	    "l line (*UCP)^caf\\w\\b\n"
+	    "l line ^ab\n"
+	    "l line ^abcd\n", NULL);
+	GPtrArray *members = all_rules(r);
+	int jit;
+	size_t i;
+
+	for (jit = 0; jit < 2; jit++) {
+		struct rules_group *g = rules_group_new(r, members, jit);
+
+		for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+			size_t end = 0, loop_end = 0;
+			size_t len = strlen(cases[i].subject);
+			bool got = rules_group_match(r, g, cases[i].subject,
+			    len, cases[i].anchored, &end);
+			bool loop = loop_match(r, members, cases[i].subject,
+			    len, cases[i].anchored, &loop_end);
+
+			if (got != cases[i].match || loop != cases[i].match)
+				g_test_fail_printf("\"%s\" (jit %d): group %d, "
+				    "loop %d, expected %d", cases[i].subject,
+				    jit, got, loop, cases[i].match);
+			if (cases[i].anchored && got &&
+			    (end != cases[i].end || loop_end != cases[i].end))
+				g_test_fail_printf("\"%s\": ends at %zu, loop "
+				    "%zu, expected %zu", cases[i].subject,
+				    end, loop_end, cases[i].end);
+		}
+		rules_group_free(g);
+	}
+	g_test_message("%zu subjects, interpreted and JIT",
+	    G_N_ELEMENTS(cases));
+	g_ptr_array_unref(members);
+	rules_free(r);
+}
+
+/* Every line of the reply fixtures, and the five lines from each, into
+ * TEXTS. */
+static void
+collect_reply_texts(GPtrArray *texts)
+{
+	char *root = test_srcdir_path("tests/fixtures/replies");
+	GDir *sets = g_dir_open(root, 0, NULL);
+	const char *set;
+
+	g_assert_nonnull(sets);
+	while (sets != NULL && (set = g_dir_read_name(sets)) != NULL) {
+		char *dir = g_build_filename(root, set, NULL);
+		GDir *files = g_dir_open(dir, 0, NULL);
+		const char *name;
+
+		while (files != NULL && (name = g_dir_read_name(files)) !=
+		    NULL) {
+			char *path = g_build_filename(dir, name, NULL), *text;
+			char **lines;
+			guint k, n;
+
+			if (g_file_get_contents(path, &text, NULL, NULL)) {
+				lines = g_strsplit(text, "\n", -1);
+				n = g_strv_length(lines);
+				for (k = 0; k < n; k++) {
+					GString *w = g_string_new(lines[k]);
+					guint j;
+
+					/* five lines, as quote.c's window */
+					for (j = k + 1; j < MIN(k + 5, n); j++)
+						g_string_append_printf(w,
+						    "\n%s", lines[j]);
+					g_ptr_array_add(texts,
+					    g_strdup(lines[k]));
+					g_ptr_array_add(texts,
+					    g_string_free(w, FALSE));
+				}
+				g_strfreev(lines);
+				g_free(text);
+			}
+			g_free(path);
+		}
+		if (files != NULL)
+			g_dir_close(files);
+		g_free(dir);
+	}
+	if (sets != NULL)
+		g_dir_close(sets);
+	g_free(root);
+}
+
+/*
+ * The shipped quotes.rules, grouped by label and field as quote.c groups
+ * them for a long reply: on every line of every reply fixture, and on
+ * the text from each line on, the group and the loop agree, found or
+ * not and where an anchored match ends.
+ */
+static void
+test_group_quotes(void)
+{
+	char *path = test_srcdir_path("filters/quotes.rules");
+	GError *error = NULL;
+	struct rules *r = rules_load(path, NULL, &error);
+	GHashTable *by = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, (GDestroyNotify)g_ptr_array_unref);
+	GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter it;
+	gpointer key, value;
+	guint i, compared = 0, matched = 0, groups = 0;
+	/* under valgrind, every 16th subject: the same code, in minutes */
+	guint step = g_getenv("DESK_VALGRIND") != NULL ? 16 : 1;
+
+	g_assert_no_error(error);
+	g_clear_error(&error);
+	for (i = 0; r != NULL && i < rules_count(r); i++) {
+		const struct rule *rule = rules_get(r, i);
+		char *k = g_strconcat(rule->label, " ", rule->field, NULL);
+		GPtrArray *members = g_hash_table_lookup(by, k);
+
+		if (members == NULL) {
+			members = g_ptr_array_new();
+			g_hash_table_insert(by, g_strdup(k), members);
+		}
+		g_ptr_array_add(members, (gpointer)rule);
+		g_free(k);
+	}
+	collect_reply_texts(texts);
+	g_hash_table_iter_init(&it, by);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		GPtrArray *members = value;
+		struct rules_group *g = rules_group_new(r, members, TRUE);
+		int anchored;
+
+		groups++;
+		for (i = 0; i < texts->len; i += step) {
+			const char *s = g_ptr_array_index(texts, i);
+			size_t len = strlen(s);
+
+			for (anchored = 0; anchored < 2; anchored++) {
+				size_t end = 0, loop_end = 0;
+				bool got = rules_group_match(r, g, s, len,
+				    anchored, &end);
+				bool loop = loop_match(r, members, s, len,
+				    anchored, &loop_end);
+
+				compared++;
+				matched += got;
+				if (got != loop || (anchored && got &&
+				    end != loop_end))
+					g_test_fail_printf("%s on \"%.60s\""
+					    " (anchored %d): group %d at %zu, "
+					    "loop %d at %zu", (char *)key, s,
+					    anchored, got, end, loop,
+					    loop_end);
+			}
+		}
+		rules_group_free(g);
+	}
+	g_test_message("%u groups, %u subjects compared (every %u), %u matched",
+	    groups, compared, step, matched);
+	g_assert_cmpuint(groups, >=, 10);
+	g_assert_cmpuint(compared, >=, 100000 / step);
+	g_assert_cmpuint(matched, >=, 1000 / step);
+	g_ptr_array_unref(texts);
+	g_hash_table_unref(by);
+	rules_free(r);
+	g_free(path);
+}
+
 #define ADD(path, fn) \
 	g_test_add(path, struct test_tmp, NULL, tmp_setup, fn, \
 	    test_tmp_teardown)
@@ -545,6 +769,8 @@ main(int argc, char **argv)
 	ADD("/rules/match/offsets", test_match_offsets);
 	ADD("/rules/match/utf8", test_match_utf8);
 	ADD("/rules/match/backtracking", test_match_backtracking);
+	ADD("/rules/group/semantics", test_group_semantics);
+	g_test_add_func("/rules/group/quotes", test_group_quotes);
 	g_test_add_func("/rules/real/robots", test_real_robots);
 	g_test_add_func("/rules/real/assessment", test_real_assessment);
 	g_test_add_func("/rules/real/confirmation", test_real_confirmation);
