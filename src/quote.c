@@ -108,7 +108,9 @@ struct quote_line {
 
 struct quote_doc {
 	struct rules *rules;
+	struct quote_index *ix;
 	GPtrArray **by;		/* [QL_COUNT] of const struct rule * */
+	bool grouped;		/* long: match through ix's groups */
 	struct quote_line *line;
 	int n;
 	int *next_text;		/* first non-blank line at or after i, or n */
@@ -147,6 +149,28 @@ quote_rule_is_known(const char *label, const char *field)
 }
 
 /* ---- evidence ---- */
+
+/*
+ * The quote rules by label, the same for every message; with the
+ * alternation of each label's rules (rules_group_new) once a long text
+ * asks for it: one match a label instead of one a rule. Compiling them
+ * costs about what the rules' own compiling does, more than a short
+ * reply's matching, hence QUOTE_GROUP_LINES (quote.h).
+ */
+struct quote_index {
+	GPtrArray *by[QL_COUNT];	/* const struct rule *, per label */
+	struct rules_group *group[QL_COUNT];	/* NULL: not built yet */
+	GPtrArray *explicit;	/* original, header, header-quoted */
+	struct rules_group *explicit_group;	/* NULL: not built yet */
+};
+
+static struct rules_group *
+quote_group(struct quote_doc *d, enum quote_label l)
+{
+	if (d->ix->group[l] == NULL)
+		d->ix->group[l] = rules_group_new(d->rules, d->by[l], true);
+	return d->ix->group[l];
+}
 
 /*
  * S without the invisible format characters some clients put between the
@@ -200,6 +224,9 @@ quote_any(struct quote_doc *d, enum quote_label l, const char *s, size_t len)
 	if (d->by[l]->len == 0)
 		return false;
 	s = quote_visible(d->scratch, s, &len);
+	if (d->grouped)
+		return rules_group_match(d->rules, quote_group(d, l), s, len,
+		    false, NULL);
 	for (r = 0; r < d->by[l]->len; r++)
 		if (rules_match(d->rules, g_ptr_array_index(d->by[l], r), s,
 		    len, NULL, NULL))
@@ -207,28 +234,61 @@ quote_any(struct quote_doc *d, enum quote_label l, const char *s, size_t len)
 	return false;
 }
 
+/* What a "text" rule sees at line I: the line and the next ones (they
+ * are contiguous in the buffer), QUOTE_WINDOW_MAX bytes at most. */
+static size_t
+quote_text_window(struct quote_doc *d, int i)
+{
+	int last = MIN(i + QUOTE_TEXT_LINES, d->n) - 1;
+	size_t len = (size_t)(d->line[last].s + d->line[last].len -
+	    d->line[i].s);
+
+	return MIN(len, QUOTE_WINDOW_MAX);
+}
+
 /*
- * A "text" rule labelled L at line I, on the line and the next ones
- * (they are contiguous in the buffer): the lines the match spans, or 0.
+ * Might an explicit rule (original, header, header-quoted) match at line
+ * I? On a long text one match of all of them first, as most lines are no
+ * header; on a short one always yes (the rules are tried one by one).
  */
+static bool
+quote_explicit_may(struct quote_doc *d, int i)
+{
+	if (!d->grouped)
+		return true;
+	if (d->ix->explicit_group == NULL)
+		d->ix->explicit_group = rules_group_new(d->rules,
+		    d->ix->explicit, true);
+	return rules_group_match(d->rules, d->ix->explicit_group,
+	    d->line[i].s, quote_text_window(d, i), true, NULL);
+}
+
+/* A "text" rule labelled L at line I: the lines the match spans, or 0. */
 static int
 quote_text_rule(struct quote_doc *d, enum quote_label l, int i)
 {
-	int last = MIN(i + QUOTE_TEXT_LINES, d->n) - 1, spans = 0;
 	const char *s = d->line[i].s;
-	size_t len = (size_t)(d->line[last].s + d->line[last].len - s), end, k;
+	size_t len = quote_text_window(d, i), end, k;
+	int spans;
 	guint r;
 
-	if (len > QUOTE_WINDOW_MAX)
-		len = QUOTE_WINDOW_MAX;
-	for (r = 0; r < d->by[l]->len && spans == 0; r++) {
-		if (!rules_match_anchored(d->rules,
-		    g_ptr_array_index(d->by[l], r), s, len, &end))
-			continue;
-		spans = 1;
-		for (k = 0; k + 1 < end && k < len; k++)
-			spans += s[k] == '\n';
+	if (d->by[l]->len == 0)
+		return 0;
+	if (d->grouped) {
+		if (!rules_group_match(d->rules, quote_group(d, l), s, len,
+		    true, &end))
+			return 0;
+	} else {
+		for (r = 0; r < d->by[l]->len; r++)
+			if (rules_match_anchored(d->rules,
+			    g_ptr_array_index(d->by[l], r), s, len, &end))
+				break;
+		if (r == d->by[l]->len)
+			return 0;
 	}
+	spans = 1;
+	for (k = 0; k + 1 < end && k < len; k++)
+		spans += s[k] == '\n';
 	return spans;
 }
 
@@ -303,12 +363,18 @@ quote_label_parse(struct quote_line *l)
 		p++;
 	name = p;
 	while (p < len) {
-		gunichar c = g_utf8_get_char_validated(s + p,
-		    (gssize)(len - p));
+		gunichar c;
 
+		if (g_ascii_isalpha(s[p])) {	/* most labels: no decoding */
+			p++;
+			continue;
+		}
+		c = (unsigned char)s[p] < 0x80 ? (gunichar)s[p] :
+		    g_utf8_get_char_validated(s + p, (gssize)(len - p));
 		if (c == (gunichar)-1 || c == (gunichar)-2)
 			return false;
-		if (g_unichar_isalpha(c) || g_unichar_ismark(c)) {
+		if (c >= 0x80 && (g_unichar_isalpha(c) ||
+		    g_unichar_ismark(c))) {
 			p = (size_t)(g_utf8_next_char(s + p) - s);
 			continue;
 		}
@@ -580,16 +646,18 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	memset(hit, 0, sizeof(*hit));
 	hit->span = 1;
 	/* the explicit rules first */
-	if ((span = quote_text_rule(d, QL_ORIGINAL, i)) > 0 ||
-	    (span = quote_text_rule(d, QL_HEADER, i)) > 0) {
-		hit->kind = QK_HISTORY;
-		hit->span = span;
-		return;
-	}
-	if ((span = quote_text_rule(d, QL_HEADER_QUOTED, i)) > 0) {
-		hit->kind = QK_QUOTED;
-		hit->span = span;
-		return;
+	if (quote_explicit_may(d, i)) {
+		if ((span = quote_text_rule(d, QL_ORIGINAL, i)) > 0 ||
+		    (span = quote_text_rule(d, QL_HEADER, i)) > 0) {
+			hit->kind = QK_HISTORY;
+			hit->span = span;
+			return;
+		}
+		if ((span = quote_text_rule(d, QL_HEADER_QUOTED, i)) > 0) {
+			hit->kind = QK_QUOTED;
+			hit->span = span;
+			return;
+		}
 	}
 	/* a separator line, and the header block it introduces */
 	if ((shape = quote_separator_shape(l, &inner, &inner_len)) > 0) {
@@ -1457,19 +1525,18 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 
 /* ---- the pass ---- */
 
-/* The quote rules grouped by label: the same for every message. */
-struct quote_index {
-	GPtrArray *by[QL_COUNT];	/* const struct rule *, per label */
-};
-
 static void
 quote_index_free(gpointer p)
 {
 	struct quote_index *ix = p;
 	int l;
 
-	for (l = 0; l < QL_COUNT; l++)
+	for (l = 0; l < QL_COUNT; l++) {
+		rules_group_free(ix->group[l]);
 		g_ptr_array_unref(ix->by[l]);
+	}
+	rules_group_free(ix->explicit_group);
+	g_ptr_array_unref(ix->explicit);
 	g_free(ix);
 }
 
@@ -1495,6 +1562,10 @@ quote_index_of(struct rules *quotes)
 			    strcmp(rule->field, quote_labels[l].field) == 0)
 				g_ptr_array_add(ix->by[l], (gpointer)rule);
 	}
+	ix->explicit = g_ptr_array_new();
+	g_ptr_array_extend(ix->explicit, ix->by[QL_ORIGINAL], NULL, NULL);
+	g_ptr_array_extend(ix->explicit, ix->by[QL_HEADER], NULL, NULL);
+	g_ptr_array_extend(ix->explicit, ix->by[QL_HEADER_QUOTED], NULL, NULL);
 	rules_set_qdata_full(quotes, key, ix, quote_index_free);
 	return ix;
 }
@@ -1510,6 +1581,9 @@ quote_is_quoted(const char *s, size_t len)
 	size_t k = 0;
 	int letters = 0;
 
+	/* three letters of four bytes at most come before the ">" */
+	if (memchr(s, '>', MIN(len, 13)) == NULL)
+		return false;
 	while (k < len && letters <= 3 && s[k] != '>') {
 		gunichar c = g_utf8_get_char_validated(s + k, (gssize)(len - k));
 
@@ -1525,36 +1599,46 @@ quote_is_quoted(const char *s, size_t len)
 static void
 quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 {
-	GArray *lines = g_array_new(FALSE, TRUE, sizeof(struct quote_line));
-	char *p = buf;
-	int i;
+	char *p = buf, *end = buf + strlen(buf);
+	int i, n = 1;
 
 	memset(d, 0, sizeof(*d));
 	d->rules = quotes;
-	d->by = quote_index_of(quotes)->by;
-	for (;;) {
-		struct quote_line line = { 0 };
-		char *end = strchr(p, '\n');
-		size_t len = end != NULL ? (size_t)(end - p) : strlen(p), k;
+	d->ix = quote_index_of(quotes);
+	d->by = d->ix->by;
+	/*
+	 * The lines counted first, so the array is allocated once: a plain
+	 * loop, which the compiler makes wide, where a memchr call a line
+	 * would cost more than the bytes of a short one.
+	 */
+	for (p = buf; p < end; p++)
+		n += *p == '\n';
+	d->line = g_new0(struct quote_line, n);
+	for (i = 0, p = buf; i < n; i++) {
+		struct quote_line *line = &d->line[i];
+		char *eol = p < end && *p != '\n' ? memchr(p, '\n',
+		    (size_t)(end - p)) : p;
+		size_t len, k;
 
-		line.s = p;
+		if (eol == NULL)
+			eol = end;
+		len = (size_t)(eol - p);
+
+		line->s = p;
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
 		    p[len - 1] == '\f' || p[len - 1] == '\v'))
 			len--;
-		line.len = len;
+		line->len = len;
 		k = quote_skip_blanks(p, 0, len);
-		line.blank = k == len;
-		line.quoted = quote_is_quoted(p + k, len - k);
-		line.initials = line.quoted && p[k] != '>';
-		line.label = line.ev_addr = line.ev_date = line.ev_field =
-		    line.ev_pasted = -1;
-		g_array_append_val(lines, line);
-		if (end == NULL)
-			break;
-		p = end + 1;
+		line->blank = k == len;
+		line->quoted = !line->blank && quote_is_quoted(p + k, len - k);
+		line->initials = line->quoted && p[k] != '>';
+		line->label = line->ev_addr = line->ev_date = line->ev_field =
+		    line->ev_pasted = -1;
+		p = eol + 1;
 	}
-	d->n = (int)lines->len;
-	d->line = (struct quote_line *)(void *)g_array_free(lines, FALSE);
+	d->n = n;
+	d->grouped = d->n >= QUOTE_GROUP_LINES;
 	d->next_text = g_new(int, d->n + 1);
 	d->next_text[d->n] = d->n;
 	for (i = d->n - 1; i >= 0; i--)

@@ -21,6 +21,7 @@
 
 #include "html.h"
 #include "quote.h"
+#include "quote-cases.h"
 #include "test-util.h"
 
 static struct rules *quotes;
@@ -1069,6 +1070,70 @@ test_talon(void)
 	g_string_free(misses, TRUE);
 }
 
+/*
+ * A long text matches through the rule groups (QUOTE_GROUP_LINES): every
+ * reply fixture's text, trimmed as it is and after that many blank lines
+ * (which change nothing else), must come out the same.
+ */
+static void
+test_groups_same(void)
+{
+	char *pad = g_strnfill(QUOTE_GROUP_LINES, '\n');
+	int compared = 0, differ = 0;
+	size_t s;
+
+	for (s = 0; s < G_N_ELEMENTS(reply_sets); s++) {
+		char *rel = g_strdup_printf("tests/fixtures/replies/%s",
+		    reply_sets[s].name);
+		char *dir = test_srcdir_path(rel);
+		GDir *d = g_dir_open(dir, 0, NULL);
+		const char *entry;
+
+		g_assert_nonnull(d);
+		while (d != NULL && (entry = g_dir_read_name(d)) != NULL) {
+			char *path, *raw = NULL, *padded, *plain, *grouped;
+			struct mail *mail;
+			struct quote_context ctx = { 0 };
+			gsize len = 0;
+
+			if (!g_str_has_suffix(entry, ".eml"))
+				continue;
+			path = g_build_filename(dir, entry, NULL);
+			g_assert_true(g_file_get_contents(path, &raw, &len,
+			    NULL));
+			mail = mail_parse_bytes(raw, len);
+			ctx.subject = mail->subject;
+			ctx.from_name = mail->from_name;
+			ctx.from_addr = mail->from_addr;
+			ctx.desk_addr = FIXTURE_DESK;
+			padded = g_strconcat(pad, mail->text, NULL);
+			plain = quote_trim_with(quotes, mail->text, &ctx);
+			grouped = quote_trim_with(quotes, padded, &ctx);
+			compared++;
+			if (strcmp(plain, grouped) != 0) {
+				differ++;
+				g_test_fail_printf("%s/%s: grouped \"%s\", "
+				    "not \"%s\"", reply_sets[s].name, entry,
+				    grouped, plain);
+			}
+			g_free(plain);
+			g_free(grouped);
+			g_free(padded);
+			mail_free(mail);
+			g_free(raw);
+			g_free(path);
+		}
+		if (d != NULL)
+			g_dir_close(d);
+		g_free(dir);
+		g_free(rel);
+	}
+	g_test_message("%d reply texts trimmed both ways, %d differ",
+	    compared, differ);
+	g_assert_cmpint(compared, >=, 500);
+	g_free(pad);
+}
+
 /* ---- linear time ---- */
 
 /*
@@ -1085,18 +1150,6 @@ test_talon(void)
 #define QUOTE_SCALE	4
 #define QUOTE_RUNS	2
 #define QUOTE_RUN_SECS	0.1
-
-/* A text of about SIZE bytes: UNIT repeated, then TAIL. (transfer full) */
-static char *
-repeat_text(const char *head, const char *unit, size_t size, const char *tail)
-{
-	GString *out = g_string_new(head);
-
-	while (out->len < size)
-		g_string_append(out, unit);
-	g_string_append(out, tail);
-	return g_string_free(out, FALSE);
-}
 
 /*
  * The CPU time of this thread: other programs on a busy machine take
@@ -1134,41 +1187,6 @@ time_trim(const char *text)
 	}
 	return best;
 }
-
-struct linear_case {
-	const char *what;
-	const char *head, *unit, *tail;
-};
-
-static const struct linear_case linear_cases[] = {
-	{ "a reply with a long quote", "Thanks, that works.\n\n",
-	  "> On Wed, Nov 25, 2026 at 10:00 AM Help Desk <s@desk.test> wrote:\n"
-	  "> Dear Bob, please try again at 10:00.\n>\n", "" },
-	{ "a reply of new text only", "",
-	  "The import stops at row 120 at 10:00, see error@log.example:\n"
-	  "From: the cron job\n\n", "\nBob\n" },
-	{ "one line without an end", "", "aaaaaaaaaaaaaaaaaaaaaaaa", "" },
-	{ "one line of '>'", "Hi\n", ">>>>>>>>>>>>>>>>>>>>>>>>", "" },
-	{ "a pasted log", "The import fails:\n\n",
-	  "2026-11-26 07:55:01 ERROR import: row 120: cannot connect\n", "" },
-	{ "a '>' on each line", "Hi\n", ">\n", "" },
-	{ "blank lines", "Hi\n", "\n", "-- \nBob\n" },
-	{ "lines ending in a colon with a date", "Hi\n",
-	  "On 25.11.2026 10:00 Help Desk <s@desk.test>:\n", "" },
-	{ "label lines", "Hi\n", "From: Help Desk <s@desk.test>\n", "" },
-	{ "separator lines", "Hi\n", "-----Original Message-----\n", "" },
-	{ "short lines", "Hi\n", "Bob\n", "" },
-	{ "an attribution folded forever", "Hi\n",
-	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <\n", "" },
-	{ "a very long label", "Hi\n",
-	  "From From From From From From From From From From From: x\n", "" },
-	{ "legal notices and signature lines under a sentence", "Hi.\n\n",
-	  "This email is confidential.\nSent from my iPhone\n\n", "" },
-	{ "pasted header blocks, then the sign-off and the desk's",
-	  "Look:\n\n", "From: Ann <ann@x.example>\nDate: 24 Nov 2026 03:00\n"
-	  "Subject: x\n\nSee.\n\n", "Bob Smith\n\nFrom: Help Desk "
-	  "<s@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\nAnswer.\n" },
-};
 
 /* A ratio above the bound is measured again, twice at most (noise). */
 static void
@@ -1283,6 +1301,7 @@ main(int argc, char **argv)
 		g_free(test);
 	}
 	g_test_add_func("/quote/talon", test_talon);
+	g_test_add_func("/quote/groups-same", test_groups_same);
 	g_test_add_func("/quote/linear", test_linear);
 	rc = g_test_run();
 	rules_free(quotes);

@@ -1,0 +1,62 @@
+/*
+ * quote-cases.h - the texts that must trim in linear time: what
+ * tests/unit/test-quote.c checks for linearity at two sizes and what
+ * bench/quote-time.c times at 1 MB against the 50 ms target. A case is
+ * HEAD, then UNIT repeated up to the size, then TAIL.
+ */
+#ifndef DESK_QUOTE_CASES_H
+#define DESK_QUOTE_CASES_H
+
+#include <glib.h>
+
+struct linear_case {
+	const char *what;
+	const char *head, *unit, *tail;
+};
+
+static const struct linear_case linear_cases[] G_GNUC_UNUSED = {
+	{ "a reply with a long quote", "Thanks, that works.\n\n",
+	  "> On Wed, Nov 25, 2026 at 10:00 AM Help Desk <s@desk.test> wrote:\n"
+	  "> Dear Bob, please try again at 10:00.\n>\n", "" },
+	{ "a reply of new text only", "",
+	  "The import stops at row 120 at 10:00, see error@log.example:\n"
+	  "From: the cron job\n\n", "\nBob\n" },
+	{ "one line without an end", "", "aaaaaaaaaaaaaaaaaaaaaaaa", "" },
+	{ "one line of '>'", "Hi\n", ">>>>>>>>>>>>>>>>>>>>>>>>", "" },
+	{ "a pasted log", "The import fails:\n\n",
+	  "2026-11-26 07:55:01 ERROR import: row 120: cannot connect\n", "" },
+	{ "a '>' on each line", "Hi\n", ">\n", "" },
+	{ "blank lines", "Hi\n", "\n", "-- \nBob\n" },
+	{ "lines ending in a colon with a date", "Hi\n",
+	  "On 25.11.2026 10:00 Help Desk <s@desk.test>:\n", "" },
+	{ "label lines", "Hi\n", "From: Help Desk <s@desk.test>\n", "" },
+	{ "separator lines", "Hi\n", "-----Original Message-----\n", "" },
+	{ "short lines", "Hi\n", "Bob\n", "" },
+	{ "an attribution folded forever", "Hi\n",
+	  "On Wed, Nov 25, 2026 at 10:00 AM Help Desk <\n", "" },
+	{ "a very long label", "Hi\n",
+	  "From From From From From From From From From From From: x\n", "" },
+	{ "legal notices and signature lines under a sentence", "Hi.\n\n",
+	  "This email is confidential.\nSent from my iPhone\n\n", "" },
+	{ "pasted header blocks, then the sign-off and the desk's",
+	  "Look:\n\n", "From: Ann <ann@x.example>\nDate: 24 Nov 2026 03:00\n"
+	  "Subject: x\n\nSee.\n\n", "Bob Smith\n\nFrom: Help Desk "
+	  "<s@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\nAnswer.\n" },
+};
+
+static char *repeat_text(const char *head, const char *unit, size_t size,
+    const char *tail) G_GNUC_UNUSED;
+
+/* A text of about SIZE bytes: UNIT repeated, then TAIL. (transfer full) */
+static char *
+repeat_text(const char *head, const char *unit, size_t size, const char *tail)
+{
+	GString *out = g_string_new(head);
+
+	while (out->len < size)
+		g_string_append(out, unit);
+	g_string_append(out, tail);
+	return g_string_free(out, FALSE);
+}
+
+#endif
