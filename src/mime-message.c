@@ -646,7 +646,7 @@ mail_is_type(GMimeObject *obj, const char *type, const char *subtype)
  * full of NULs and is not measured; the ESC of an ISO 2022 designation
  * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control, nor
  * are SO and SI in a part whose charset is ISO-2022-* (KR and CN shift
- * with them). The verdict is kept on the part, as the walk asks more
+ * with them), nor ESC N and ESC O there (CN's single shifts). The verdict is kept on the part, as the walk asks more
  * than once.
  */
 #define MAIL_BINARY_SAMPLE	(64 * 1024)
@@ -684,6 +684,12 @@ mail_part_is_binary(GMimePart *part)
 		    (bytes->data[i + 1] == '$' || bytes->data[i + 1] == '('))
 			continue;
 		if (shifts && (c == 0x0e || c == 0x0f))
+			continue;
+		/* ... and CN's second and third sets one character at a
+		 * time, each after SS2 (ESC N) or SS3 (ESC O), designated
+		 * with ESC $ * and ESC $ + (RFC 1922) */
+		if (shifts && c == 0x1b && i + 1 < bytes->len &&
+		    (bytes->data[i + 1] == 'N' || bytes->data[i + 1] == 'O'))
 			continue;
 		if (c < 0x20 && c != '\t' && c != '\n' && c != '\f' &&
 		    c != '\r')

@@ -449,8 +449,9 @@ test_mixed_attachments(void)
  * A text part that holds binary is a file, not text: a PNG labelled
  * text/plain; charset=ISO-8859-1 (NUL bytes), and bytes a fifth of which
  * are C0 controls without any NUL. A text with a stray ESC stays text,
- * and so does UTF-16, NULs and all, and ISO-2022-JP, whose every line
- * shifts with ESC $ B and ESC ( B.
+ * and so does UTF-16, NULs and all, ISO-2022-JP, whose every line
+ * shifts with ESC $ B and ESC ( B, ISO-2022-KR (SO, SI) and ISO-2022-CN
+ * (ESC N before a character of the second set).
  */
 static void
 test_binary_text_part(void)
@@ -504,6 +505,17 @@ test_binary_text_part(void)
 	check_invariants(m);
 	test_check_contains(m->text, "안녕하세요. 파일을 첨부합니다.");
 	test_check_contains(m->text, "감사합니다.");
+	g_assert_cmpuint(m->attachments->len, ==, 0);
+	mail_free(m);
+
+	/* ISO-2022-CN: ESC N (SS2) before each character of CNS plane 2,
+	 * as RFC 1922 writes it, is no control either */
+	m = parse(HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=ISO-2022-CN\n\n"
+	    "\x1b$)A\x0e" "2?JW#:\x1b$*H\x1bN!!\x1bN\"j\x1bN!g\x1bNHu#,"
+	    "\x1bN!!\x1bN\"j\x1bN!g\x1bNHu!#\x0f\n");
+	check_invariants(m);
+	test_check_contains(m->text, "部首：乂艸禸黽，乂艸禸黽。");
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 
