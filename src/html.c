@@ -100,10 +100,16 @@ struct html_out {
 	int newlines;		/* newlines at the end of text */
 };
 
+/* The first letters compared inline: most names differ there, and a
+ * call for each of the names a node is asked about adds up on 1 MB. */
 static bool
 html_name_is(const xmlNode *node, const char *name)
 {
-	return node->name != NULL &&
+	unsigned char c = node->name != NULL ? node->name[0] : 0;
+
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	return c != 0 && c == (unsigned char)name[0] &&
 	    g_ascii_strcasecmp((const char *)node->name, name) == 0;
 }
 
@@ -485,26 +491,33 @@ html_walk(struct html_out *out, xmlNode *node, int depth)
 	}
 }
 
-/* Fold runs of blank lines and strip trailing spaces and blank ends. */
+/*
+ * Fold runs of blank lines and strip trailing spaces and blank ends: one
+ * pass over the text, no copy of each line.
+ */
 static char *
 html_tidy(GString *text)
 {
-	char **lines = g_strsplit(text->str, "\n", -1);
-	GString *out = g_string_new(NULL);
-	int i, blank = 0;
+	GString *out = g_string_sized_new(text->len);
+	const char *p = text->str, *end = text->str + text->len;
+	int blank = 0;
 
-	for (i = 0; lines[i] != NULL; i++) {
-		g_strchomp(lines[i]);
-		if (*lines[i] == '\0') {
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol != NULL ? eol : end;
+
+		while (stop > p && g_ascii_isspace(stop[-1]))
+			stop--;
+		if (stop == p)
 			blank++;
-			continue;
+		else {
+			if (out->len > 0)
+				g_string_append(out, blank ? "\n\n" : "\n");
+			blank = 0;
+			g_string_append_len(out, p, stop - p);
 		}
-		if (out->len > 0)
-			g_string_append(out, blank ? "\n\n" : "\n");
-		blank = 0;
-		g_string_append(out, lines[i]);
+		p = eol != NULL ? eol + 1 : end;
 	}
-	g_strfreev(lines);
 	return g_string_free(out, FALSE);
 }
 

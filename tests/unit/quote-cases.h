@@ -1,8 +1,9 @@
 /*
  * quote-cases.h - the texts that must trim in linear time: what
  * tests/unit/test-quote.c checks for linearity at two sizes and what
- * bench/quote-time.c times at 1 MB against the 50 ms target. A case is
- * HEAD, then UNIT repeated up to the size, then TAIL.
+ * bench/quote-time.c times at 1 MB against the 50 ms target: plain text
+ * (quote_trim_with) and HTML (quote_html_reply). A case is HEAD, then
+ * UNIT repeated up to the size, then TAIL.
  */
 #ifndef DESK_QUOTE_CASES_H
 #define DESK_QUOTE_CASES_H
@@ -42,6 +43,25 @@ static const struct linear_case linear_cases[] G_GNUC_UNUSED = {
 	  "Look:\n\n", "From: Ann <ann@x.example>\nDate: 24 Nov 2026 03:00\n"
 	  "Subject: x\n\nSee.\n\n", "Bob Smith\n\nFrom: Help Desk "
 	  "<s@desk.test>\nDate: 23 Nov 2026 03:00\nSubject: x\n\nAnswer.\n" },
+};
+
+/* HTML replies, trimmed by quote_html_reply(): the tree and the text */
+static const struct linear_case html_cases[] G_GNUC_UNUSED = {
+	{ "HTML: a reply with a long blockquote",
+	  "<html><body><div>Thanks, that works.</div><blockquote type=\"cite\">",
+	  "<p>On Wed, Nov 25, 2026 at 10:00 AM Help Desk &lt;s@desk.test&gt; "
+	  "wrote:</p><p>Dear Bob, please try again.</p>",
+	  "</blockquote></body></html>" },
+	{ "HTML: paragraphs of new text", "<html><body>",
+	  "<div>The import stops at row 120, see <b>the log</b> at "
+	  "<a href=\"https://x.example/log\">the link</a>.</div>",
+	  "</body></html>" },
+	{ "HTML: empty lines", "<html><body>", "<div><br></div>",
+	  "</body></html>" },
+	{ "HTML: table rows", "<html><body><table>",
+	  "<tr><td>a</td><td>b</td></tr>", "</table></body></html>" },
+	{ "HTML: nested blockquotes", "<html><body><div>Hi</div>",
+	  "<blockquote>", "</body></html>" },
 };
 
 static char *repeat_text(const char *head, const char *unit, size_t size,

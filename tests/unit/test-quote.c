@@ -1165,7 +1165,7 @@ thread_cpu_secs(void)
 }
 
 static double
-time_trim(const char *text)
+time_trim(const char *text, bool html)
 {
 	double best = -1, spent = 0;
 	int r;
@@ -1177,7 +1177,9 @@ time_trim(const char *text)
 
 	for (r = 0; r < QUOTE_RUNS || spent < QUOTE_RUN_SECS; r++) {
 		double start = thread_cpu_secs();
-		char *got = quote_trim_with(quotes, text, &ctx);
+		char *got = html ? quote_html_reply(quotes, text,
+		    strlen(text), NULL, &ctx) : quote_trim_with(quotes, text,
+		    &ctx);
 		double secs = thread_cpu_secs() - start;
 
 		g_free(got);
@@ -1190,14 +1192,15 @@ time_trim(const char *text)
 
 /* A ratio above the bound is measured again, twice at most (noise). */
 static void
-check_linear(const char *what, const char *small, const char *large)
+check_linear(const char *what, const char *small, const char *large,
+    bool html)
 {
 	double t1 = 0, t2 = 0, ratio = 0;
 	int attempt;
 
 	for (attempt = 0; attempt < 3; attempt++) {
-		t1 = time_trim(small);
-		t2 = time_trim(large);
+		t1 = time_trim(small, html);
+		t2 = time_trim(large, html);
 		/* below a tenth of a millisecond the clock is the noise */
 		ratio = t2 / MAX(t1, 0.0001);
 		if (t2 < 0.0004 * QUOTE_SCALE)
@@ -1233,6 +1236,15 @@ test_linear(void)
 			g_free(quote_trim(quotes, text));
 			g_free(text);
 		}
+		for (i = 0; i < G_N_ELEMENTS(html_cases); i++) {
+			const struct linear_case *c = &html_cases[i];
+			char *html = repeat_text(c->head, c->unit, 64 * 1024,
+			    c->tail);
+
+			g_free(quote_html_reply(quotes, html, strlen(html),
+			    NULL, NULL));
+			g_free(html);
+		}
 		g_test_skip("linear time is not measured under valgrind "
 		    "(the inputs ran at 64 KB)");
 		return;
@@ -1244,7 +1256,17 @@ test_linear(void)
 		char *large = repeat_text(c->head, c->unit, QUOTE_SCALE * mb,
 		    c->tail);
 
-		check_linear(c->what, small, large);
+		check_linear(c->what, small, large, false);
+		g_free(small);
+		g_free(large);
+	}
+	for (i = 0; i < G_N_ELEMENTS(html_cases); i++) {
+		const struct linear_case *c = &html_cases[i];
+		char *small = repeat_text(c->head, c->unit, mb, c->tail);
+		char *large = repeat_text(c->head, c->unit, QUOTE_SCALE * mb,
+		    c->tail);
+
+		check_linear(c->what, small, large, true);
 		g_free(small);
 		g_free(large);
 	}
@@ -1265,7 +1287,7 @@ test_linear(void)
 			g_string_append_c(times, '\n');
 			g_string_append(times, text);
 		}
-		check_linear(corpus[i], text, times->str);
+		check_linear(corpus[i], text, times->str, false);
 		g_string_free(times, TRUE);
 		g_free(text);
 		g_free(path);
