@@ -454,6 +454,31 @@ mail_part_bytes(GMimePart *part, size_t limit, bool *cut_r)
 	return bytes;
 }
 
+/*
+ * A format=flowed part (RFC 3676, as Thunderbird, Horde, Roundcube and
+ * K-9 send) has each line that begins with a space, a "From " or a ">"
+ * that is no quote stuffed with one space more: take it off (section
+ * 4.4), in place. A quoted line begins with ">", so only the lines
+ * that are not quoted change. The soft line breaks stay: the text keeps
+ * the lines the sender saw.
+ */
+static void
+mail_unstuff_flowed(char *text)
+{
+	char *in = text, *out = text;
+	bool line_start = true;
+
+	for (; *in != '\0'; in++) {
+		bool first = line_start;
+
+		line_start = *in == '\n';
+		if (first && *in == ' ')
+			continue;	/* one space, the stuffing */
+		*out++ = *in;
+	}
+	*out = '\0';
+}
+
 static void
 mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 {
@@ -461,6 +486,8 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	    (GMimeObject *)part);
 	const char *charset = ct ?
 	    g_mime_content_type_get_parameter(ct, "charset") : NULL;
+	const char *format = ct ?
+	    g_mime_content_type_get_parameter(ct, "format") : NULL;
 	GByteArray *bytes;
 	char *text, *how = NULL;
 	bool cut = false;
@@ -480,6 +507,9 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	text = mail_text_to_utf8((const char *)bytes->data, bytes->len,
 	    charset, &how);
 	g_byte_array_unref(bytes);
+	if (!html && format != NULL && g_ascii_strcasecmp(format,
+	    "flowed") == 0)
+		mail_unstuff_flowed(text);
 	if (html) {
 		char *plain = html_to_text(text, strlen(text), 0);
 

@@ -533,6 +533,41 @@ test_binary_text_part(void)
 	mail_free(m);
 }
 
+/*
+ * format=flowed (RFC 3676): the one space a sender stuffs before a line
+ * that begins with a space, "From " or a ">" that is no quote comes off;
+ * a quoted line and a part that is not flowed keep theirs.
+ */
+static void
+test_flowed_unstuffed(void)
+{
+	static const char flowed[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8; Format=Flowed; "
+	    "DelSp=Yes\n\n"
+	    "The log says: \n"
+	    "    2026-11-25 ERROR import\n"
+	    " From the second server too.\n"
+	    " >not a quote\n"
+	    "> a quote\n";
+	static const char fixed[] = HDR "Subject: s\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n\n"
+	    "The log says:\n"
+	    "    2026-11-25 ERROR import\n";
+	struct mail *m = parse(flowed);
+
+	check_invariants(m);
+	test_check_contains(m->text, "\n   2026-11-25 ERROR import\n");
+	test_check_lacks(m->text, "    2026");
+	test_check_contains(m->text, "\nFrom the second server too.\n");
+	test_check_contains(m->text, "\n>not a quote\n");
+	test_check_contains(m->text, "\n> a quote");
+	mail_free(m);
+	m = parse(fixed);
+	check_invariants(m);
+	test_check_contains(m->text, "\n    2026-11-25 ERROR import");
+	mail_free(m);
+}
+
 static void
 test_inline_image(void)
 {
@@ -1568,6 +1603,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/body/mixed-attachments",
 	    test_mixed_attachments);
 	g_test_add_func("/mime/body/inline-image", test_inline_image);
+	g_test_add_func("/mime/body/flowed-unstuffed", test_flowed_unstuffed);
 	g_test_add_func("/mime/body/binary-text-part", test_binary_text_part);
 	g_test_add_func("/mime/body/alternative-related",
 	    test_alternative_related);
