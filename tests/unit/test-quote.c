@@ -739,8 +739,10 @@ static const struct reply_set reply_sets[] = {
 	/* 115 from stop 17: Yandex's "<div> </div>" blank line, from dev-2 */
 	{ "held-out", false, 115, 115 },
 	/* a second author's, written blind (no rule, no other fixture seen);
-	 * 46 from stop 17, the same blank line */
-	{ "held-out-2", false, 46, 50 },
+	 * 46 from stop 17, the same blank line; 45 from stop 18, when
+	 * format=flowed lines lost the space RFC 3676 has a sender stuff
+	 * (pl-forward-thunderbird was written with none) */
+	{ "held-out-2", false, 45, 50 },
 	/* a third author's, from general knowledge: development */
 	{ "dev-2", true, 60, 60 },
 	/* a fourth author's, written blind */
@@ -750,6 +752,12 @@ static const struct reply_set reply_sets[] = {
 	/* a fifth author's, written blind: 47 when first measured, 49 after
 	 * closings and "sent" lines added knowing its misses' names */
 	{ "held-out-4", false, 49, 50 },
+	/* an eighth author's, weighted to Horde, Roundcube, KMail,
+	 * Evolution and Claws: development, 51 when first measured */
+	{ "dev-4", true, 52, 60 },
+	/* a seventh author's, written blind: 45 when first measured, before
+	 * any tuning on dev-4 */
+	{ "held-out-5", false, 45, 50 },
 };
 
 static const char *const fixture_families[] = {
