@@ -318,6 +318,38 @@ quote_ends_sentence(const char *s, size_t len)
 }
 
 /*
+ * Does the line end in an abbreviation of letters and points, as a
+ * company's form does ("A.Ş.", "S.p.A.", "e.V.", "B.V.")? Its last
+ * word is runs of at most three letters, each with its point: the
+ * point ends no sentence.
+ */
+static bool
+quote_ends_abbreviation(const char *s, size_t len)
+{
+	size_t start = len;
+	int points = 0, run = 0;
+	const char *p;
+
+	while (start > 0 && s[start - 1] != ' ' && s[start - 1] != '\t')
+		start--;
+	for (p = s + start; p < s + len; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char_validated(p, (gssize)(s + len - p));
+
+		if (c == '.') {
+			if (run == 0)
+				return false;
+			points++;
+			run = 0;
+		} else if (c != (gunichar)-1 && c != (gunichar)-2 &&
+		    g_unichar_isalpha(c) && ++run <= 3)
+			continue;
+		else
+			return false;
+	}
+	return points >= 2 && run == 0;
+}
+
+/*
  * Skip blanks from I: spaces, tabs and the no-break spaces (U+00A0, the
  * narrow U+202F, the figure space U+2007) that French typography puts
  * before a colon ("De\u202f: ", as Outlook for Mac writes a label).
@@ -1201,10 +1233,33 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 		return -1;	/* no text above, too long, or not one run */
 	a = &d->line[kept[top]];
 	z = &d->line[kept[last]];
-	if (quote_is_postscript(a->s, a->len))
+	if (quote_is_postscript(a->s, a->len) || !quote_any(d, QL_DISCLAIMER,
+	    a->s, (size_t)(z->s + z->len - a->s)))
 		return -1;
-	return quote_any(d, QL_DISCLAIMER, a->s,
-	    (size_t)(z->s + z->len - a->s)) ? top : -1;
+	/*
+	 * A notice glued under the sign-off, no blank line between
+	 * ("Regards,\nName\nCompany\nThis email is confidential..."): it
+	 * begins at the lowest line from which it still matches, when the
+	 * paragraph opens with a closing and no line above the notice ends
+	 * a sentence.
+	 */
+	if (quote_is_closing(d, kept[top])) {
+		int t, k;
+
+		for (t = last; t > top; t--) {
+			a = &d->line[kept[t]];
+			if (quote_any(d, QL_DISCLAIMER, a->s,
+			    (size_t)(z->s + z->len - a->s)))
+				break;
+		}
+		for (k = top; k < t; k++)
+			if (quote_ends_sentence(d->line[kept[k]].s,
+			    d->line[kept[k]].len))
+				break;
+		if (t > top && k == t)
+			return t;
+	}
+	return top;
 }
 
 /*
@@ -1230,8 +1285,9 @@ quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
 			;
 	}
 	if (cut < 0 || !quote_is_signoff_line(d, kept[last]) ||
-	    quote_ends_sentence(d->line[kept[last]].s,
-	    d->line[kept[last]].len))
+	    (quote_ends_sentence(d->line[kept[last]].s,
+	    d->line[kept[last]].len) && !quote_ends_abbreviation(
+	    d->line[kept[last]].s, d->line[kept[last]].len)))
 		return false;
 	while (last > first && !d->line[kept[last]].blank)
 		last--;

@@ -753,10 +753,12 @@ static const struct reply_set reply_sets[] = {
 	 * closings and "sent" lines added knowing its misses' names */
 	{ "held-out-4", false, 49, 50 },
 	/* an eighth author's, weighted to Horde, Roundcube, KMail,
-	 * Evolution and Claws: development, 51 when first measured */
-	{ "dev-4", true, 52, 60 },
+	 * Evolution and Claws: development, 51 when first measured, 60
+	 * after webmail footers, notices glued under a sign-off and
+	 * Turkish notices */
+	{ "dev-4", true, 60, 60 },
 	/* a seventh author's, written blind: 45 when first measured, before
-	 * any tuning on dev-4 */
+	 * any tuning on dev-4, and 45 after it */
 	{ "held-out-5", false, 45, 50 },
 };
 
