@@ -64,7 +64,7 @@ enum quote_label {
 	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
-	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_COUNT
+	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -89,6 +89,7 @@ static const struct {
 	[QL_VALEDICTION] = { "valediction", "line" },
 	[QL_PASTED] = { "pasted", "line" },
 	[QL_DISCLAIMER] = { "disclaimer", "text" },
+	[QL_FOOTER] = { "footer", "line" },
 };
 
 struct quote_line {
@@ -1297,6 +1298,36 @@ quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
 	return true;
 }
 
+/*
+ * A webmail's footer ending the kept lines: one or two lines under a
+ * rule line, the first a `footer` rule's ("This message was sent using
+ * IMP..."). Cut from the rule line: a customer's sentence like it
+ * elsewhere, or without the rule over it, stays.
+ */
+static bool
+quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
+{
+	int last = *m - 1, q;
+	const char *inner;
+	size_t inner_len;
+
+	while (last > first && d->line[kept[last]].blank)
+		last--;
+	for (q = last; q > first + 1 && q >= last - 1; q--) {
+		const struct quote_line *rule = &d->line[kept[q - 1]];
+
+		if (d->line[kept[q]].blank || kept[q - 1] != kept[q] - 1)
+			return false;
+		if (quote_separator_shape(rule, &inner, &inner_len) == 1 &&
+		    d->line[kept[q]].len <= QUOTE_LINE_MAX &&
+		    quote_line_is(d, QL_FOOTER, kept[q])) {
+			*m = q - 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
@@ -1316,7 +1347,8 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 	do {
 		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
 			(*m)--;
-		if (quote_cut_notice(d, kept, first, m)) {
+		if (quote_cut_footer(d, kept, first, m) ||
+		    quote_cut_notice(d, kept, first, m)) {
 			signature = true;
 			cut = 1;
 			continue;

@@ -314,6 +314,39 @@ test_notices(void)
 	expect_trim_from("Hello,\n\nIt fails.\n\nThis message is confidential"
 	    ", says your footer. Why?\n", "Hello,\n\nIt fails.\n\nThis "
 	    "message is confidential, says your footer. Why?");
+	/* glued under the sign-off, no blank line between */
+	expect_trim_from("Hi,\n\nthe export works again.\n\nKind regards,\n"
+	    "Bob Smith\nAccounts | Shop Example Ltd\nThis message and its "
+	    "attachments are confidential and intended only for the "
+	    "addressee.\n", "Hi,\n\nthe export works again.");
+	/* a company's form ends the line above: no sentence */
+	expect_trim_from("Merhaba,\n\nlisans etkin.\n\nBob Smith\nÖrnek Yazılım "
+	    "A.Ş.\n\nBu e-posta yalnızca alıcısı içindir; yanlışlıkla size "
+	    "ulaştıysa siliniz.\n", "Merhaba,\n\nlisans etkin.");
+}
+
+/*
+ * A webmail's footer under a rule line ends the text and goes; the same
+ * words as the customer's sentence stay.
+ */
+static void
+test_footers(void)
+{
+	expect_trim_from("Hello,\n\nthe update fixed it.\n\nBob\n\n"
+	    "-------------------------------------------------------------\n"
+	    "This message was sent using IMP, the Internet Messaging "
+	    "Program.\n", "Hello,\n\nthe update fixed it.");
+	expect_trim_from("Hallo,\n\nes läuft.\n\n________________________\n"
+	    "Diese E-Mail wurde mit dem Webmailer von Example versendet.\n"
+	    "https://webmail.example\n", "Hallo,\n\nes läuft.");
+	expect_trim_from("Hello,\n\nThis message was sent using our backup "
+	    "account, the main one is locked.\nPlease answer both.\n\nBob\n",
+	    "Hello,\n\nThis message was sent using our backup account, the "
+	    "main one is locked.\nPlease answer both.");
+	expect_trim_from("Hello,\n\nsee the log.\n\n"
+	    "This message was sent using the cron job.\n",
+	    "Hello,\n\nsee the log.\n\nThis message was sent using the "
+	    "cron job.");
 }
 
 /* The sender's sign-off goes; the sender named in a sentence stays. */
@@ -1322,6 +1355,7 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/signoff", test_signoff);
 	g_test_add_func("/quote/pasted-block", test_pasted_block);
 	g_test_add_func("/quote/notices", test_notices);
+	g_test_add_func("/quote/footers", test_footers);
 	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
