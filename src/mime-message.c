@@ -265,12 +265,69 @@ mail_memdup(const char *s, size_t len)
 	return copy;
 }
 
+/*
+ * Names of charsets that mail carries and iconv does not know, and the
+ * charset each is (a superset where the name's own is a subset, so that
+ * no character is lost): Python 2's email package labels GB2312 text
+ * "eucgb2312_cn", Java and Microsoft's MLang write "x-gbk", "x-sjis",
+ * "big5_tw", "x-windows-949". The keys are lower case without "-", "_"
+ * and blanks. GMime knows some others (ks_c_5601-1987) by itself.
+ */
+static const struct {
+	const char *key, *iconv;
+} mail_charset_aliases[] = {
+	{ "eucgb2312cn", "GB18030" }, { "gb231280", "GB18030" },
+	{ "gb23121980", "GB18030" }, { "csiso58gb231280", "GB18030" },
+	{ "isoir58", "GB18030" }, { "chinese", "GB18030" },
+	{ "xgbk", "GB18030" }, { "xeuccn", "GB18030" },
+	{ "xcp936", "GB18030" }, { "big5tw", "BIG5-HKSCS" },
+	{ "xxbig5", "BIG5-HKSCS" }, { "csbig5", "BIG5-HKSCS" },
+	{ "xbig5", "BIG5-HKSCS" }, { "xsjis", "CP932" },
+	{ "xshiftjis", "CP932" }, { "xmscp932", "CP932" },
+	{ "windows31j", "CP932" }, { "xeucjp", "EUC-JP" },
+	{ "xwindows949", "CP949" }, { "xuhc", "CP949" },
+	{ "xmaccyrillic", "MACCYRILLIC" }, { "xmacukrainian", "MACUKRAINIAN" },
+	{ "xcp1251", "WINDOWS-1251" }, { "xcp1252", "WINDOWS-1252" },
+};
+
+/*
+ * The name iconv knows for CHARSET when it does not know CHARSET itself
+ * and the table above does; else NULL. iconv is asked only for a name
+ * of the table, so common names cost a few comparisons.
+ */
+static const char *
+mail_charset_alias(const char *charset)
+{
+	GString *key = g_string_new(NULL);
+	const char *found = NULL, *p;
+	GIConv cd;
+	size_t i;
+
+	for (p = charset; *p != '\0' && key->len < 32; p++)
+		if (*p != '-' && *p != '_' && *p != ' ')
+			g_string_append_c(key, g_ascii_tolower(*p));
+	for (i = 0; i < G_N_ELEMENTS(mail_charset_aliases); i++)
+		if (strcmp(key->str, mail_charset_aliases[i].key) == 0)
+			found = mail_charset_aliases[i].iconv;
+	g_string_free(key, TRUE);
+	if (found == NULL)
+		return NULL;
+	cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(charset));
+	if (cd != (GIConv)-1) {
+		g_iconv_close(cd);
+		return NULL;	/* this iconv knows it after all */
+	}
+	return found;
+}
+
 /* BYTES in CHARSET as UTF-8, or NULL when iconv cannot do all of it. */
 static char *
 mail_convert(const char *bytes, size_t len, const char *charset,
     size_t *outlen_r)
 {
-	const char *iconv_name = g_mime_charset_iconv_name(charset);
+	const char *alias = mail_charset_alias(charset);
+	const char *iconv_name = alias != NULL ? alias :
+	    g_mime_charset_iconv_name(charset);
 	gsize read = 0, written = 0;
 	char *out;
 
@@ -921,8 +978,15 @@ mail_decode_header(GMimeParserOptions *opts, const char *raw)
 		    memchr(p, ' ', q2 - p) == NULL)
 			end = q2 + 2;
 		if (end != NULL) {
-			char *word = g_strndup(p, end - p);
+			char *charset = g_strndup(p + 2, q1 - p - 2);
+			const char *alias = mail_charset_alias(charset);
+			/* a charset iconv does not know, named as it knows it:
+			 * else GMime decodes the word by its fallbacks */
+			char *word = alias != NULL ? g_strdup_printf("=?%s%.*s",
+			    alias, (int)(end - q1), q1) : g_strndup(p, end - p);
 			char *text = g_mime_utils_header_decode_text(opts, word);
+
+			g_free(charset);
 
 			/* keep the gap unless it is blanks between two words */
 			if (!after_word || strspn(gap->str, " \t\r\n") !=
@@ -954,6 +1018,28 @@ mail_decode_header(GMimeParserOptions *opts, const char *raw)
 	}
 	g_string_free(gap, TRUE);
 	return g_string_free(out, FALSE);
+}
+
+/* Does RAW hold an encoded word in a charset of mail_charset_aliases? */
+static bool
+mail_header_has_alias(const char *raw)
+{
+	const char *p = raw, *q;
+
+	while (p != NULL && (p = strstr(p, "=?")) != NULL) {
+		bool found;
+		char *charset;
+
+		if ((q = strchr(p + 2, '?')) == NULL)
+			break;
+		charset = g_strndup(p + 2, (gsize)(q - p - 2));
+		found = mail_charset_alias(charset) != NULL;
+		g_free(charset);
+		if (found)
+			return true;
+		p = q + 1;
+	}
+	return false;
 }
 
 /* The raw value of the first header NAME of OBJ, or NULL. */
@@ -1035,7 +1121,10 @@ mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 			    internet_address_get_name(ia));
 		}
 	}
-	if (*mail->from_addr == '\0')
+	/* GMime decoded the name by its fallbacks where iconv did not know
+	 * the charset: decode it again, as the Subject is */
+	if (*mail->from_addr == '\0' || mail_header_has_alias(
+	    mail_raw_header((GMimeObject *)msg, "From")))
 		mail_from_fallback(mail, opts);
 	value = mail_raw_header((GMimeObject *)msg, "Subject");
 	if (value != NULL) {

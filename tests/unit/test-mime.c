@@ -759,6 +759,31 @@ test_charset_declared_iso(void)
 	    "\xbf\xe0\xd8\xd2\xd5\xe2\n", PRIVET "\n", "declared:iso-8859-5");
 }
 
+/*
+ * Charset names iconv does not know but mail carries: Python 2's
+ * "eucgb2312_cn" for GB2312, in a header's encoded words and as a
+ * part's charset; Java's "x-gbk". The text is read as the charset it is
+ * (the part reports the name it declared).
+ */
+static void
+test_charset_aliases(void)
+{
+	struct mail *m = parse("From: =?eucgb2312_cn?b?zfXOsA==?= "
+	    "<wang@x.example>\nTo: s@desk.test\n"
+	    "Subject: =?x-gbk?b?0O2/ydak0tG8pLvu?=\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=\"eucgb2312_cn\"\n"
+	    "Content-Transfer-Encoding: base64\n\n0O2/ydak0tG8pLvu\n");
+
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->from_name, ==, "王伟");
+	g_assert_cmpstr(m->subject, ==, "许可证已激活");
+	test_check_contains(m->text, "许可证已激活");
+	g_assert_cmpstr(m->charset, ==, "declared:eucgb2312_cn");
+	mail_free(m);
+}
+
 static void
 test_charset_guessed(void)
 {
@@ -1592,6 +1617,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/headers/subject-adjacent-b-words",
 	    test_subject_adjacent_b_words);
 	g_test_add_func("/mime/headers/from", test_from);
+	g_test_add_func("/mime/charset/aliases", test_charset_aliases);
 	g_test_add_func("/mime/headers/no-from", test_no_from);
 	g_test_add_func("/mime/headers/threading-ids", test_threading_ids);
 	g_test_add_func("/mime/headers/mail-header", test_mail_header);
