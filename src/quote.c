@@ -36,6 +36,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "html.h"
@@ -92,20 +93,27 @@ static const struct {
 	[QL_FOOTER] = { "footer", "line" },
 };
 
+/*
+ * One line, 24 bytes: a 1 MB text of empty lines has a million of them,
+ * and their pages are most of what trimming it costs. A text is cut to
+ * the text size limit long before a line's length needs more than 32
+ * bits; a label and its value lie within QUOTE_LINE_MAX bytes.
+ */
 struct quote_line {
 	const char *s;		/* into the buffer; not NUL-terminated */
-	size_t len;		/* without trailing blanks */
-	bool quoted, blank;
-	bool initials;		/* quoted after initials ("СП> "), not ">" */
+	uint32_t len;		/* without trailing blanks */
+	unsigned short value;	/* offset of the value */
+	unsigned short name;	/* offset and length of the label */
+	unsigned char name_len;
+	bool quoted : 1, blank : 1;
+	bool initials : 1;	/* quoted after initials ("СП> "), not ">" */
 	signed char label;	/* a "Label: value" line; -1: not known yet */
 	signed char ev_addr;	/* its value holds an address; -1: unknown */
 	signed char ev_date;	/* its value holds a date; -1: unknown */
 	signed char ev_field;	/* its label is a known one; -1: unknown */
 	signed char ev_pasted;	/* one only raw headers have; -1: unknown */
-	unsigned short value;	/* offset of the value */
-	unsigned short name;	/* offset and length of the label */
-	unsigned short name_len;
 };
+G_STATIC_ASSERT(sizeof(struct quote_line) <= 24);
 
 struct quote_doc {
 	struct rules *rules;
@@ -446,7 +454,7 @@ quote_label_parse(struct quote_line *l)
 	p = quote_skip_blanks(s, p, len);
 	l->label = 1;
 	l->name = (unsigned short)name;
-	l->name_len = (unsigned short)(name_end - name);
+	l->name_len = (unsigned char)(name_end - name);
 	l->value = (unsigned short)p;
 	return true;
 }
@@ -1716,7 +1724,7 @@ quote_doc_init(struct quote_doc *d, struct rules *quotes, char *buf)
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' ||
 		    p[len - 1] == '\f' || p[len - 1] == '\v'))
 			len--;
-		line->len = len;
+		line->len = (uint32_t)len;
 		k = quote_skip_blanks(p, 0, len);
 		line->blank = k == len;
 		line->quoted = !line->blank && quote_is_quoted(p + k, len - k);

@@ -780,8 +780,9 @@ static const struct reply_set reply_sets[] = {
 	{ "dev-2", true, 60, 60 },
 	/* a fourth author's, written blind */
 	{ "held-out-3", false, 49, 50 },
-	/* a sixth author's, weighted to the hard families: development */
-	{ "dev-3", true, 59, 60 },
+	/* a sixth author's, weighted to the hard families: development; 60
+	 * from stop 18, with Python 2's "eucgb2312_cn" read as GB2312 */
+	{ "dev-3", true, 60, 60 },
 	/* a fifth author's, written blind: 47 when first measured, 49 after
 	 * closings and "sent" lines added knowing its misses' names */
 	{ "held-out-4", false, 49, 50 },
@@ -1346,6 +1347,7 @@ main(int argc, char **argv)
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
+	quote_cases_fresh_pages();
 	mail_init();
 	quotes = rules_load(path, NULL, &error);
 	g_assert_no_error(error);
