@@ -512,28 +512,57 @@ mail_part_bytes(GMimePart *part, size_t limit, bool *cut_r)
 }
 
 /*
- * A format=flowed part (RFC 3676, as Thunderbird, Horde, Roundcube and
- * K-9 send) has each line that begins with a space, a "From " or a ">"
- * that is no quote stuffed with one space more: take it off (section
- * 4.4), in place. A quoted line begins with ">", so only the lines
- * that are not quoted change. The soft line breaks stay: the text keeps
- * the lines the sender saw.
+ * The text of a format=flowed part (RFC 3676, as Thunderbird, Horde,
+ * Roundcube, K-9 and Apple Mail send), as the customer's client shows
+ * it: the space a sender stuffs before a line that begins with a space,
+ * "From " or ">" comes off (section 4.4), and a line that ends in a
+ * space (a soft break; "-- " is none) is joined with the next of the
+ * same quote depth, its space kept or, with DelSp=yes, dropped (4.5).
+ * A quoted line comes out as ">" per level and a space. Unlike the RFC,
+ * a soft break before an empty line keeps the empty line: it is the
+ * paragraph's end the sender saw. (transfer full)
  */
-static void
-mail_unstuff_flowed(char *text)
+static char *
+mail_decode_flowed(const char *text, bool delsp)
 {
-	char *in = text, *out = text;
-	bool line_start = true;
+	GString *out = g_string_sized_new(strlen(text));
+	const char *p = text;
+	bool joining = false;	/* the last line ended in a soft break */
+	int depth_was = 0;
 
-	for (; *in != '\0'; in++) {
-		bool first = line_start;
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n'), *end, *c;
+		int depth = 0, k;
+		bool soft;
 
-		line_start = *in == '\n';
-		if (first && *in == ' ')
-			continue;	/* one space, the stuffing */
-		*out++ = *in;
+		end = eol != NULL ? eol : p + strlen(p);
+		if (end > p && end[-1] == '\r')
+			end--;
+		for (c = p; c < end && *c == '>'; c++)
+			depth++;
+		if (c < end && *c == ' ')
+			c++;		/* the stuffing */
+		soft = end > c && end[-1] == ' ' && !(end - c == 3 &&
+		    memcmp(c, "-- ", 3) == 0);
+		/* a soft break before an empty line, or before another
+		 * depth, ends the paragraph there */
+		if (joining && (depth != depth_was || c == end))
+			g_string_append_c(out, '\n');
+		if (!joining || depth != depth_was || c == end) {
+			for (k = 0; k < depth; k++)
+				g_string_append_c(out, '>');
+			if (depth > 0 && c < end)
+				g_string_append_c(out, ' ');
+		}
+		g_string_append_len(out, c, (gssize)(end - c - (soft &&
+		    delsp ? 1 : 0)));
+		joining = soft;
+		depth_was = depth;
+		if (!soft && eol != NULL)
+			g_string_append_c(out, '\n');
+		p = eol != NULL ? eol + 1 : end + strlen(end);
 	}
-	*out = '\0';
+	return g_string_free(out, FALSE);
 }
 
 static void
@@ -565,8 +594,15 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 	    charset, &how);
 	g_byte_array_unref(bytes);
 	if (!html && format != NULL && g_ascii_strcasecmp(format,
-	    "flowed") == 0)
-		mail_unstuff_flowed(text);
+	    "flowed") == 0) {
+		const char *delsp = g_mime_content_type_get_parameter(ct,
+		    "delsp");
+		char *flowed = mail_decode_flowed(text, delsp != NULL &&
+		    g_ascii_strcasecmp(delsp, "yes") == 0);
+
+		g_free(text);
+		text = flowed;
+	}
 	if (html) {
 		char *plain = html_to_text(text, strlen(text), 0);
 
