@@ -715,6 +715,14 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 			hit->kind = QK_HISTORY;
 			return;
 		}
+		/* under a bare rule ("_____", "-----") the block's first
+		 * line must name a sender or a known label: console output
+		 * draws such rules over "Status : EXPIRED (2026-11-30)" */
+		if (count > 0 && some && shape == 1 &&
+		    !quote_value_has(d, &d->line[next], &d->line[next].ev_addr,
+		    QL_ADDRESS) && !quote_value_has(d, &d->line[next],
+		    &d->line[next].ev_field, QL_FIELD))
+			some = false;
 		if ((count > 0 && some) || (shape == 2 && quote_any(d,
 		    QL_SEPARATOR, inner, inner_len))) {
 			hit->kind = QK_HISTORY;
@@ -1247,12 +1255,14 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 		return -1;
 	/*
 	 * A notice glued under the sign-off, no blank line between
-	 * ("Regards,\nName\nCompany\nThis email is confidential..."): it
-	 * begins at the lowest line from which it still matches, when the
-	 * paragraph opens with a closing and no line above the notice ends
-	 * a sentence.
+	 * ("Regards,\nName\nCompany\nThis email is confidential..."), or
+	 * under a signature box drawn with rule lines (as Japanese business
+	 * mail has it): it begins at the lowest line from which it still
+	 * matches, when the paragraph opens with a closing or a rule line
+	 * and no line above the notice ends a sentence.
 	 */
-	if (quote_is_closing(d, kept[top])) {
+	if (quote_is_closing(d, kept[top]) || quote_is_decoration(d,
+	    kept[top])) {
 		int t, k;
 
 		for (t = last; t > top; t--) {
