@@ -1852,7 +1852,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			}
 			hit.kind = QK_HISTORY;	/* our own notice, forwarded */
 		}
-		if (hit.kind == QK_HISTORY && hit.bare &&
+		if (hit.kind == QK_HISTORY && (hit.bare || hit.block) &&
 		    quote_block_is_pasted(&d, ctx, i, hit.span)) {
 			for (next = i; next < i + hit.span; next++)
 				kept[m++] = next;

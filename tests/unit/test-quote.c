@@ -805,7 +805,7 @@ static const struct reply_set reply_sets[] = {
 	/* a ninth author's, weighted to Notes, Thunderbird, European
 	 * webmails and keep (by the names of held-out-5's misses):
 	 * development, 50 when first measured */
-	{ "dev-5", true, 58, 60 },
+	{ "dev-5", true, 59, 60 },
 };
 
 static const char *const fixture_families[] = {
