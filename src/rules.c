@@ -495,19 +495,29 @@ struct rules_group {
 };
 
 /*
- * The length of the start-of-pattern verbs of PATTERN ("(*UCP)"): they
- * hold for the whole pattern and cannot go inside a group, so only rules
- * with the same ones share an alternation.
+ * The length of the start-of-pattern options of PATTERN ("(*UCP)",
+ * "(*LIMIT_MATCH=100)"): they hold for the whole pattern and cannot go
+ * inside a group, so only rules with the same ones share an alternation.
+ * Other verbs at the start ("(*COMMIT)", "(*MARK:x)") are the pattern's
+ * own and stop the count; such a pattern is not joinable.
  */
 static size_t
 rules_verbs_len(const char *pattern)
 {
-	size_t n = 0;
+	static const char *const options[] = {
+		"UTF)", "UCP)", "NO_", "LIMIT_", "CR)", "LF)", "CRLF)",
+		"ANYCRLF)", "ANY)", "NUL)", "BSR_", "NOTEMPTY",
+	};
+	size_t n = 0, i;
 
 	while (pattern[n] == '(' && pattern[n + 1] == '*') {
 		const char *close = strchr(pattern + n, ')');
 
-		if (close == NULL)
+		for (i = 0; i < G_N_ELEMENTS(options); i++)
+			if (strncmp(pattern + n + 2, options[i],
+			    strlen(options[i])) == 0)
+				break;
+		if (close == NULL || i == G_N_ELEMENTS(options))
 			break;
 		n = (size_t)(close - pattern) + 1;
 	}
@@ -516,19 +526,24 @@ rules_verbs_len(const char *pattern)
 
 /*
  * Can PATTERN share an alternation with others and mean the same? Not
- * when it refers to groups by number or recurses (the numbers shift), may
- * hold a (?x) comment or a \Q without its \E (either would swallow the
- * ")" that closes it). Cautious: such a pattern is matched alone.
+ * when it refers to groups by number, by condition or recurses (the
+ * numbers shift), may hold a (?x) comment or a \Q without its \E
+ * (either would swallow the ")" that closes it), or holds a verb past
+ * its start-of-pattern options ((*COMMIT), (*SKIP) and the like act on
+ * the whole match, the alternatives after it too). Cautious: such a
+ * pattern is matched alone.
  */
 static bool
-rules_joinable(const char *pattern)
+rules_pattern_is_joinable(const char *pattern)
 {
 	static const char *const refs[] = {
 		"#", "\\Q", "\\g", "\\k", "(?P", "(?&", "(?R", "(?+", "(?-",
+		"(?(", "(*",
 	};
 	const char *p;
 	size_t i;
 
+	pattern += rules_verbs_len(pattern);
 	for (i = 0; i < G_N_ELEMENTS(refs); i++)
 		if (strstr(pattern, refs[i]) != NULL)
 			return false;
@@ -543,14 +558,22 @@ rules_joinable(const char *pattern)
 	return true;
 }
 
-/* The alternation of the run's rules, their common verbs first. */
+/*
+ * The alternation of the run's rules, their common options first; a run
+ * of one is the rule's own pattern (compiled again all the same, so that
+ * a long text gets it JIT-compiled).
+ */
 static char *
 rules_run_alternation(struct rules_group *g, guint first, guint n)
 {
 	const struct rule *r0 = g_ptr_array_index(g->members, first);
 	size_t verbs = rules_verbs_len(r0->pattern);
-	GString *alt = g_string_new_len(r0->pattern, (gssize)verbs);
+	GString *alt;
 	guint i;
+
+	if (n == 1)
+		return g_strdup(r0->pattern);
+	alt = g_string_new_len(r0->pattern, (gssize)verbs);
 
 	for (i = first; i < first + n; i++) {
 		const struct rule *r = g_ptr_array_index(g->members, i);
@@ -576,7 +599,12 @@ rules_run_code(struct rules_group *g, struct rules_run *run, int anchored)
 	run->code[anchored] = pcre2_compile((PCRE2_SPTR)run->alternation,
 	    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
 	    (anchored ? PCRE2_ANCHORED : 0), &errcode, &erroff, NULL);
-	if (run->code[anchored] != NULL && g->jit)
+	if (run->code[anchored] == NULL)
+		log_debug("%s and %u more: no alternation (PCRE2 error %d), "
+		    "matched one by one", ((const struct rule *)
+		    g_ptr_array_index(g->members, run->first))->where,
+		    run->n - 1, errcode);
+	else if (g->jit)
 		run->jit[anchored] = pcre2_jit_compile(run->code[anchored],
 		    PCRE2_JIT_COMPLETE) == 0;
 	return run->code[anchored];
@@ -600,8 +628,8 @@ rules_group_new(struct rules *rules, GPtrArray *members, bool jit)
 			const struct rule *r = g_ptr_array_index(members,
 			    i + run.n);
 
-			if (!rules_joinable(r0->pattern) ||
-			    !rules_joinable(r->pattern) ||
+			if (!rules_pattern_is_joinable(r0->pattern) ||
+			    !rules_pattern_is_joinable(r->pattern) ||
 			    rules_verbs_len(r->pattern) != verbs ||
 			    strncmp(r->pattern, r0->pattern, verbs) != 0)
 				break;

@@ -110,12 +110,17 @@ bool rules_match_anchored(struct rules *rules, const struct rule *rule,
  * outlive the group) as one matcher for a caller that tries the same
  * rules on many subjects (quote.c on a long reply): the members are
  * joined into one alternation in their order, one match instead of one
- * a rule. The result is the loop's: an anchored match ends where the
- * first member that matches there ends. Members whose leading (*VERB)s
- * differ go in separate alternations, tried in order; an alternation
- * that reaches the match limit is tried again rule by rule. With JIT
- * (or when rules_jit() was called) the alternations are JIT-compiled.
- * (transfer full)
+ * a rule. Whether it matches is the loop's result, and an anchored
+ * match ends where the first member that matches there ends. Members
+ * whose start-of-pattern options ((*UCP)) differ go in separate
+ * alternations, tried in order; a member whose meaning could change in
+ * an alternation (a numbered reference, a condition, a (?x) comment, a
+ * backtracking verb) is matched alone; an alternation that reaches the
+ * match limit is tried again rule by rule. With JIT (or when rules_jit()
+ * was called) the alternations are JIT-compiled: JIT has no depth limit
+ * and counts the match limit in its own way, so on a pathological
+ * subject a group may match where the interpreter gives up (and says
+ * so). rules_group_free - free GROUP (may be NULL). (transfer full)
  */
 struct rules_group;
 struct rules_group *rules_group_new(struct rules *rules, GPtrArray *members,
@@ -123,8 +128,9 @@ struct rules_group *rules_group_new(struct rules *rules, GPtrArray *members,
 void rules_group_free(struct rules_group *group);
 /*
  * rules_group_match - whether any member matches SUBJECT (LEN bytes);
- * ANCHORED as rules_match_anchored, *END_R (may be NULL) where the match
- * ends.
+ * ANCHORED as rules_match_anchored. *END_R (may be NULL) gets where the
+ * match ends: anchored, the first matching member's; unanchored, the
+ * leftmost match's, which need not be the first member's.
  */
 bool rules_group_match(struct rules *rules, struct rules_group *group,
     const char *subject, size_t len, bool anchored, size_t *end_r);

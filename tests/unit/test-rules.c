@@ -554,8 +554,9 @@ all_rules(struct rules *r)
 /*
  * Members that would change meaning in one alternation (a numbered
  * back reference, an unclosed \Q, a (?x) comment, a different leading
- * verb) still match as they do alone; an anchored match ends where the
- * first matching member's does.
+ * option, a backtracking verb, a condition on a group's number, a verb
+ * at the start that is no option) still match as they do alone; an
+ * anchored match ends where the first matching member's does.
  */
 static void
 test_group_semantics(struct test_tmp *t, gconstpointer data)
@@ -574,6 +575,9 @@ test_group_semantics(struct test_tmp *t, gconstpointer data)
 		{ "caf\xc3\xa9", false, true, 0 },	/* (*UCP)\w+\b */
 		{ "abcd", true, true, 2 },	/* ^ab before ^abcd */
 		{ "xabcd", true, false, 0 },
+		{ "kab", false, true, 0 },	/* k(*COMMIT)x fails, (k)ab */
+		{ "rb", false, true, 0 },	/* (q)?(?(1)a|b): its own 1 */
+		{ "mq", false, true, 0 },	/* (*MARK:m)mq, no option */
 	};
 	struct rules *r = load_ok(t,
 	    "l line (b)(c)\n"
@@ -582,7 +586,11 @@ test_group_semantics(struct test_tmp *t, gconstpointer data)
 	    "l line (?x) z z # a comment )\n"
 	    "l line (*UCP)^caf\\w\\b\n"
 	    "l line ^ab\n"
-	    "l line ^abcd\n", NULL);
+	    "l line ^abcd\n"
+	    "l line k(*COMMIT)x\n"
+	    "l line (k)ab\n"
+	    "l line (r)(q)?(?(2)a|b)\n"
+	    "l line (*MARK:m)mq\n", NULL);
 	GPtrArray *members = all_rules(r);
 	int jit;
 	size_t i;
