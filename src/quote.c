@@ -1261,7 +1261,7 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 	 * matches, when the paragraph opens with a closing or a rule line
 	 * and no line above the notice ends a sentence.
 	 */
-	if (quote_is_closing(d, kept[top]) || quote_is_decoration(d,
+	if (quote_closing_words(d, kept[top]) || quote_is_decoration(d,
 	    kept[top])) {
 		int t, k;
 
@@ -1271,12 +1271,21 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 			    (size_t)(z->s + z->len - a->s)))
 				break;
 		}
+		/* a sign-off's lines above it, and no postscript from the
+		 * customer among the notice's */
 		for (k = top; k < t; k++)
-			if (quote_ends_sentence(d->line[kept[k]].s,
-			    d->line[kept[k]].len))
+			if (!quote_is_signoff_line(d, kept[k]) ||
+			    (quote_ends_sentence(d->line[kept[k]].s,
+			    d->line[kept[k]].len) && !quote_ends_abbreviation(
+			    d->line[kept[k]].s, d->line[kept[k]].len)))
 				break;
-		if (t > top && k == t)
+		if (t > top && k == t) {
+			for (k = t; k <= last; k++)
+				if (quote_is_postscript(d->line[kept[k]].s,
+				    d->line[kept[k]].len))
+					return -1;
 			return t;
+		}
 	}
 	return top;
 }
@@ -1316,11 +1325,28 @@ quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
 	return true;
 }
 
+/* Is line I only a link or a host name ("https://webmail.example")? */
+static bool
+quote_is_link_line(struct quote_doc *d, int i)
+{
+	const struct quote_line *l = &d->line[i];
+	size_t p = quote_skip_blanks(l->s, 0, l->len), k;
+
+	for (k = p; k < l->len; k++)
+		if (l->s[k] == ' ' || l->s[k] == '\t')
+			return false;
+	return l->len > p && (g_str_has_prefix(l->s + p, "http") ||
+	    g_str_has_prefix(l->s + p, "www.") ||
+	    memchr(l->s + p, '.', l->len - p) != NULL);
+}
+
 /*
- * A webmail's footer ending the kept lines: one or two lines under a
- * rule line, the first a `footer` rule's ("This message was sent using
- * IMP..."). Cut from the rule line: a customer's sentence like it
- * elsewhere, or without the rule over it, stays.
+ * A webmail's footer ending the kept lines: a line right under a rule
+ * line, the last one or with only a link under it, short, that a
+ * `footer` rule matches ("This message was sent using IMP...") and that
+ * names a mail program (a `device` rule). Cut from the rule line: a
+ * customer's sentence like it elsewhere, or with more text under it, or
+ * without the rule over it, stays.
  */
 static bool
 quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
@@ -1331,19 +1357,18 @@ quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
 
 	while (last > first && d->line[kept[last]].blank)
 		last--;
-	for (q = last; q > first + 1 && q >= last - 1; q--) {
-		const struct quote_line *rule = &d->line[kept[q - 1]];
-
-		if (d->line[kept[q]].blank || kept[q - 1] != kept[q] - 1)
-			return false;
-		if (quote_separator_shape(rule, &inner, &inner_len) == 1 &&
-		    d->line[kept[q]].len <= QUOTE_LINE_MAX &&
-		    quote_line_is(d, QL_FOOTER, kept[q])) {
-			*m = q - 1;
-			return true;
-		}
-	}
-	return false;
+	q = last;
+	if (q > first + 2 && kept[q - 1] == kept[q] - 1 &&
+	    !d->line[kept[q - 1]].blank && quote_is_link_line(d, kept[q]))
+		q--;
+	if (q <= first + 1 || kept[q - 1] != kept[q] - 1 ||
+	    quote_separator_shape(&d->line[kept[q - 1]], &inner,
+	    &inner_len) != 1 || d->line[kept[q]].len > QUOTE_CONTACT_WIDTH ||
+	    !quote_line_is(d, QL_FOOTER, kept[q]) ||
+	    !quote_line_is(d, QL_DEVICE, kept[q]))
+		return false;
+	*m = q - 1;
+	return true;
 }
 
 static void

@@ -319,6 +319,17 @@ test_notices(void)
 	    "Bob Smith\nAccounts | Shop Example Ltd\nThis message and its "
 	    "attachments are confidential and intended only for the "
 	    "addressee.\n", "Hi,\n\nthe export works again.");
+	/* not glued: a postscript, or a greeting over the customer's text */
+	expect_trim_from("Hi,\n\nit works.\n\nThanks,\nJane\nP.S. This email "
+	    "is confidential, please do not forward it to anyone.\n",
+	    "Hi,\n\nit works.\n\nThanks,\nJane\nP.S. This email is "
+	    "confidential, please do not forward it to anyone.");
+	expect_trim_from("Hi,\n\nthe invoice.\n\nDear support team,\nyour last "
+	    "message says this email is confidential and\nintended only for "
+	    "the addressee but I am the addressee\n", "Hi,\n\nthe invoice."
+	    "\n\nDear support team,\nyour last message says this email is "
+	    "confidential and\nintended only for the addressee but I am the "
+	    "addressee");
 	/* a company's form ends the line above: no sentence */
 	expect_trim_from("Merhaba,\n\nlisans etkin.\n\nBob Smith\nÖrnek Yazılım "
 	    "A.Ş.\n\nBu e-posta yalnızca alıcısı içindir; yanlışlıkla size "
@@ -347,6 +358,16 @@ test_footers(void)
 	    "This message was sent using the cron job.\n",
 	    "Hello,\n\nsee the log.\n\nThis message was sent using the "
 	    "cron job.");
+	/* under a rule, but more text under it, or no mail program named */
+	expect_trim_from("Hello,\n\nthe export works again.\n\n-----\nThe "
+	    "message was sent from my account to support twice.\nNobody "
+	    "answered me at all, which is bad service.\n", "Hello,\n\nthe "
+	    "export works again.\n\n-----\nThe message was sent from my "
+	    "account to support twice.\nNobody answered me at all, which is "
+	    "bad service.");
+	expect_trim_from("Hello,\n\nok.\n\n-----\nThe message was sent from "
+	    "my account to support twice.\n", "Hello,\n\nok.\n\n-----\nThe "
+	    "message was sent from my account to support twice.");
 }
 
 /* The sender's sign-off goes; the sender named in a sentence stays. */
