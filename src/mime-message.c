@@ -291,33 +291,54 @@ static const struct {
 };
 
 /*
+ * Does CHARSET, less "-", "_", blanks and case, up to an RFC 2231
+ * language ("x-gbk*zh-CN"), spell KEY? Compared in place: this runs for
+ * every encoded word and part.
+ */
+static bool
+mail_charset_spells(const char *charset, const char *key)
+{
+	const char *p;
+
+	for (p = charset; *p != '\0' && *p != '*'; p++) {
+		if (*p == '-' || *p == '_' || *p == ' ')
+			continue;
+		if (g_ascii_tolower(*p) != *key)
+			return false;
+		key++;
+	}
+	return *key == '\0';
+}
+
+/*
  * The name iconv knows for CHARSET when it does not know CHARSET itself
- * and the table above does; else NULL. iconv is asked only for a name
- * of the table, so common names cost a few comparisons.
+ * and the table above does; else NULL. iconv is asked once a process
+ * for each name of the table (deskgate-lmtpd is one thread), and only
+ * for those: common names cost the comparisons.
  */
 static const char *
 mail_charset_alias(const char *charset)
 {
-	GString *key = g_string_new(NULL);
-	const char *found = NULL, *p;
-	GIConv cd;
+	static signed char known[G_N_ELEMENTS(mail_charset_aliases)];
 	size_t i;
+	GIConv cd;
 
-	for (p = charset; *p != '\0' && key->len < 32; p++)
-		if (*p != '-' && *p != '_' && *p != ' ')
-			g_string_append_c(key, g_ascii_tolower(*p));
 	for (i = 0; i < G_N_ELEMENTS(mail_charset_aliases); i++)
-		if (strcmp(key->str, mail_charset_aliases[i].key) == 0)
-			found = mail_charset_aliases[i].iconv;
-	g_string_free(key, TRUE);
-	if (found == NULL)
+		if (mail_charset_spells(charset, mail_charset_aliases[i].key))
+			break;
+	if (i == G_N_ELEMENTS(mail_charset_aliases))
 		return NULL;
-	cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(charset));
-	if (cd != (GIConv)-1) {
-		g_iconv_close(cd);
-		return NULL;	/* this iconv knows it after all */
+	if (known[i] == 0) {
+		char *name = g_strndup(charset, strcspn(charset, "*"));
+
+		cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(name));
+		known[i] = cd != (GIConv)-1 ? 1 : -1;
+		if (cd != (GIConv)-1)
+			g_iconv_close(cd);
+		g_free(name);
 	}
-	return found;
+	/* this iconv knows it after all */
+	return known[i] > 0 ? NULL : mail_charset_aliases[i].iconv;
 }
 
 /* BYTES in CHARSET as UTF-8, or NULL when iconv cannot do all of it. */
@@ -760,17 +781,17 @@ mail_is_type(GMimeObject *obj, const char *type, const char *subtype)
 
 /*
  * Does a text part hold binary, say a PNG labelled text/plain; charset=
- * ISO-8859-1? Measured on the first MAIL_BINARY_SAMPLE decoded bytes:
- * it does when at least MAIL_BINARY_MIN of them, and more than one in
+ * ISO-8859-1? Measured on the first MAIL_BINARY_SAMPLE decoded bytes: it
+ * does when at least MAIL_BINARY_MIN of them, and more than one in
  * MAIL_BINARY_SHARE, are NUL or another C0 control than TAB, LF, FF and
  * CR. Random bytes have about one in 10 of those, a PNG's header a third;
  * a text with a stray NUL or a few ESCs of a pasted log stays text (the
  * NUL is dropped later, see mail_strip_nul). UTF-16 and UTF-32 text is
  * full of NULs and is not measured; the ESC of an ISO 2022 designation
- * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control, nor
- * are SO and SI in a part whose charset is ISO-2022-* (KR and CN shift
- * with them), nor ESC N and ESC O there (CN's single shifts). The verdict is kept on the part, as the walk asks more
- * than once.
+ * (ESC $ or ESC (, as every ISO-2022-JP line has) is no control, nor are
+ * SO and SI in a part whose charset is ISO-2022-* (KR and CN shift with
+ * them), nor ESC N and ESC O there (CN's single shifts). The verdict is
+ * kept on the part, as the walk asks more than once.
  */
 #define MAIL_BINARY_SAMPLE	(64 * 1024)
 #define MAIL_BINARY_MIN		4
@@ -1016,10 +1037,13 @@ mail_decode_header(GMimeParserOptions *opts, const char *raw)
 		if (end != NULL) {
 			char *charset = g_strndup(p + 2, q1 - p - 2);
 			const char *alias = mail_charset_alias(charset);
-			/* a charset iconv does not know, named as it knows it:
-			 * else GMime decodes the word by its fallbacks */
+			size_t name = strcspn(charset, "*");
+			/* a charset iconv does not know, named as it knows it
+			 * (an RFC 2231 language kept): else GMime decodes the
+			 * word by its fallbacks */
 			char *word = alias != NULL ? g_strdup_printf("=?%s%.*s",
-			    alias, (int)(end - q1), q1) : g_strndup(p, end - p);
+			    alias, (int)(end - (p + 2 + name)), p + 2 + name) :
+			    g_strndup(p, end - p);
 			char *text = g_mime_utils_header_decode_text(opts, word);
 
 			g_free(charset);
@@ -1126,6 +1150,29 @@ mail_from_fallback(struct mail *mail, GMimeParserOptions *opts)
 	g_free(name);
 }
 
+/*
+ * GMime decoded the From name by its fallbacks where iconv did not know
+ * the charset: the name before the first "<", decoded again as the
+ * Subject is; the address stays GMime's.
+ */
+static void
+mail_from_name_again(struct mail *mail, GMimeParserOptions *opts)
+{
+	const char *raw = mail_raw_header((GMimeObject *)mail->message, "From");
+	const char *lt = raw != NULL ? strchr(raw, '<') : NULL;
+	char *name, *decoded;
+
+	if (lt == NULL)
+		return;
+	name = g_strndup(raw, (gsize)(lt - raw));
+	decoded = mail_decode_header(opts, name);
+	g_free(mail->from_name);
+	mail->from_name = mail_clean_header(decoded);
+	g_strstrip(g_strdelimit(mail->from_name, "\"", ' '));
+	g_free(decoded);
+	g_free(name);
+}
+
 static void
 mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 {
@@ -1157,11 +1204,11 @@ mail_read_headers(struct mail *mail, GMimeParserOptions *opts)
 			    internet_address_get_name(ia));
 		}
 	}
-	/* GMime decoded the name by its fallbacks where iconv did not know
-	 * the charset: decode it again, as the Subject is */
-	if (*mail->from_addr == '\0' || mail_header_has_alias(
-	    mail_raw_header((GMimeObject *)msg, "From")))
+	if (*mail->from_addr == '\0')
 		mail_from_fallback(mail, opts);
+	else if (mail_header_has_alias(mail_raw_header((GMimeObject *)msg,
+	    "From")))
+		mail_from_name_again(mail, opts);
 	value = mail_raw_header((GMimeObject *)msg, "Subject");
 	if (value != NULL) {
 		char *decoded = mail_decode_header(opts, value);

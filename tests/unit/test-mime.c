@@ -801,6 +801,16 @@ test_charset_aliases(void)
 	test_check_contains(m->text, "许可证已激活");
 	g_assert_cmpstr(m->charset, ==, "declared:eucgb2312_cn");
 	mail_free(m);
+	/* an RFC 2231 language after the name; the address stays GMime's,
+	 * whatever the rest of the field holds */
+	m = parse("From: =?x-gbk*zh-CN?b?zfXOsA==?= <Wang@X.example> "
+	    "(via <list@y.example>)\nTo: s@desk.test\nSubject: s\n\nhi\n");
+	check_invariants(m);
+	if (m == NULL)
+		return;
+	g_assert_cmpstr(m->from_name, ==, "王伟");
+	g_assert_cmpstr(m->from_addr, ==, "wang@x.example");
+	mail_free(m);
 }
 
 static void
