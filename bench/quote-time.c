@@ -2,16 +2,17 @@
  * quote-time.c - "make bench" case (7): how long trimming a 1 MB reply
  * takes, for each text of tests/unit/quote-cases.h (the long quote a
  * real reply has and the pathological ones, plain text and HTML),
- * against the target of 50 ms (issue 9). The test suite checks only that the time is linear
- * (tests/unit/test-quote.c): a slow machine must not fail a test.
+ * against the target of 50 ms (issue 9). The test suite checks only
+ * that the time is linear (tests/unit/test-quote.c): a slow machine
+ * must not fail a test.
  *
  *   quote-time QUOTES_RULES [SIZE]
  *
  * Prints one line per case, "NAME<TAB>BYTES<TAB>MS", MS the best of at
  * least 5 runs and of as many as half a second allows, in the thread's
- * CPU time, each with the page faults of fresh memory, as the one run of
- * a deskgate process has; the rules' load is not counted. Exits 1 when a case is over
- * the target.
+ * CPU time, each with the page faults of fresh memory, as the one run
+ * of a deskgate process has; the rules' load is not counted. Exits 1
+ * when a case is over the target.
  */
 #include "config.h"
 

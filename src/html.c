@@ -100,8 +100,9 @@ struct html_out {
 	int newlines;		/* newlines at the end of text */
 };
 
-/* The first letters compared inline: most names differ there, and a
- * call for each of the names a node is asked about adds up on 1 MB. */
+/* NAME, in lower case, is NODE's name in any case. The first letters
+ * are compared inline: most names differ there, and a call for each of
+ * the names a node is asked about adds up on 1 MB. */
 static bool
 html_name_is(const xmlNode *node, const char *name)
 {

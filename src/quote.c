@@ -36,6 +36,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -114,6 +115,8 @@ struct quote_line {
 	signed char ev_pasted;	/* one only raw headers have; -1: unknown */
 };
 G_STATIC_ASSERT(sizeof(struct quote_line) <= 24);
+G_STATIC_ASSERT(QUOTE_LINE_MAX <= USHRT_MAX);	/* value, name */
+G_STATIC_ASSERT(QUOTE_LABEL_MAX <= UCHAR_MAX);	/* name_len */
 
 struct quote_doc {
 	struct rules *rules;
@@ -256,12 +259,12 @@ quote_text_window(struct quote_doc *d, int i)
 }
 
 /*
- * Might an explicit rule (original, header, header-quoted) match at line
+ * Could an explicit rule (original, header, header-quoted) match at line
  * I? On a long text one match of all of them first, as most lines are no
  * header; on a short one always yes (the rules are tried one by one).
  */
 static bool
-quote_explicit_may(struct quote_doc *d, int i)
+quote_explicit_is_possible(struct quote_doc *d, int i)
 {
 	if (!d->grouped)
 		return true;
@@ -687,7 +690,7 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	memset(hit, 0, sizeof(*hit));
 	hit->span = 1;
 	/* the explicit rules first */
-	if (quote_explicit_may(d, i)) {
+	if (quote_explicit_is_possible(d, i)) {
 		if ((span = quote_text_rule(d, QL_ORIGINAL, i)) > 0 ||
 		    (span = quote_text_rule(d, QL_HEADER, i)) > 0) {
 			hit->kind = QK_HISTORY;
@@ -1292,11 +1295,12 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 
 /*
  * Cut the legal notices that end the kept lines (KEPT[FIRST..*M)), one
- * paragraph each and QUOTE_NOTICE_STACK at most (a few languages; and
- * each try is bounded, as the signature's loop tries again), when they are under a sign-off or signature (a short
- * line that ends no sentence) with a paragraph of text above that: a
- * company appends them under every mail, and a customer's own paragraph
- * under "Hello," or under a sentence is never one.
+ * paragraph each and QUOTE_NOTICE_STACK at most (a few languages; and each
+ * try is bounded, as the signature's loop tries again), when they are
+ * under a sign-off or signature (a short line that ends no sentence) with
+ * a paragraph of text above that: a company appends them under every mail,
+ * and a customer's own paragraph under "Hello," or under a sentence is
+ * never one.
  */
 static bool
 quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
@@ -1936,6 +1940,10 @@ char *
 quote_trim_with(struct rules *quotes, const char *text,
     const struct quote_context *ctx)
 {
+	/* a line's length is 32 bits: a text beyond (no limit of the
+	 * configuration allows one) is kept whole, never cut short */
+	if (strlen(text) > UINT32_MAX)
+		return g_strdup(text);
 	return quote_trim_lines(quotes, text, ctx, true);
 }
 

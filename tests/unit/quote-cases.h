@@ -92,7 +92,9 @@ static void quote_cases_fresh_pages(void) G_GNUC_UNUSED;
 static void
 quote_cases_fresh_pages(void)
 {
+#ifdef M_MMAP_THRESHOLD		/* glibc's */
 	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 }
 
 #endif
