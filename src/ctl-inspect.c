@@ -207,6 +207,10 @@ ctl_inspect(struct ctl *ctl, GError **error)
 		json_builder_end_array(b);
 		ctl_json_string(b, "status", bounce.status);
 		ctl_json_string(b, "diagnostic", bounce.diagnostic);
+		/* a delay warning: the notice may yet arrive (intake.c
+		 * audits it, and leaves the outbox row as it is) */
+		json_builder_set_member_name(b, "delayed");
+		json_builder_add_boolean_value(b, bounce.delayed);
 		json_builder_set_member_name(b, "score");
 		json_builder_add_int_value(b, class.bounce.score);
 		json_builder_end_object(b);
