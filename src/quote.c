@@ -1658,6 +1658,32 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 	return quote_pasted_to(d, j, found && text > 0);
 }
 
+/*
+ * Is the attribution at line I (HIT) one the customer cites in the text
+ * ("I got only this line:" over "On ..., Help Desk wrote:")? The text
+ * above it ends in a colon, text that is not quoted follows it, and a
+ * real quote header, with ">" lines under it, comes further down: a
+ * client's own attribution heads the history it quotes, never more of
+ * the customer's words.
+ */
+static bool
+quote_attribution_is_cited(struct quote_doc *d, int i,
+    const struct quote_hit *hit)
+{
+	int above = i - 1, below;
+
+	if (hit->block || hit->span < 1)
+		return false;
+	while (above >= 0 && d->line[above].blank)
+		above--;
+	below = i + hit->span < d->n ? d->next_text[i + hit->span] : d->n;
+	if (above < 0 || d->line[above].quoted || !quote_ends_colon(
+	    d->line[above].s, d->line[above].len) || below >= d->n ||
+	    d->line[below].quoted)
+		return false;
+	return quote_header_below(d, below) >= 0;
+}
+
 /* ---- the pass ---- */
 
 static void
@@ -1882,7 +1908,8 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			hit.kind = QK_HISTORY;	/* our own notice, forwarded */
 		}
 		if (hit.kind == QK_HISTORY && (hit.bare || hit.block) &&
-		    quote_block_is_pasted(&d, ctx, i, hit.span)) {
+		    (quote_block_is_pasted(&d, ctx, i, hit.span) ||
+		    (said && quote_attribution_is_cited(&d, i, &hit)))) {
 			for (next = i; next < i + hit.span; next++)
 				kept[m++] = next;
 			i += hit.span - 1;
