@@ -848,6 +848,9 @@ static const struct reply_set reply_sets[] = {
 	 * webmails and keep (by the names of held-out-5's misses):
 	 * development, 50 when first measured */
 	{ "dev-5", true, 60, 60 },
+	/* a twelfth author's, written blind: 47 when first measured,
+	 * after all of stop 18's tuning */
+	{ "held-out-7", false, 47, 50 },
 };
 
 static const char *const fixture_families[] = {
