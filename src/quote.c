@@ -746,6 +746,20 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		}
 		hit->block = false;
 	}
+	/* the words of an Original Message line with no rule around them
+	 * ("Messaggio originale", as a webmail's plain text has it), over
+	 * a header block */
+	if (shape == 0 && l->len <= QUOTE_MARKER_MAX &&
+	    quote_words(l->s, l->len) <= QUOTE_MARKER_WORDS &&
+	    !quote_ends_sentence(l->s, l->len) &&
+	    quote_any(d, QL_SEPARATOR, l->s, l->len) &&
+	    (next = quote_near_text(d, i)) >= 0 &&
+	    (count = quote_block_at(d, next, &accept, &some)) > 0 && some) {
+		hit->kind = QK_HISTORY;
+		hit->span = next + count - i;
+		hit->block = true;
+		return;
+	}
 	/* "Begin forwarded message:" and a header block after it (the
 	 * marker parses as a label, but one with no value): a line of its
 	 * own, not the end of a sentence ("..., que notre comptable m'a

@@ -336,6 +336,20 @@ test_notices(void)
 	    "ulaştıysa siliniz.\n", "Merhaba,\n\nlisans etkin.");
 }
 
+/* An Original Message line's words without a rule, over a header
+ * block, head the history; the words in a sentence do not. */
+static void
+test_original_words(void)
+{
+	expect_trim_from("Ok grazie, funziona.\n\nMessaggio originale\n"
+	    "Da: support@desk.test\nData: 01/12/2026 10.00\nA: "
+	    "bob@shop.example\nOggetto: [#123] Licenza\n\nGentile cliente,\n",
+	    "Ok grazie, funziona.");
+	expect_trim_from("Hello,\n\nthe original message is below.\nFrom: the "
+	    "shop\nDate: yesterday\n", "Hello,\n\nthe original message is "
+	    "below.\nFrom: the shop\nDate: yesterday");
+}
+
 /*
  * An attribution the customer cites ("I only got this line:") over more
  * of their text stays when the real quote follows; without a quote
@@ -1416,6 +1430,7 @@ main(int argc, char **argv)
 	g_test_add_func("/quote/notices", test_notices);
 	g_test_add_func("/quote/footers", test_footers);
 	g_test_add_func("/quote/cited-attribution", test_cited_attribution);
+	g_test_add_func("/quote/original-words", test_original_words);
 	g_test_add_func("/quote/forwards", test_forwards);
 	g_test_add_func("/quote/reply-text-html", test_reply_text_html);
 	g_test_add_func("/quote/corpus", test_corpus);
