@@ -1389,17 +1389,38 @@ quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
 	return true;
 }
 
+static bool
+quote_is_delimiter(struct quote_doc *d, int i)
+{
+	return !d->line[i].blank && d->line[i].len <= QUOTE_LINE_MAX &&
+	    quote_line_is(d, QL_DELIMITER, i);
+}
+
+/* Did the line have the space of "-- " (RFC 3676) before its end? */
+static bool
+quote_delimiter_has_space(const struct quote_line *l)
+{
+	return l->s[l->len] == ' ';
+}
+
 static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
 {
-	int p, count, cut, before;
+	int p, count, cut, before, bare;
 	bool signature = false;
 
+	/*
+	 * "--" without its space is a delimiter too (clients strip the
+	 * space), but not when there are two or more of it: grep's group
+	 * separators, SQL comments
+	 */
+	for (p = first + 1, bare = 0; p < *m && bare < 2; p++)
+		bare += quote_is_delimiter(d, kept[p]) &&
+		    !quote_delimiter_has_space(&d->line[kept[p]]);
 	for (p = first + 1; p < *m; p++)
-		if (!d->line[kept[p]].blank &&
-		    d->line[kept[p]].len <= QUOTE_LINE_MAX &&
-		    quote_line_is(d, QL_DELIMITER, kept[p])) {
+		if (quote_is_delimiter(d, kept[p]) && (bare < 2 ||
+		    quote_delimiter_has_space(&d->line[kept[p]]))) {
 			*m = p;
 			signature = true;
 			break;
