@@ -311,22 +311,25 @@ quote_ends_colon(const char *s, size_t len)
 	    (len >= 3 && memcmp(s + len - 3, "\xef\xbc\x9a", 3) == 0);
 }
 
-/* The line ends a sentence: . ! ? or their CJK forms. */
+/* The line ends a sentence: . ! ? or their CJK forms (the last byte
+ * first: this runs on most lines). */
 static bool
 quote_ends_sentence(const char *s, size_t len)
 {
-	static const char *const ends[] = {
-		".", "!", "?", "\xe3\x80\x82", "\xef\xbc\x81", "\xef\xbc\x9f",
-	};
-	size_t i;
-
-	for (i = 0; i < G_N_ELEMENTS(ends); i++) {
-		size_t e = strlen(ends[i]);
-
-		if (len >= e && memcmp(s + len - e, ends[i], e) == 0)
-			return true;
+	if (len == 0)
+		return false;
+	switch (s[len - 1]) {
+	case '.': case '!': case '?':
+		return true;
+	case '\x82':	/* U+3002 */
+		return len >= 3 && memcmp(s + len - 3, "\xe3\x80\x82", 3) == 0;
+	case '\x81':	/* U+FF01 */
+		return len >= 3 && memcmp(s + len - 3, "\xef\xbc\x81", 3) == 0;
+	case '\x9f':	/* U+FF1F */
+		return len >= 3 && memcmp(s + len - 3, "\xef\xbc\x9f", 3) == 0;
+	default:
+		return false;
 	}
-	return false;
 }
 
 /*
@@ -750,11 +753,11 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 	 * ("Messaggio originale", as a webmail's plain text has it), over
 	 * a header block */
 	if (shape == 0 && l->len <= QUOTE_MARKER_MAX &&
-	    quote_words(l->s, l->len) <= QUOTE_MARKER_WORDS &&
+	    !quote_label_parse(l) && (next = quote_near_text(d, i)) >= 0 &&
+	    (count = quote_block_at(d, next, &accept, &some)) > 0 && some &&
 	    !quote_ends_sentence(l->s, l->len) &&
-	    quote_any(d, QL_SEPARATOR, l->s, l->len) &&
-	    (next = quote_near_text(d, i)) >= 0 &&
-	    (count = quote_block_at(d, next, &accept, &some)) > 0 && some) {
+	    quote_words(l->s, l->len) <= QUOTE_MARKER_WORDS &&
+	    quote_any(d, QL_SEPARATOR, l->s, l->len)) {
 		hit->kind = QK_HISTORY;
 		hit->span = next + count - i;
 		hit->block = true;
@@ -1407,24 +1410,30 @@ static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
 {
-	int p, count, cut, before, bare;
+	int p, count, cut, before, bare, first_bare, spaced;
 	bool signature = false;
 
 	/*
 	 * "--" without its space is a delimiter too (clients strip the
-	 * space), but not when there are two or more of it: grep's group
-	 * separators, SQL comments
+	 * space), but not when two or more of it come before the first
+	 * "-- ": grep's group separators, SQL comments. One pass.
 	 */
-	for (p = first + 1, bare = 0; p < *m && bare < 2; p++)
-		bare += quote_is_delimiter(d, kept[p]) &&
-		    !quote_delimiter_has_space(&d->line[kept[p]]);
-	for (p = first + 1; p < *m; p++)
-		if (quote_is_delimiter(d, kept[p]) && (bare < 2 ||
-		    quote_delimiter_has_space(&d->line[kept[p]]))) {
-			*m = p;
-			signature = true;
+	for (p = first + 1, bare = 0, first_bare = -1, spaced = -1; p < *m;
+	    p++) {
+		if (!quote_is_delimiter(d, kept[p]))
+			continue;
+		if (quote_delimiter_has_space(&d->line[kept[p]])) {
+			spaced = p;
 			break;
 		}
+		if (bare++ == 0)
+			first_bare = p;
+	}
+	cut = bare == 1 ? first_bare : spaced;
+	if (cut > 0) {
+		*m = cut;
+		signature = true;
+	}
 	/* then legal notices and signature starts, from the bottom up */
 	do {
 		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
@@ -1694,6 +1703,73 @@ quote_block_is_pasted(struct quote_doc *d, const struct quote_context *ctx,
 }
 
 /*
+ * LINE's text past its quote marks and blanks, as a line that is not
+ * quoted, its evidence not known yet: what a header inside a quote
+ * reads like.
+ */
+static struct quote_line
+quote_unquoted(const struct quote_line *l)
+{
+	struct quote_line v = *l;
+	size_t p = 0;
+
+	while (p < v.len && (v.s[p] == '>' || v.s[p] == ' ' ||
+	    v.s[p] == '\t'))
+		p++;
+	v.s += p;
+	v.len -= (uint32_t)p;
+	v.quoted = v.initials = false;
+	v.blank = v.len == 0;
+	v.label = v.ev_addr = v.ev_date = v.ev_field = v.ev_pasted = -1;
+	return v;
+}
+
+/*
+ * Does line I begin a forwarded mail that is quoted, as Apple Mail's
+ * plain text has it ("Begin forwarded message:", itself quoted or not,
+ * then "> From: ...")? The marker's words alone on the line, ending in a
+ * colon, no date; then, within a few lines, two quoted "Label: value"
+ * lines, one with a known label or an address.
+ */
+static bool
+quote_quoted_forward_at(struct quote_doc *d, int i)
+{
+	struct quote_line marker = quote_unquoted(&d->line[i]), v;
+	int j, labels = 0, known = 0;
+
+	/* the shape first, the rules last: most lines fail early */
+	if (marker.blank || marker.len > QUOTE_MARKER_MAX ||
+	    !quote_ends_colon(marker.s, marker.len) ||
+	    quote_words(marker.s, marker.len) > QUOTE_MARKER_WORDS)
+		return false;
+	for (j = i + 1; j < d->n && j <= i + 3 && d->line[j].blank; j++)
+		;
+	if (j >= d->n || j > i + 3 || !d->line[j].quoted ||
+	    !quote_any(d, QL_FORWARD, marker.s, marker.len) ||
+	    quote_any(d, QL_DATE, marker.s, marker.len))
+		return false;
+	for (j = i + 1; j < d->n && j <= i + 3 + labels &&
+	    labels < QUOTE_BLOCK_MAX; j++) {
+		if (!d->line[j].quoted && !d->line[j].blank)
+			return false;
+		v = quote_unquoted(&d->line[j]);
+		if (v.blank) {
+			if (labels > 0)
+				return false;
+			continue;
+		}
+		if (!quote_label_parse(&v))
+			return false;
+		labels++;
+		known += quote_value_has(d, &v, &v.ev_field, QL_FIELD) ||
+		    quote_value_has(d, &v, &v.ev_addr, QL_ADDRESS);
+		if (labels >= 2 && known >= 1)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Is the attribution at line I (HIT) one the customer cites in the text
  * ("I got only this line:" over "On ..., Help Desk wrote:")? The text
  * above it ends in a colon, text that is not quoted follows it, and a
@@ -1908,6 +1984,14 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		struct quote_hit hit;
 		int next;
 
+		/* a forwarded mail quoted under the customer's comment */
+		if (said && !d.line[i].blank &&
+		    quote_ends_colon(d.line[i].s, d.line[i].len) &&
+		    quote_quoted_forward_at(&d, i) &&
+		    !quote_forward_is_ours(&d, ctx, i)) {
+			forward = i;
+			break;
+		}
 		/* "SQL> select", "ERR> ..." with no quote header above are
 		 * the text; The Bat! writes "Вы писали ...:" first */
 		if (d.line[i].quoted && d.line[i].initials && !headed) {
