@@ -1257,7 +1257,8 @@ quote_is_postscript(const char *s, size_t len)
  * A postscript ("P.S. ... confidential") is the customer's.
  */
 static int
-quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
+quote_notice_at(struct quote_doc *d, const int *kept, int first, int last,
+    const struct quote_sender *who)
 {
 	int top = last;
 	const struct quote_line *a, *z;
@@ -1277,12 +1278,14 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
 	 * A notice glued under the sign-off, no blank line between
 	 * ("Regards,\nName\nCompany\nThis email is confidential..."), or
 	 * under a signature box drawn with rule lines (as Japanese business
-	 * mail has it): it begins at the lowest line from which it still
-	 * matches, when the paragraph opens with a closing or a rule line
+	 * mail has it), or under the sender's name (Chinese clients): it
+	 * begins at the lowest line from which it still matches, when the
+	 * paragraph opens with a closing, a rule line or the sender's name
 	 * and no line above the notice ends a sentence.
 	 */
 	if (quote_closing_words(d, kept[top]) || quote_is_decoration(d,
-	    kept[top])) {
+	    kept[top]) || (who != NULL && quote_names_sender(d, who,
+	    kept[top]) > 0)) {
 		int t, k;
 
 		for (t = last; t > top; t--) {
@@ -1320,14 +1323,15 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last)
  * never one.
  */
 static bool
-quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m)
+quote_cut_notice(struct quote_doc *d, const int *kept, int first, int *m,
+    const struct quote_sender *who)
 {
 	int last = *m - 1, cut = -1, top, notices = 0;
 
 	while (last > first && d->line[kept[last]].blank)
 		last--;
 	while (last > first && notices++ < QUOTE_NOTICE_STACK &&
-	    (top = quote_notice_at(d, kept, first, last)) > 0) {
+	    (top = quote_notice_at(d, kept, first, last, who)) > 0) {
 		cut = top;
 		for (last = top - 1; last > first && d->line[kept[last]].blank;
 		    last--)
@@ -1412,7 +1416,9 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 {
 	int p, count, cut, before, bare, first_bare, spaced;
 	bool signature = false;
+	struct quote_sender who;
 
+	quote_sender_init(&who, ctx);
 	/*
 	 * "--" without its space is a delimiter too (clients strip the
 	 * space), but not when two or more of it come before the first
@@ -1439,7 +1445,7 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
 			(*m)--;
 		if (quote_cut_footer(d, kept, first, m) ||
-		    quote_cut_notice(d, kept, first, m)) {
+		    quote_cut_notice(d, kept, first, m, &who)) {
 			signature = true;
 			cut = 1;
 			continue;
@@ -1471,6 +1477,7 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 		    p - 1) && quote_starts_paragraph(d, kept, first, p - 1))
 			*m = p - 1;
 	}
+	quote_sender_deinit(&who);
 }
 
 /*

@@ -319,6 +319,10 @@ test_notices(void)
 	    "Bob Smith\nAccounts | Shop Example Ltd\nThis message and its "
 	    "attachments are confidential and intended only for the "
 	    "addressee.\n", "Hi,\n\nthe export works again.");
+	/* glued under the sender's name, no closing above it */
+	expect_trim_from("Hi,\n\nsolved, thanks.\n\nBob Smith\nShop Example "
+	    "Ltd\nPhone +44 20 5555 0100\nThis email and its attachments are "
+	    "confidential.\n", "Hi,\n\nsolved, thanks.");
 	/* not glued: a postscript, or a greeting over the customer's text */
 	expect_trim_from("Hi,\n\nit works.\n\nThanks,\nJane\nP.S. This email "
 	    "is confidential, please do not forward it to anyone.\n",
@@ -882,7 +886,7 @@ static const struct reply_set reply_sets[] = {
 	{ "held-out-7", false, 47, 50 },
 	/* an eleventh author's, weighted to inline, keep, forward and
 	 * toppost: development, 48 when first measured */
-	{ "dev-6", true, 54, 60 },
+	{ "dev-6", true, 55, 60 },
 };
 
 static const char *const fixture_families[] = {
