@@ -1284,8 +1284,9 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last,
 	 * and no line above the notice ends a sentence.
 	 */
 	if (quote_closing_words(d, kept[top]) || quote_is_decoration(d,
-	    kept[top]) || (who != NULL && quote_names_sender(d, who,
-	    kept[top]) > 0)) {
+	    kept[top]) || (who != NULL && !quote_ends_sentence(
+	    d->line[kept[top]].s, d->line[kept[top]].len) &&
+	    quote_names_sender(d, who, kept[top]) > 0)) {
 		int t, k;
 
 		for (t = last; t > top; t--) {
