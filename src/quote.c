@@ -1579,6 +1579,31 @@ quote_header_below(struct quote_doc *d, int from)
 }
 
 /*
+ * The first quote header at or after FROM when the history under it is
+ * not quoted (an Outlook block, Yahoo's attribution), else -2. Each call
+ * scans to the first header only.
+ */
+static int
+quote_history_below(struct quote_doc *d, int from)
+{
+	int j, next;
+
+	for (j = from; j < d->n; j++) {
+		struct quote_hit hit;
+
+		if (d->line[j].quoted || d->line[j].blank)
+			continue;
+		quote_hit_at(d, j, &hit);
+		if (hit.kind == QK_NONE)
+			continue;
+		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
+		return hit.kind == QK_HISTORY && next < d->n &&
+		    !d->line[next].quoted ? j : -2;
+	}
+	return -2;
+}
+
+/*
  * Does line I, right under ">" lines, close the quote: a separator with
  * an address ("----- Ende der Nachricht von NAME <ADDR> -----", Horde's
  * end of the message it quoted)?
@@ -1978,6 +2003,10 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	GString *out = g_string_new(NULL);
 	/* HEADER: -1 not looked for, -2 none, else its line */
 	int *kept, m = 0, i, first, forward = -1, header = -1;
+	/* HISTORY: the first quote header below with unquoted history
+	 * under it; -1 not looked for, -2 none, else its line */
+	int history = -1;
+	bool glued = false;	/* ">" lines right under a line of text */
 	bool forward_mail, blank = false, said = false, after_quote = false;
 	bool headed = false;	/* a quote header went: initials quote */
 
@@ -2014,10 +2043,24 @@ quote_trim_lines(struct rules *quotes, const char *text,
 			 * below: a prompt */
 			if (said && header == -1)
 				header = quote_header_below(&d, i);
-			if (said && i < header)
+			if (said && i < header) {
 				kept[m++] = i;
+				continue;
+			}
+			/* ">" lines glued under a line of text, over history
+			 * that is not quoted: output the customer pasted (a
+			 * shell's ">>" continuation), not a quote */
+			glued = said && (glued || (i > 0 &&
+			    !d.line[i - 1].blank && !d.line[i - 1].quoted));
+			if (glued && history == -1)
+				history = quote_history_below(&d, i);
+			if (glued && i < history)
+				kept[m++] = i;
+			else
+				glued = false;
 			continue;
 		}
+		glued = false;
 		if (d.line[i].blank) {
 			kept[m++] = i;
 			continue;
