@@ -296,7 +296,7 @@ static const struct {
  * every encoded word and part.
  */
 static bool
-mail_charset_spells(const char *charset, const char *key)
+mail_charset_is_spelled(const char *charset, const char *key)
 {
 	const char *p;
 
@@ -311,34 +311,21 @@ mail_charset_spells(const char *charset, const char *key)
 }
 
 /*
- * The name iconv knows for CHARSET when it does not know CHARSET itself
- * and the table above does; else NULL. iconv is asked once a process
- * for each name of the table (deskgate-lmtpd is one thread), and only
- * for those: common names cost the comparisons.
+ * The name iconv knows for CHARSET when the table above has CHARSET,
+ * else NULL. Every entry is the charset or a superset of it, so the
+ * alias stands even where this iconv knows a spelling itself: the answer
+ * never depends on which spelling a process met first.
  */
 static const char *
 mail_charset_alias(const char *charset)
 {
-	static signed char known[G_N_ELEMENTS(mail_charset_aliases)];
 	size_t i;
-	GIConv cd;
 
 	for (i = 0; i < G_N_ELEMENTS(mail_charset_aliases); i++)
-		if (mail_charset_spells(charset, mail_charset_aliases[i].key))
-			break;
-	if (i == G_N_ELEMENTS(mail_charset_aliases))
-		return NULL;
-	if (known[i] == 0) {
-		char *name = g_strndup(charset, strcspn(charset, "*"));
-
-		cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(name));
-		known[i] = cd != (GIConv)-1 ? 1 : -1;
-		if (cd != (GIConv)-1)
-			g_iconv_close(cd);
-		g_free(name);
-	}
-	/* this iconv knows it after all */
-	return known[i] > 0 ? NULL : mail_charset_aliases[i].iconv;
+		if (mail_charset_is_spelled(charset,
+		    mail_charset_aliases[i].key))
+			return mail_charset_aliases[i].iconv;
+	return NULL;
 }
 
 /* BYTES in CHARSET as UTF-8, or NULL when iconv cannot do all of it. */

@@ -52,6 +52,7 @@
 #define QUOTE_LABEL_MAX		40	/* bytes of a header-block label */
 #define QUOTE_MARKER_MAX	120	/* bytes of a forward marker line */
 #define QUOTE_MARKER_WORDS	6	/* words of one ("Begin forwarded message:") */
+#define QUOTE_ORIGINAL_WORDS	3	/* of "Original Message" with no rule */
 #define QUOTE_SENT_WORDS	8	/* words of a "Sent from my ..." line */
 #define QUOTE_SIGNOFF_WIDTH	60	/* characters of a sign-off line */
 #define QUOTE_CASELESS_SIGNOFF	15	/* letters without case in one */
@@ -318,14 +319,14 @@ quote_ends_sentence(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
-	switch (s[len - 1]) {
+	switch ((unsigned char)s[len - 1]) {
 	case '.': case '!': case '?':
 		return true;
-	case '\x82':	/* U+3002 */
+	case 0x82:	/* U+3002 */
 		return len >= 3 && memcmp(s + len - 3, "\xe3\x80\x82", 3) == 0;
-	case '\x81':	/* U+FF01 */
+	case 0x81:	/* U+FF01 */
 		return len >= 3 && memcmp(s + len - 3, "\xef\xbc\x81", 3) == 0;
-	case '\x9f':	/* U+FF1F */
+	case 0x9f:	/* U+FF1F */
 		return len >= 3 && memcmp(s + len - 3, "\xef\xbc\x9f", 3) == 0;
 	default:
 		return false;
@@ -750,13 +751,18 @@ quote_hit_at(struct quote_doc *d, int i, struct quote_hit *hit)
 		hit->block = false;
 	}
 	/* the words of an Original Message line with no rule around them
-	 * ("Messaggio originale", as a webmail's plain text has it), over
-	 * a header block */
+	 * ("Messaggio originale", as a webmail's plain text has it), a line
+	 * of at most three words, over a header block whose first line
+	 * names a sender or a known label ("I resent my original message"
+	 * over "Order: 12345" is a sentence) */
 	if (shape == 0 && l->len <= QUOTE_MARKER_MAX &&
 	    !quote_label_parse(l) && (next = quote_near_text(d, i)) >= 0 &&
 	    (count = quote_block_at(d, next, &accept, &some)) > 0 && some &&
 	    !quote_ends_sentence(l->s, l->len) &&
-	    quote_words(l->s, l->len) <= QUOTE_MARKER_WORDS &&
+	    quote_words(l->s, l->len) <= QUOTE_ORIGINAL_WORDS &&
+	    (quote_value_has(d, &d->line[next], &d->line[next].ev_addr,
+	    QL_ADDRESS) || quote_value_has(d, &d->line[next],
+	    &d->line[next].ev_field, QL_FIELD)) &&
 	    quote_any(d, QL_SEPARATOR, l->s, l->len)) {
 		hit->kind = QK_HISTORY;
 		hit->span = next + count - i;
@@ -1261,6 +1267,7 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last,
     const struct quote_sender *who)
 {
 	int top = last;
+	bool opener, named;
 	const struct quote_line *a, *z;
 
 	while (top - 1 > first && !d->line[kept[top - 1]].blank &&
@@ -1283,10 +1290,12 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last,
 	 * paragraph opens with a closing, a rule line or the sender's name
 	 * and no line above the notice ends a sentence.
 	 */
-	if (quote_closing_words(d, kept[top]) || quote_is_decoration(d,
-	    kept[top]) || (who != NULL && !quote_ends_sentence(
+	opener = quote_closing_words(d, kept[top]) || quote_is_decoration(d,
+	    kept[top]);
+	named = !opener && who != NULL && !quote_ends_sentence(
 	    d->line[kept[top]].s, d->line[kept[top]].len) &&
-	    quote_names_sender(d, who, kept[top]) > 0)) {
+	    quote_names_sender(d, who, kept[top]) > 0;
+	if (opener || named) {
 		int t, k;
 
 		for (t = last; t > top; t--) {
@@ -1303,7 +1312,9 @@ quote_notice_at(struct quote_doc *d, const int *kept, int first, int last,
 			    d->line[kept[k]].len) && !quote_ends_abbreviation(
 			    d->line[kept[k]].s, d->line[kept[k]].len)))
 				break;
-		if (t > top && k == t) {
+		/* under the name alone, a contact line between: "Bob\nThe
+		 * message you sent is confidential..." is a sentence */
+		if (t > top + (named ? 1 : 0) && k == t) {
 			for (k = t; k <= last; k++)
 				if (quote_is_postscript(d->line[kept[k]].s,
 				    d->line[kept[k]].len))
@@ -1361,9 +1372,10 @@ quote_is_link_line(struct quote_doc *d, int i)
 	for (k = p; k < l->len; k++)
 		if (l->s[k] == ' ' || l->s[k] == '\t')
 			return false;
-	return l->len > p && (g_str_has_prefix(l->s + p, "http") ||
-	    g_str_has_prefix(l->s + p, "www.") ||
-	    memchr(l->s + p, '.', l->len - p) != NULL);
+	/* bounded: the line is not NUL-terminated */
+	return (l->len - p > 7 && g_strstr_len(l->s + p, (gssize)(l->len - p),
+	    "://") != NULL) || (l->len - p > 4 && memcmp(l->s + p, "www.", 4) ==
+	    0);
 }
 
 /*
@@ -1397,6 +1409,7 @@ quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
 	return true;
 }
 
+/* Line I is a signature delimiter by the `delimiter` rules ("--"). */
 static bool
 quote_is_delimiter(struct quote_doc *d, int i)
 {
@@ -1421,9 +1434,10 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 
 	quote_sender_init(&who, ctx);
 	/*
-	 * "--" without its space is a delimiter too (clients strip the
-	 * space), but not when two or more of it come before the first
-	 * "-- ": grep's group separators, SQL comments. One pass.
+	 * The first "-- " (RFC 3676) ends the text. "--" without its space
+	 * (clients strip it) does when there is no "-- ", it is the only
+	 * one, and a signature's few lines follow it: two or more are
+	 * grep's group separators or SQL comments. One pass.
 	 */
 	for (p = first + 1, bare = 0, first_bare = -1, spaced = -1; p < *m;
 	    p++) {
@@ -1436,9 +1450,14 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 		if (bare++ == 0)
 			first_bare = p;
 	}
-	cut = bare == 1 ? first_bare : spaced;
-	if (cut > 0) {
-		*m = cut;
+	if (spaced < 0 && bare == 1) {
+		for (p = first_bare + 1, count = 0; p < *m; p++)
+			count += !d->line[kept[p]].blank;
+		if (count <= QUOTE_SIGNATURE_TAIL)
+			spaced = first_bare;
+	}
+	if (spaced > 0) {
+		*m = spaced;
 		signature = true;
 	}
 	/* then legal notices and signature starts, from the bottom up */
@@ -1999,7 +2018,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
     const struct quote_context *ctx, bool keep_all)
 {
 	struct quote_doc d;
-	char *buf = g_strdup(text), *p;
+	char *buf = g_strdup(text), *p, *w;
 	GString *out = g_string_new(NULL);
 	/* HEADER: -1 not looked for, -2 none, else its line */
 	int *kept, m = 0, i, first, forward = -1, header = -1;
@@ -2010,10 +2029,21 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	bool forward_mail, blank = false, said = false, after_quote = false;
 	bool headed = false;	/* a quote header went: initials quote */
 
-	/* CRLF becomes " LF" and a lone CR LF: one pass, no copy */
-	for (p = buf; *p != '\0'; p++)
-		if (*p == '\r')
-			*p = p[1] == '\n' ? ' ' : '\n';
+	/* a line's length is 32 bits: a text beyond (no limit of the
+	 * configuration allows one) is kept whole, never cut short */
+	if (strlen(text) > UINT32_MAX) {
+		g_free(buf);
+		g_string_free(out, TRUE);
+		return g_strdup(text);
+	}
+	/* CR LF and a lone CR become LF, in place, in one pass (a " LF"
+	 * would make a "--" the "-- " of a signature) */
+	for (p = buf, w = buf; *p != '\0'; p++) {
+		if (*p == '\r' && p[1] == '\n')
+			continue;
+		*w++ = *p == '\r' ? '\n' : *p;
+	}
+	*w = '\0';
 	quote_doc_init(&d, quotes, buf);
 	forward_mail = quote_is_forward_mail(&d, ctx);
 	kept = g_new(int, d.n);
@@ -2022,7 +2052,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		int next;
 
 		/* a forwarded mail quoted under the customer's comment */
-		if (said && !d.line[i].blank &&
+		if (said && !headed && !d.line[i].blank &&
 		    quote_ends_colon(d.line[i].s, d.line[i].len) &&
 		    quote_quoted_forward_at(&d, i) &&
 		    !quote_forward_is_ours(&d, ctx, i)) {
@@ -2137,10 +2167,6 @@ char *
 quote_trim_with(struct rules *quotes, const char *text,
     const struct quote_context *ctx)
 {
-	/* a line's length is 32 bits: a text beyond (no limit of the
-	 * configuration allows one) is kept whole, never cut short */
-	if (strlen(text) > UINT32_MAX)
-		return g_strdup(text);
 	return quote_trim_lines(quotes, text, ctx, true);
 }
 
