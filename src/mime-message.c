@@ -1100,6 +1100,22 @@ mail_raw_header(GMimeObject *obj, const char *name)
 	return h ? g_mime_header_get_raw_value(h) : NULL;
 }
 
+/* The From name: the LEN bytes of RAW before its address, decoded as
+ * the Subject is, without the quotes around it. */
+static void
+mail_set_from_name(struct mail *mail, GMimeParserOptions *opts,
+    const char *raw, size_t len)
+{
+	char *name = g_strndup(raw, len);
+	char *decoded = mail_decode_header(opts, name);
+
+	g_free(mail->from_name);
+	mail->from_name = mail_clean_header(decoded);
+	g_strstrip(g_strdelimit(mail->from_name, "\"", ' '));
+	g_free(decoded);
+	g_free(name);
+}
+
 /*
  * GMime finds no mailbox in a From: whose encoded display name decodes to
  * control characters (ESC, CR, LF): the customer would become a stranger.
@@ -1111,7 +1127,7 @@ mail_from_fallback(struct mail *mail, GMimeParserOptions *opts)
 {
 	const char *raw = mail_raw_header((GMimeObject *)mail->message, "From");
 	const char *lt, *gt, *p;
-	char *addr, *name, *decoded;
+	char *addr;
 
 	if (raw == NULL || (lt = strrchr(raw, '<')) == NULL ||
 	    (gt = strchr(lt, '>')) == NULL || gt - lt < 4)
@@ -1128,13 +1144,7 @@ mail_from_fallback(struct mail *mail, GMimeParserOptions *opts)
 	g_free(mail->from_addr);
 	mail->from_addr = g_ascii_strdown(addr, -1);
 	g_free(addr);
-	name = g_strndup(raw, (gsize)(lt - raw));
-	decoded = mail_decode_header(opts, name);
-	g_free(mail->from_name);
-	mail->from_name = mail_clean_header(decoded);
-	g_strstrip(g_strdelimit(mail->from_name, "\"", ' '));
-	g_free(decoded);
-	g_free(name);
+	mail_set_from_name(mail, opts, raw, (size_t)(lt - raw));
 }
 
 /*
@@ -1147,17 +1157,10 @@ mail_from_name_again(struct mail *mail, GMimeParserOptions *opts)
 {
 	const char *raw = mail_raw_header((GMimeObject *)mail->message, "From");
 	const char *lt = raw != NULL ? strchr(raw, '<') : NULL;
-	char *name, *decoded;
 
 	if (lt == NULL)
 		return;
-	name = g_strndup(raw, (gsize)(lt - raw));
-	decoded = mail_decode_header(opts, name);
-	g_free(mail->from_name);
-	mail->from_name = mail_clean_header(decoded);
-	g_strstrip(g_strdelimit(mail->from_name, "\"", ' '));
-	g_free(decoded);
-	g_free(name);
+	mail_set_from_name(mail, opts, raw, (size_t)(lt - raw));
 }
 
 static void

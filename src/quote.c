@@ -1572,6 +1572,29 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 }
 
 /*
+ * The first quote header at or after line FROM, skipping ">" and blank
+ * lines, or -1; *NEXT_R gets the first line of text under it.
+ */
+static int
+quote_next_header(struct quote_doc *d, int from, struct quote_hit *hit,
+    int *next_r)
+{
+	int j;
+
+	for (j = from; j < d->n; j++) {
+		if (d->line[j].quoted || d->line[j].blank)
+			continue;
+		quote_hit_at(d, j, hit);
+		if (hit->kind == QK_NONE)
+			continue;
+		*next_r = j + hit->span < d->n ? d->next_text[j + hit->span] :
+		    d->n;
+		return j;
+	}
+	return -1;
+}
+
+/*
  * The first quote header at or below line FROM with ">" lines under it,
  * or -2. The quote is what that header introduces: ">" lines above it,
  * under new text, are the customer's own ("> deskagent start", a shell's
@@ -1581,20 +1604,10 @@ quote_forward_is_ours(struct quote_doc *d, const struct quote_context *ctx,
 static int
 quote_header_below(struct quote_doc *d, int from)
 {
-	int j, next;
+	struct quote_hit hit;
+	int next = 0, j = quote_next_header(d, from, &hit, &next);
 
-	for (j = from; j < d->n; j++) {
-		struct quote_hit hit;
-
-		if (d->line[j].quoted || d->line[j].blank)
-			continue;
-		quote_hit_at(d, j, &hit);
-		if (hit.kind == QK_NONE)
-			continue;
-		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
-		return next < d->n && d->line[next].quoted ? j : -2;
-	}
-	return -2;
+	return j >= 0 && next < d->n && d->line[next].quoted ? j : -2;
 }
 
 /*
@@ -1605,21 +1618,11 @@ quote_header_below(struct quote_doc *d, int from)
 static int
 quote_history_below(struct quote_doc *d, int from)
 {
-	int j, next;
+	struct quote_hit hit;
+	int next = 0, j = quote_next_header(d, from, &hit, &next);
 
-	for (j = from; j < d->n; j++) {
-		struct quote_hit hit;
-
-		if (d->line[j].quoted || d->line[j].blank)
-			continue;
-		quote_hit_at(d, j, &hit);
-		if (hit.kind == QK_NONE)
-			continue;
-		next = j + hit.span < d->n ? d->next_text[j + hit.span] : d->n;
-		return hit.kind == QK_HISTORY && next < d->n &&
-		    !d->line[next].quoted ? j : -2;
-	}
-	return -2;
+	return j >= 0 && hit.kind == QK_HISTORY && next < d->n &&
+	    !d->line[next].quoted ? j : -2;
 }
 
 /*

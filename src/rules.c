@@ -383,6 +383,18 @@ rules_free(struct rules *rules)
 	g_free(rules);
 }
 
+/* The JIT stack of RULES, made once (see rules_jit). */
+static void
+rules_jit_stack(struct rules *rules)
+{
+	if (rules->jit_stack != NULL)
+		return;
+	rules->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024,
+	    NULL);
+	if (rules->jit_stack != NULL)
+		pcre2_jit_stack_assign(rules->context, NULL, rules->jit_stack);
+}
+
 guint
 rules_jit(struct rules *rules)
 {
@@ -401,13 +413,8 @@ rules_jit(struct rules *rules)
 	 * limit does not fail for want of JIT stack (pcre2jit(3): 512 KiB
 	 * to 1 MiB is plenty).
 	 */
-	if (done > 0 && rules->jit_stack == NULL) {
-		rules->jit_stack = pcre2_jit_stack_create(32 * 1024,
-		    1024 * 1024, NULL);
-		if (rules->jit_stack != NULL)
-			pcre2_jit_stack_assign(rules->context, NULL,
-			    rules->jit_stack);
-	}
+	if (done > 0)
+		rules_jit_stack(rules);
 	return done;
 }
 
@@ -648,13 +655,8 @@ rules_group_new(struct rules *rules, GPtrArray *members, bool jit)
 		i += run.n;
 	}
 	/* as rules_jit: room for what the interpreter's limits allow */
-	if (g->jit && rules->jit_stack == NULL) {
-		rules->jit_stack = pcre2_jit_stack_create(32 * 1024,
-		    1024 * 1024, NULL);
-		if (rules->jit_stack != NULL)
-			pcre2_jit_stack_assign(rules->context, NULL,
-			    rules->jit_stack);
-	}
+	if (g->jit)
+		rules_jit_stack(rules);
 	return g;
 }
 
