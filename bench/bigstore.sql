@@ -184,7 +184,7 @@ DROP TABLE btc;
 
 INSERT INTO messages (id, ticket_id, direction, author, message_id,
     dedup_key, envelope_from, recipient, from_addr, subject, class, flags,
-    text, reply_text, language, size, fingerprint, created, announced)
+    text, reply_text, language, size, fingerprint, created)
 SELECT mid_row, id,
     CASE WHEN what IN ('ack', 'answer') THEN 'out' ELSE 'in' END,
     CASE what WHEN 'req' THEN 'customer' WHEN 'reply' THEN 'customer'
@@ -221,7 +221,7 @@ SELECT mid_row, id,
     0,	-- the length of the raw bytes, set below
     CASE WHEN what IN ('ack', 'answer') THEN NULL
         ELSE lower(hex(randomblob(32))) END,
-    at, 0
+    at
 FROM bmp;
 
 -- the raw bytes of inbound mail: the header as postfix's pipe(8) hands it
