@@ -522,36 +522,65 @@ html_tidy(GString *text)
 	return g_string_free(out, FALSE);
 }
 
-char *
-html_to_text(const char *html, size_t len, unsigned flags)
+/* The parse tree of HTML, or NULL (nothing to parse, or no libxml2). */
+static htmlDocPtr
+html_parse(const char *html, size_t len)
 {
-	struct html_out out = { 0 };
 	GError *error = NULL;
-	htmlDocPtr doc;
-	char *text;
 
 	if (len == 0 || len > INT32_MAX)
-		return g_strdup("");
+		return NULL;
 	if (html_load(&error) < 0) {
 		/* mail_parse() has tempfailed on this already */
 		log_err("%s", error->message);
 		g_error_free(error);
-		return g_strdup("");
+		return NULL;
 	}
-	doc = html_read_memory(html, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET);
-	if (doc == NULL)
-		return g_strdup("");
-	out.text = g_string_new(NULL);
-	out.flags = flags;
 	/*
 	 * Let libxml2 imply <html><body>: without them (NOIMPLIED) it
 	 * nests every later top-level element of a fragment in the first.
 	 */
+	return html_read_memory(html, (int)len, NULL, "UTF-8",
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	    HTML_PARSE_NONET);
+}
+
+/* DOC's text under FLAGS; "" without a DOC. */
+static char *
+html_doc_text(htmlDocPtr doc, unsigned flags)
+{
+	struct html_out out = { 0 };
+	char *text;
+
+	if (doc == NULL)
+		return g_strdup("");
+	out.text = g_string_new(NULL);
+	out.flags = flags;
 	html_walk(&out, doc->children, 0);
-	html_free_doc(doc);
 	text = html_tidy(out.text);
 	g_string_free(out.text, TRUE);
 	return text;
+}
+
+char *
+html_to_text(const char *html, size_t len, unsigned flags)
+{
+	htmlDocPtr doc = html_parse(html, len);
+	char *text = html_doc_text(doc, flags);
+
+	if (doc != NULL)
+		html_free_doc(doc);
+	return text;
+}
+
+void
+html_to_texts(const char *html, size_t len, char **plain, char **marked)
+{
+	htmlDocPtr doc = html_parse(html, len);
+
+	*plain = html_doc_text(doc, 0);
+	if (marked != NULL)
+		*marked = html_doc_text(doc, HTML_MARK_QUOTES);
+	if (doc != NULL)
+		html_free_doc(doc);
 }

@@ -37,4 +37,13 @@ int html_load(GError **error);
  */
 char *html_to_text(const char *html, size_t len, unsigned flags);
 
+/*
+ * html_to_texts - html_to_text() with flags 0 into PLAIN and, when
+ * MARKED is not NULL, with HTML_MARK_QUOTES into MARKED, from one parse:
+ * a mail's HTML gives its stored text and its reply text, and the parse
+ * is most of the cost. (transfer full)
+ */
+void html_to_texts(const char *html, size_t len, char **plain,
+    char **marked);
+
 #endif

@@ -196,6 +196,7 @@ mail_free(struct mail *mail)
 	g_ptr_array_unref(mail->references);
 	g_free(mail->text);
 	g_free(mail->html);
+	g_free(mail->html_marked);
 	g_free(mail->charset);
 	g_ptr_array_unref(mail->attachments);
 	g_ptr_array_unref(mail->over_limit);
@@ -612,12 +613,17 @@ mail_add_text(struct mail_walk *w, GMimePart *part, bool html)
 		text = flowed;
 	}
 	if (html) {
-		char *plain = html_to_text(text, strlen(text), 0);
+		char *plain;
 
-		if (w->mail->html == NULL)
+		/* the reply text's marked form too: one parse (html.h) */
+		if (w->mail->html == NULL) {
+			html_to_texts(text, strlen(text), &plain,
+			    &w->mail->html_marked);
 			w->mail->html = text;
-		else
+		} else {
+			html_to_texts(text, strlen(text), &plain, NULL);
 			g_free(text);
+		}
 		text = plain;
 		w->mail->text_type = "text/html";
 	} else if (strcmp(w->mail->text_type, "none") == 0)

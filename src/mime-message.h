@@ -77,6 +77,8 @@ struct mail {
 
 	char *text;		/* UTF-8 text of the body */
 	char *html;		/* the HTML the text came from, or NULL */
+	char *html_marked;	/* html's text with quotes marked, for
+				 * quote_reply_text(); NULL with html */
 	const char *text_type;	/* "text/plain", "text/html" or "none" */
 	char *charset;		/* how the text was decoded: see mail_parse */
 	GPtrArray *attachments;	/* struct mail_attachment * */

@@ -2179,20 +2179,30 @@ quote_trim(struct rules *quotes, const char *text)
 	return quote_trim_with(quotes, text, NULL);
 }
 
-char *
-quote_html_reply(struct rules *quotes, const char *html, size_t len,
+/* quote_html_reply() on HTML's text with its quotes marked, MARKED */
+static char *
+quote_marked_reply(struct rules *quotes, const char *marked,
     const char *text, const struct quote_context *ctx)
 {
-	char *reply, *plain;
+	char *reply = quote_trim_lines(quotes, marked, ctx, false);
 
-	plain = html_to_text(html, len, HTML_MARK_QUOTES);
-	reply = quote_trim_lines(quotes, plain, ctx, false);
-	g_free(plain);
 	/* only quotes: the whole text, as the client shows it */
 	if (*reply == '\0' && text != NULL) {
 		g_free(reply);
 		reply = quote_trim_with(quotes, text, ctx);
 	}
+	return reply;
+}
+
+char *
+quote_html_reply(struct rules *quotes, const char *html, size_t len,
+    const char *text, const struct quote_context *ctx)
+{
+	char *reply, *marked;
+
+	marked = html_to_text(html, len, HTML_MARK_QUOTES);
+	reply = quote_marked_reply(quotes, marked, text, ctx);
+	g_free(marked);
 	return reply;
 }
 
@@ -2209,6 +2219,9 @@ quote_reply_text(struct rules *quotes, const struct mail *mail,
 
 	if (mail->html == NULL || strcmp(mail->text_type, "text/html") != 0)
 		return quote_trim_with(quotes, mail->text, &ctx);
+	if (mail->html_marked != NULL)
+		return quote_marked_reply(quotes, mail->html_marked,
+		    mail->text, &ctx);
 	return quote_html_reply(quotes, mail->html, strlen(mail->html),
 	    mail->text, &ctx);
 }

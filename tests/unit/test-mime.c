@@ -69,6 +69,8 @@ check_invariants(const struct mail *m)
 	g_assert_nonnull(m->subject);
 	g_assert_nonnull(m->text);
 	g_assert_nonnull(m->text_type);
+	/* the marked text comes with the HTML it was made from */
+	g_assert_true((m->html == NULL) == (m->html_marked == NULL));
 	/* charset is set whenever GMime found a message */
 	if (m->message != NULL)
 		g_assert_nonnull(m->charset);
@@ -361,14 +363,17 @@ test_html_only(void)
 	struct mail *m = parse(HDR "Subject: s\n"
 	    "Content-Type: text/html; charset=utf-8\n\n"
 	    "<html><body><p>Hello <b>world</b></p><p>Second &amp; last</p>"
-	    "</body></html>\n");
+	    "<blockquote>old</blockquote></body></html>\n");
 
 	check_invariants(m);
 	if (m == NULL)
 		return;
-	g_assert_cmpstr(m->text, ==, "Hello world\n\nSecond & last");
+	g_assert_cmpstr(m->text, ==, "Hello world\n\nSecond & last\n\nold");
 	g_assert_cmpstr(m->text_type, ==, "text/html");
 	test_check_contains(m->html, "<b>world</b>");
+	/* the reply text's form, from the same parse (html_to_texts) */
+	g_assert_cmpstr(m->html_marked, ==,
+	    "Hello world\n\nSecond & last\n\n> old");
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 }
