@@ -2012,6 +2012,119 @@ quote_append_line(GString *out, const struct quote_line *l, bool *blank)
 }
 
 /*
+ * The length of the answer marker at S (LEN bytes), or 0: a bracketed
+ * tag with a letter in it ("[GP]", not a footnote's "[1]"), initials
+ * with ':' or '>' ("GP:"), or a short run of arrow signs ("-->", "=>",
+ * "<<"), each followed by a blank or the end.
+ */
+static size_t
+quote_marker_len(const char *s, size_t len)
+{
+	size_t k = 0;
+	bool letter = false, arrow = false;
+
+	if (len > 0 && s[0] == '[') {
+		for (k = 1; k < len && k <= 21 && s[k] != ']' &&
+		    !g_ascii_isspace(s[k]); k++)
+			letter = letter || !g_ascii_isdigit(s[k]);
+		if (k >= len || s[k] != ']' || k == 1 || !letter)
+			return 0;
+		k++;
+	} else if (len > 0 && g_ascii_isupper(s[0])) {
+		while (k < len && k < 5 && g_ascii_isupper(s[k]))
+			k++;
+		if (k > 4 || k >= len || (s[k] != ':' && s[k] != '>'))
+			return 0;
+		k++;
+	} else {
+		while (k < len && k < 6 && strchr("-=<>~", s[k]) != NULL) {
+			arrow = arrow || s[k] == '<' || s[k] == '>';
+			k++;
+		}
+		if (k < 2 || k > 5 || !arrow)
+			return 0;
+	}
+	return k == len || g_ascii_isspace(s[k]) ? k : 0;
+}
+
+/* Does the text of line L hold the MARKER (LEN bytes) as a word? */
+static bool
+quote_line_names(const struct quote_line *l, const char *marker, size_t len)
+{
+	const char *p = l->s, *end = l->s + l->len, *hit;
+
+	while (len > 0 && p < end && (hit = memmem(p, (size_t)(end - p),
+	    marker, len)) != NULL) {
+		bool before = hit == l->s || !g_ascii_isalnum(hit[-1]);
+		bool after = hit + len == end || !g_ascii_isalnum(hit[len]);
+
+		if (before && after)
+			return true;
+		p = hit + 1;
+	}
+	return false;
+}
+
+/*
+ * Outlook and OWA do not quote the history, so customers answer inside
+ * it, each answer under its question, starting with a marker their text
+ * above names ("answers below, marked [GP]", "mit --> markiert"): the
+ * trimmer's cut at the quote header would take the answers with the
+ * history. From line FROM on, the lines that begin with a marker one of
+ * the kept lines names, with the lines glued under each, are appended to
+ * OUT, a blank line between them: the answers without the questions, as
+ * for answers between ">" lines. A marker is judged by its shape and its
+ * mention, not by words of a language.
+ */
+static void
+quote_history_answers(struct quote_doc *d, const int *kept, int first,
+    int m, int from, GString *out)
+{
+	const char *marker = NULL;
+	size_t marker_len = 0;
+	int i, k;
+	bool blank, in_answer = false;
+
+	for (i = from; i < d->n && marker == NULL; i++) {
+		const struct quote_line *l = &d->line[i];
+		size_t at = quote_skip_blanks(l->s, 0, l->len);
+		size_t len = quote_marker_len(l->s + at, l->len - at);
+
+		if (len == 0 || at == l->len)
+			continue;
+		for (k = first; k < m; k++)
+			if (quote_line_names(&d->line[kept[k]], l->s + at,
+			    len - (l->s[at + len - 1] == ':' ||
+			    (l->s[at] != '[' && l->s[at + len - 1] == '>'
+			    && g_ascii_isupper(l->s[at])))))
+				break;
+		if (k < m) {
+			marker = l->s + at;
+			marker_len = len;
+		}
+	}
+	if (marker == NULL)
+		return;
+	for (i = from; i < d->n; i++) {
+		const struct quote_line *l = &d->line[i];
+		size_t at = quote_skip_blanks(l->s, 0, l->len);
+
+		if (l->blank) {
+			in_answer = false;
+			continue;
+		}
+		if (l->len - at >= marker_len &&
+		    memcmp(l->s + at, marker, marker_len) == 0 &&
+		    quote_marker_len(l->s + at, l->len - at) == marker_len) {
+			blank = out->len > 0;
+			in_answer = true;
+		} else if (!in_answer)
+			continue;
+		quote_append_line(out, l, &blank);
+	}
+}
+
+/*
  * The new text of TEXT; a reply that only quotes gives all of TEXT with
  * KEEP_ALL, else the empty string (the HTML path then falls back to the
  * text without quote marks).
@@ -2028,6 +2141,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	/* HISTORY: the first quote header below with unquoted history
 	 * under it; -1 not looked for, -2 none, else its line */
 	int history = -1;
+	int answers = -1;	/* where unquoted history begins, or -1 */
 	bool glued = false;	/* ">" lines right under a line of text */
 	bool forward_mail, blank = false, said = false, after_quote = false;
 	bool headed = false;	/* a quote header went: initials quote */
@@ -2135,8 +2249,10 @@ quote_trim_lines(struct rules *quotes, const char *text,
 				headed = true;
 				continue;
 			}
-			if (hit.kind == QK_HISTORY)
+			if (hit.kind == QK_HISTORY) {
+				answers = i + hit.span;
 				break;		/* unquoted history follows */
+			}
 		}
 		kept[m++] = i;
 		said = true;	/* some new text */
@@ -2149,6 +2265,8 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		m--;
 	for (i = first; i < m; i++)
 		quote_append_line(out, &d.line[kept[i]], &blank);
+	if (answers >= 0)
+		quote_history_answers(&d, kept, first, m, answers, out);
 	if (forward >= 0) {
 		blank = out->len > 0;
 		for (i = forward; i < d.n; i++)
