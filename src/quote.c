@@ -1105,7 +1105,13 @@ quote_is_closing(struct quote_doc *d, int i)
 {
 	const struct quote_line *l = &d->line[i];
 
-	if (l->blank || !quote_is_signoff_line(d, i))
+	if (l->blank)
+		return false;
+	/* a valediction rule holds the whole line: a closing however many
+	 * letters without case it has ("お手数ですが、ご確認のほど…") */
+	if (quote_line_is(d, QL_VALEDICTION, i))
+		return true;
+	if (!quote_is_signoff_line(d, i))
 		return false;
 	return quote_closing_words(d, i) ||
 	    (l->len > 0 && l->s[l->len - 1] == ',') ||
@@ -1124,8 +1130,9 @@ quote_is_valediction(struct quote_doc *d, const int *kept, int first, int p)
 {
 	int k;
 
-	if (d->line[kept[p]].blank || !quote_is_signoff_line(d, kept[p]) ||
-	    !quote_closing_words(d, kept[p]))
+	if (d->line[kept[p]].blank || (!quote_line_is(d, QL_VALEDICTION,
+	    kept[p]) && (!quote_is_signoff_line(d, kept[p]) ||
+	    !quote_closing_words(d, kept[p]))))
 		return false;
 	for (k = p - 1; k >= first; k--) {
 		const struct quote_line *l = &d->line[kept[k]];
@@ -1203,19 +1210,6 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 			start--;
 		}
 	}
-	/* a closing a blank line above the name ("Bien cordialement," / "" /
-	 * "Nathalie Lefèvre") */
-	if (start - 2 > first && d->line[kept[start - 1]].blank &&
-	    quote_is_valediction(d, kept, first, start - 2)) {
-		int top = start - 2;
-
-		/* a closing of two lines ("此致" / "敬礼") */
-		if (top - 1 > first && !d->line[kept[top - 1]].blank &&
-		    quote_is_closing(d, kept[top - 1]))
-			top--;
-		if (quote_starts_paragraph(d, kept, first, top))
-			start = top;
-	}
 	/* a rule of dashes a few short lines above ("----" in a signature) */
 	for (p = start - 1, count = 0; p > first && count < 3; p--) {
 		const char *inner;
@@ -1229,6 +1223,19 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 			break;
 		}
 		count += !d->line[kept[p]].blank;
+	}
+	/* a closing a blank line above the name, or above the rule over it
+	 * ("Bien cordialement," / "" / "Nathalie Lefèvre") */
+	if (start - 2 > first && d->line[kept[start - 1]].blank &&
+	    quote_is_valediction(d, kept, first, start - 2)) {
+		int top = start - 2;
+
+		/* a closing of two lines ("此致" / "敬礼") */
+		if (top - 1 > first && !d->line[kept[top - 1]].blank &&
+		    quote_is_closing(d, kept[top - 1]))
+			top--;
+		if (quote_starts_paragraph(d, kept, first, top))
+			start = top;
 	}
 	if (start > first)
 		*m = start;
@@ -1386,12 +1393,51 @@ quote_is_link_line(struct quote_doc *d, int i)
  * customer's sentence like it elsewhere, or with more text under it, or
  * without the rule over it, stays.
  */
+/*
+ * Does line I link to the sender's own mail domain, DOMAIN, or a host
+ * under it ("http://link.interia.pl/..." from x@interia.pl)?
+ */
 static bool
-quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
+quote_links_domain(struct quote_doc *d, int i, const char *domain)
+{
+	const struct quote_line *l = &d->line[i];
+	const char *p = l->s, *end = l->s + l->len, *hit;
+	size_t n = strlen(domain);
+
+	while (n > 0 && p < end && (hit = memmem(p, (size_t)(end - p), "://",
+	    3)) != NULL) {
+		const char *host = hit + 3, *h = host;
+
+		while (h < end && (g_ascii_isalnum(*h) || *h == '.' ||
+		    *h == '-'))
+			h++;
+		if ((size_t)(h - host) >= n &&
+		    g_ascii_strncasecmp(h - n, domain, n) == 0 &&
+		    (h - n == host || h[-(ptrdiff_t)n - 1] == '.'))
+			return true;
+		p = h > hit ? h : hit + 3;
+	}
+	return false;
+}
+
+/*
+ * A webmail's footer ending the kept lines: a line right under a rule
+ * line, the last one or with only a link under it, short, that a
+ * `footer` rule matches ("This message was sent using IMP...") and that
+ * names a mail program (a `device` rule); or, as the last line of the
+ * whole mail, one that links to the sender's own mail domain: the
+ * advertisement a free webmail appends under a rule (Interia, o2, WP).
+ * Cut from the rule line: a customer's sentence like it elsewhere, or
+ * with more text under it, or without the rule over it, stays.
+ */
+static bool
+quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m,
+    const struct quote_sender *who)
 {
 	int last = *m - 1, q;
-	const char *inner;
+	const char *inner, *domain;
 	size_t inner_len;
+	bool ad;
 
 	while (last > first && d->line[kept[last]].blank)
 		last--;
@@ -1401,9 +1447,13 @@ quote_cut_footer(struct quote_doc *d, const int *kept, int first, int *m)
 		q--;
 	if (q <= first + 1 || kept[q - 1] != kept[q] - 1 ||
 	    quote_separator_shape(&d->line[kept[q - 1]], &inner,
-	    &inner_len) != 1 || d->line[kept[q]].len > QUOTE_CONTACT_WIDTH ||
-	    !quote_line_is(d, QL_FOOTER, kept[q]) ||
-	    !quote_line_is(d, QL_DEVICE, kept[q]))
+	    &inner_len) != 1 || d->line[kept[q]].len > QUOTE_CONTACT_WIDTH)
+		return false;
+	domain = who->addr != NULL ? strchr(who->addr, '@') : NULL;
+	ad = q == last && domain != NULL && d->next_text[kept[q] + 1] >= d->n &&
+	    quote_links_domain(d, kept[q], domain + 1);
+	if (!ad && (!quote_line_is(d, QL_FOOTER, kept[q]) ||
+	    !quote_line_is(d, QL_DEVICE, kept[q])))
 		return false;
 	*m = q - 1;
 	return true;
@@ -1424,6 +1474,19 @@ quote_delimiter_has_space(const struct quote_line *l)
 	return l->s[l->len] == ' ';
 }
 
+/* Is line I (if any) a "-- text" line, an SQL or Lua comment? */
+static bool
+quote_is_dash_comment(struct quote_doc *d, int i)
+{
+	const struct quote_line *l;
+
+	if (i < 0 || i >= d->n)
+		return false;
+	l = &d->line[i];
+	return l->len > 3 && l->s[0] == '-' && l->s[1] == '-' &&
+	    l->s[2] == ' ' && !g_ascii_isspace(l->s[3]);
+}
+
 static void
 quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int *m)
@@ -1437,11 +1500,17 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 	 * The first "-- " (RFC 3676) ends the text. "--" without its space
 	 * (clients strip it) does when there is no "-- ", it is the only
 	 * one, and a signature's few lines follow it: two or more are
-	 * grep's group separators or SQL comments. One pass.
+	 * grep's group separators or SQL comments. Neither counts next to
+	 * a "-- comment" line: an empty SQL comment. One pass.
 	 */
 	for (p = first + 1, bare = 0, first_bare = -1, spaced = -1; p < *m;
 	    p++) {
 		if (!quote_is_delimiter(d, kept[p]))
+			continue;
+		/* among SQL's "-- comment" lines, an empty comment: a
+		 * signature does not begin so, with or without the space */
+		if (quote_is_dash_comment(d, kept[p] - 1) ||
+		    quote_is_dash_comment(d, kept[p] + 1))
 			continue;
 		if (quote_delimiter_has_space(&d->line[kept[p]])) {
 			spaced = p;
@@ -1464,7 +1533,7 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 	do {
 		while (*m > first + 1 && quote_is_decoration(d, kept[*m - 1]))
 			(*m)--;
-		if (quote_cut_footer(d, kept, first, m) ||
+		if (quote_cut_footer(d, kept, first, m, &who) ||
 		    quote_cut_notice(d, kept, first, m, &who)) {
 			signature = true;
 			cut = 1;
@@ -1623,6 +1692,27 @@ quote_history_below(struct quote_doc *d, int from)
 
 	return j >= 0 && hit.kind == QK_HISTORY && next < d->n &&
 	    !d->line[next].quoted ? j : -2;
+}
+
+/*
+ * Is the run of ">" lines at FROM brought in by the line of text above
+ * it (a blank line between or not) ending in a colon, with no quote
+ * header below, or one with unquoted history under it further down?
+ */
+static bool
+quote_is_introduced(struct quote_doc *d, int from)
+{
+	struct quote_hit hit;
+	int up = from - 1, next = 0, j;
+
+	while (up >= 0 && d->line[up].blank)
+		up--;
+	if (up < 0 || d->line[up].quoted ||
+	    !quote_ends_colon(d->line[up].s, d->line[up].len))
+		return false;
+	j = quote_next_header(d, from, &hit, &next);
+	return j < 0 || (hit.kind == QK_HISTORY && next < d->n &&
+	    !d->line[next].quoted);
 }
 
 /*
@@ -2065,6 +2155,17 @@ quote_line_names(const struct quote_line *l, const char *marker, size_t len)
 	return false;
 }
 
+/* Does line L begin with the answer MARKER (LEN bytes)? */
+static bool
+quote_starts_with_marker(const struct quote_line *l, const char *marker,
+    size_t len)
+{
+	size_t at = quote_skip_blanks(l->s, 0, l->len);
+
+	return l->len - at >= len && memcmp(l->s + at, marker, len) == 0 &&
+	    quote_marker_len(l->s + at, l->len - at) == len;
+}
+
 /*
  * Outlook and OWA do not quote the history, so customers answer inside
  * it, each answer under its question, starting with a marker their text
@@ -2107,19 +2208,22 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
 		return;
 	for (i = from; i < d->n; i++) {
 		const struct quote_line *l = &d->line[i];
-		size_t at = quote_skip_blanks(l->s, 0, l->len);
 
 		if (l->blank) {
 			in_answer = false;
 			continue;
 		}
-		if (l->len - at >= marker_len &&
-		    memcmp(l->s + at, marker, marker_len) == 0 &&
-		    quote_marker_len(l->s + at, l->len - at) == marker_len) {
+		if (quote_starts_with_marker(l, marker, marker_len)) {
 			blank = out->len > 0;
 			in_answer = true;
 		} else if (!in_answer)
 			continue;
+		/* a line right above the next answer is its question */
+		else if (i + 1 < d->n && quote_starts_with_marker(
+		    &d->line[i + 1], marker, marker_len)) {
+			in_answer = false;
+			continue;
+		}
 		quote_append_line(out, l, &blank);
 	}
 }
@@ -2145,6 +2249,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	bool glued = false;	/* ">" lines right under a line of text */
 	bool forward_mail, blank = false, said = false, after_quote = false;
 	bool headed = false;	/* a quote header went: initials quote */
+	bool introduced = false;	/* a paragraph of cited ">" lines */
 
 	/* a line's length is 32 bits: a text beyond (no limit of the
 	 * configuration allows one) is kept whole, never cut short */
@@ -2194,6 +2299,21 @@ quote_trim_lines(struct rules *quotes, const char *text,
 				kept[m++] = i;
 				continue;
 			}
+			/*
+			 * ">" lines the customer's own line ending in a colon
+			 * brings in ("the dialog says:", a REPL's ">>>"), with
+			 * no quote header above and none but unquoted history
+			 * below: a client quotes under its attribution, so
+			 * these are cited by the customer; the paragraph
+			 * stays
+			 */
+			if (!introduced && said && !headed && i > 0 &&
+			    !d.line[i - 1].quoted)
+				introduced = quote_is_introduced(&d, i);
+			if (introduced) {
+				kept[m++] = i;
+				continue;
+			}
 			/* ">" lines glued under a line of text, over history
 			 * that is not quoted: output the customer pasted (a
 			 * shell's ">>" continuation), not a quote */
@@ -2209,6 +2329,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 		}
 		glued = false;
 		if (d.line[i].blank) {
+			introduced = false;
 			kept[m++] = i;
 			continue;
 		}

@@ -646,6 +646,12 @@ collect_reply_texts(GPtrArray *texts)
 			guint k, n;
 
 			if (g_file_get_contents(path, &text, NULL, NULL)) {
+				/* quote.c reads the UTF-8 mail_parse() made;
+				 * a fixture's raw bytes may be GB18030 */
+				char *valid = g_utf8_make_valid(text, -1);
+
+				g_free(text);
+				text = valid;
 				lines = g_strsplit(text, "\n", -1);
 				n = g_strv_length(lines);
 				for (k = 0; k < n; k++) {
