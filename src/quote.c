@@ -2182,7 +2182,7 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
     int m, int from, GString *out)
 {
 	const char *marker = NULL;
-	size_t marker_len = 0;
+	size_t marker_len = 0, name_len;
 	int i, k;
 	bool blank, in_answer = false;
 
@@ -2193,11 +2193,11 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
 
 		if (len == 0 || at == l->len)
 			continue;
+		/* initials are named without their ':' or '>' ("BS:") */
+		name_len = g_ascii_isupper(l->s[at]) ? len - 1 : len;
 		for (k = first; k < m; k++)
 			if (quote_line_names(&d->line[kept[k]], l->s + at,
-			    len - (l->s[at + len - 1] == ':' ||
-			    (l->s[at] != '[' && l->s[at + len - 1] == '>'
-			    && g_ascii_isupper(l->s[at])))))
+			    name_len))
 				break;
 		if (k < m) {
 			marker = l->s + at;
