@@ -1,18 +1,20 @@
 /*
- * html.c - walk libxml2's HTML tree and write text.
+ * html.c - turn HTML into text: libxml2's HTML parser, html.c's walk.
  *
  * libxml2's HTML parser is a tolerant, real parser (what browsers call
  * tag soup comes out as a tree); regular expressions over markup are not
- * used anywhere. Recursion is bounded so that a deeply nested document
- * cannot exhaust the stack.
+ * used anywhere. html.c takes the parser's SAX events into a compact
+ * tree of its own (see struct html_tree) and walks that. Recursion is
+ * bounded so that a deeply nested document cannot exhaust the stack.
  *
  * libxml2 is opened with dlopen() on the first HTML text, not linked,
  * when configure defines DESK_LIBXML2_SONAME (its default): it brings
  * ICU and libstdc++ along, and loading them cost about 1 ms at every
  * start of deskgate, which starts once per message, while most mail has
- * a text/plain part. Only htmlReadMemory() and xmlFreeDoc() are called;
- * the tree is read through its public structs, which the headers fix.
- * "configure --disable-lazy-libxml2" (and the fuzz build) links it.
+ * a text/plain part. Only the four functions below html_open() takes
+ * are called; the parser context and SAX handler are set through their
+ * public structs, which the headers fix. "configure
+ * --disable-lazy-libxml2" (and the fuzz build) links it.
  */
 #include "config.h"
 
@@ -31,9 +33,12 @@
 
 #define HTML_MAX_DEPTH 256
 
+/* libxml2's entry points html.c calls (see the note above) */
 #ifdef DESK_LIBXML2_SONAME
-static htmlDocPtr (*html_read_memory)(const char *, int, const char *,
-    const char *, int);
+static htmlParserCtxtPtr (*html_new_parser_ctxt)(void);
+static htmlDocPtr (*html_ctxt_read_memory)(htmlParserCtxtPtr, const char *,
+    int, const char *, const char *, int);
+static void (*html_free_parser_ctxt)(htmlParserCtxtPtr);
 static void (*html_free_doc)(xmlDocPtr);
 static char *html_load_error;	/* why libxml2 could not be opened */
 
@@ -57,11 +62,16 @@ html_open(gpointer unused)
 		    name, dlerror());
 		return NULL;
 	}
-	*(void **)&html_read_memory = dlsym(lib, "htmlReadMemory");
+	*(void **)&html_new_parser_ctxt = dlsym(lib, "htmlNewParserCtxt");
+	*(void **)&html_ctxt_read_memory = dlsym(lib, "htmlCtxtReadMemory");
+	*(void **)&html_free_parser_ctxt = dlsym(lib, "htmlFreeParserCtxt");
 	*(void **)&html_free_doc = dlsym(lib, "xmlFreeDoc");
-	if (html_read_memory == NULL || html_free_doc == NULL) {
+	if (html_new_parser_ctxt == NULL || html_ctxt_read_memory == NULL ||
+	    html_free_parser_ctxt == NULL || html_free_doc == NULL) {
 		html_load_error = g_strdup_printf("dlsym(%s) failed: %s",
-		    DESK_LIBXML2_SONAME, "htmlReadMemory or xmlFreeDoc missing");
+		    DESK_LIBXML2_SONAME, "htmlNewParserCtxt, "
+		    "htmlCtxtReadMemory, htmlFreeParserCtxt or xmlFreeDoc "
+		    "missing");
 		return NULL;
 	}
 	/* never closed: the process ends, or reads more HTML */
@@ -80,7 +90,9 @@ html_load(GError **error)
 	return -1;
 }
 #else
-#define html_read_memory htmlReadMemory
+#define html_new_parser_ctxt htmlNewParserCtxt
+#define html_ctxt_read_memory htmlCtxtReadMemory
+#define html_free_parser_ctxt htmlFreeParserCtxt
 #define html_free_doc xmlFreeDoc
 
 int
@@ -90,7 +102,337 @@ html_load(GError **error)
 }
 #endif
 
+/*
+ * The tree html.c walks. libxml2 builds its own tree from the same SAX
+ * events, but a node of it costs several allocations and most of the
+ * parse's time on 1 MB of tag soup (the tree took 45 ms where the events
+ * alone take 30); html.c needs of an element only what it is (one of the
+ * tags below), a few attributes and its children, so it keeps them in
+ * two arrays and one buffer of strings.
+ */
+enum html_tag {
+	TAG_OTHER, TAG_A, TAG_BLOCKQUOTE, TAG_BR, TAG_DIV,
+	TAG_HEAD, TAG_IMG, TAG_LI, TAG_NOSCRIPT, TAG_P, TAG_PRE, TAG_SCRIPT,
+	TAG_STYLE, TAG_TD, TAG_TH, TAG_BLOCK
+};
+
+enum html_kind { NODE_ELEMENT, NODE_TEXT, NODE_OTHER };
+
+/* the attributes html.c reads; the others are not kept */
+enum html_attr_name {
+	ATTR_CLASS, ATTR_ID, ATTR_STYLE, ATTR_HREF, ATTR_ALT,
+	ATTR_SIGNATURE_WIDGET, ATTR_COUNT
+};
+
+static const char *const html_attr_names[ATTR_COUNT] = {
+	"class", "id", "style", "href", "alt", "data-signature-widget",
+};
+
+#define NONE G_MAXUINT32
+
+struct html_node {
+	guint8 kind;		/* enum html_kind */
+	guint8 tag;		/* enum html_tag */
+	guint8 block;		/* ends lines */
+	guint32 first, last;	/* children */
+	guint32 next;		/* the next sibling */
+	guint32 data;		/* text: offset in strings; element: attrs */
+};
+
+struct html_kind_of {
+	guint8 tag, block;
+};
+
+struct html_kind_cache {
+	const xmlChar *name;
+	struct html_kind_of kind;
+};
+
+struct html_tree {
+	GArray *nodes;		/* struct html_node; 0 is the document */
+	GString *strings;	/* NUL-terminated texts and attribute values */
+	GArray *attrs;		/* guint32 offsets, ATTR_COUNT per element */
+	GArray *open;		/* guint32: the open elements, innermost last */
+	bool too_big;		/* over 4 GB of strings: the rest is dropped */
+	struct html_kind_cache kinds[64];	/* html_tree_kind_of() */
+};
+
+static const struct {
+	const char *name;
+	guint8 tag;
+} html_tags[] = {
+	{ "a", TAG_A }, { "blockquote", TAG_BLOCKQUOTE }, { "br", TAG_BR }, { "div", TAG_DIV }, { "head", TAG_HEAD },
+	{ "img", TAG_IMG }, { "li", TAG_LI }, { "noscript", TAG_NOSCRIPT },
+	{ "p", TAG_P }, { "pre", TAG_PRE }, { "script", TAG_SCRIPT },
+	{ "style", TAG_STYLE }, { "td", TAG_TD }, { "th", TAG_TH },
+};
+
+/* elements that end a line of text */
+static const char *const html_blocks[] = {
+	"p", "div", "table", "tr", "ul", "ol", "li", "h1", "h2", "h3", "h4",
+	"h5", "h6", "blockquote", "pre", "hr", "dl", "dt", "dd", "address",
+	"center", "form", "section", "article", "header", "footer", "nav",
+	"aside", "main", "figure", "title",
+};
+
+
+/* What an element of NAME is: two short lists, asked once per name */
+static struct html_kind_of
+html_kind_of(const char *name)
+{
+	struct html_kind_of k = { TAG_OTHER, 0 };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(html_tags); i++)
+		if (strcmp(name, html_tags[i].name) == 0)
+			k.tag = html_tags[i].tag;
+	for (i = 0; i < G_N_ELEMENTS(html_blocks); i++)
+		if (strcmp(name, html_blocks[i]) == 0) {
+			k.block = 1;
+			if (k.tag == TAG_OTHER)
+				k.tag = TAG_BLOCK;
+		}
+	return k;
+}
+
+/*
+ * The same, remembered by the name's address: libxml2 hands each name
+ * out of its dictionary, so one parse asks about each name about once.
+ */
+static struct html_kind_of
+html_tree_kind_of(struct html_tree *tree, const xmlChar *name)
+{
+	/* the dictionary packs names a few bytes apart: mix all the bits */
+	guint64 slot = (guint64)(guintptr)name * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
+	struct html_kind_cache *c = &tree->kinds[slot >> 58];
+
+	if (c->name != name) {
+		c->name = name;
+		c->kind = html_kind_of((const char *)name);
+	}
+	return c->kind;
+}
+
+static inline struct html_node *
+html_node(const struct html_tree *tree, guint32 i)
+{
+	return &g_array_index(tree->nodes, struct html_node, i);
+}
+
+/* A copy of S (LEN bytes) in the strings, as an offset; NONE when full */
+static guint32
+html_keep_string(struct html_tree *tree, const char *s, size_t len)
+{
+	size_t at = tree->strings->len;
+
+	if (at + len + 1 >= NONE) {
+		tree->too_big = true;
+		return NONE;
+	}
+	g_string_append_len(tree->strings, s, (gssize)len);
+	g_string_append_c(tree->strings, '\0');
+	return (guint32)at;
+}
+
+static guint32
+html_parent(const struct html_tree *tree)
+{
+	return tree->open->len == 0 ? 0 :
+	    g_array_index(tree->open, guint32, tree->open->len - 1);
+}
+
+static guint32
+html_add_node(struct html_tree *tree, struct html_node node)
+{
+	guint32 parent = html_parent(tree), i = tree->nodes->len;
+	struct html_node *p;
+
+	node.first = node.last = node.next = NONE;
+	g_array_append_val(tree->nodes, node);
+	/* the append may have moved the array */
+	p = html_node(tree, parent);
+	if (p->last != NONE)
+		html_node(tree, p->last)->next = i;
+	else
+		p->first = i;
+	p->last = i;
+	return i;
+}
+
+static void
+html_start_element(void *data, const xmlChar *name, const xmlChar **atts)
+{
+	struct html_tree *tree = data;
+	struct html_kind_of k = html_tree_kind_of(tree, name);
+	struct html_node node = {
+		.kind = NODE_ELEMENT, .tag = k.tag, .block = k.block,
+		.data = NONE,
+	};
+	guint32 i;
+
+	if (tree->too_big)
+		return;
+	if (atts != NULL) {
+		guint32 values[ATTR_COUNT];
+		bool any = false;
+		int a, n;
+
+		for (a = 0; a < ATTR_COUNT; a++)
+			values[a] = NONE;
+		for (n = 0; atts[n] != NULL; n += 2)
+			for (a = 0; a < ATTR_COUNT; a++) {
+				const char *v = (const char *)atts[n + 1];
+
+				if (values[a] != NONE || strcmp((const char *)
+				    atts[n], html_attr_names[a]) != 0)
+					continue;
+				/* a name without a value holds "" */
+				if (v == NULL)
+					v = "";
+				values[a] = html_keep_string(tree, v,
+				    strlen(v));
+				any = true;
+			}
+		if (any) {
+			node.data = tree->attrs->len;
+			g_array_append_vals(tree->attrs, values, ATTR_COUNT);
+		}
+	}
+	i = html_add_node(tree, node);
+	g_array_append_val(tree->open, i);
+}
+
+static void
+html_end_element(void *data, const xmlChar *name)
+{
+	struct html_tree *tree = data;
+
+	/* libxml2 ends each element it started, the implied ones too */
+	if (tree->open->len > 0)
+		g_array_set_size(tree->open, tree->open->len - 1);
+}
+
+static void
+html_characters(void *data, const xmlChar *s, int len)
+{
+	struct html_tree *tree = data;
+	guint32 parent = html_parent(tree), last;
+	struct html_node node = { .kind = NODE_TEXT };
+
+	/* libxml2's tree has no text outside the elements either */
+	if (tree->too_big || len <= 0 || tree->open->len == 0)
+		return;
+	last = html_node(tree, parent)->last;
+	/*
+	 * Text next to text is one node, as in libxml2's tree; its string
+	 * is the last in the buffer, as nothing was added after it.
+	 */
+	if (last != NONE && html_node(tree, last)->kind == NODE_TEXT) {
+		if (tree->strings->len + (size_t)len >= NONE) {
+			tree->too_big = true;
+			return;
+		}
+		g_string_truncate(tree->strings, tree->strings->len - 1);
+		g_string_append_len(tree->strings, (const char *)s, len);
+		g_string_append_c(tree->strings, '\0');
+		return;
+	}
+	node.data = html_keep_string(tree, (const char *)s, (size_t)len);
+	if (node.data != NONE)
+		html_add_node(tree, node);
+}
+
+static void
+html_comment(void *data, const xmlChar *value)
+{
+	struct html_tree *tree = data;
+	struct html_node node = { .kind = NODE_OTHER, .data = NONE };
+
+	if (!tree->too_big)
+		html_add_node(tree, node);
+}
+
+/* the parser's complaints: HTML in mail is tag soup, they are not news */
+static void
+html_quiet(void *data, const char *format, ...)
+{
+}
+
+static void
+html_tree_free(struct html_tree *tree)
+{
+	g_array_free(tree->nodes, TRUE);
+	g_string_free(tree->strings, TRUE);
+	g_array_free(tree->attrs, TRUE);
+	g_array_free(tree->open, TRUE);
+	g_free(tree);
+}
+
+/* The tree of HTML, or NULL (nothing to parse, or no libxml2). */
+static struct html_tree *
+html_parse(const char *html, size_t len)
+{
+	htmlSAXHandler sax;
+	struct html_tree *tree;
+	struct html_node document = {
+		.kind = NODE_OTHER, .first = NONE, .last = NONE,
+		.next = NONE, .data = NONE,
+	};
+	GError *error = NULL;
+	htmlParserCtxtPtr ctxt;
+	htmlDocPtr doc;
+
+	if (len == 0 || len > INT32_MAX)
+		return NULL;
+	if (html_load(&error) < 0) {
+		/* mail_parse() has tempfailed on this already */
+		log_err("%s", error->message);
+		g_error_free(error);
+		return NULL;
+	}
+	ctxt = html_new_parser_ctxt();
+	if (ctxt == NULL || ctxt->sax == NULL) {
+		log_err("HTML text: libxml2 has no parser context");
+		if (ctxt != NULL)
+			html_free_parser_ctxt(ctxt);
+		return NULL;
+	}
+	tree = g_new0(struct html_tree, 1);
+	/* a node a tag of 1 MB of tag soup, 24 bytes each, a string a text */
+	tree->nodes = g_array_sized_new(FALSE, FALSE, sizeof(struct html_node),
+	    (guint)MIN(len / 8 + 16, 1u << 20));
+	g_array_append_val(tree->nodes, document);
+	tree->strings = g_string_sized_new(len / 2 + 16);
+	tree->attrs = g_array_new(FALSE, FALSE, sizeof(guint32));
+	tree->open = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	memset(&sax, 0, sizeof(sax));
+	sax.startElement = html_start_element;
+	sax.endElement = html_end_element;
+	sax.characters = html_characters;
+	sax.cdataBlock = html_characters;
+	sax.comment = html_comment;
+	sax.warning = html_quiet;
+	sax.error = html_quiet;
+	memcpy(ctxt->sax, &sax, sizeof(sax));
+	ctxt->userData = tree;
+	/*
+	 * Let libxml2 imply <html><body>: without them (NOIMPLIED) it
+	 * nests every later top-level element of a fragment in the first.
+	 * With no tree builder among the handlers libxml2 makes no
+	 * document; were there one, it is freed.
+	 */
+	doc = html_ctxt_read_memory(ctxt, html, (int)len, NULL, "UTF-8",
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	    HTML_PARSE_NONET);
+	if (doc != NULL)
+		html_free_doc(doc);
+	html_free_parser_ctxt(ctxt);
+	return tree;
+}
+
 struct html_out {
+	const struct html_tree *tree;
 	GString *text;
 	unsigned flags;
 	bool stopped;		/* the history began: write nothing more */
@@ -99,38 +441,6 @@ struct html_out {
 	bool space;		/* a space is pending */
 	int newlines;		/* newlines at the end of text */
 };
-
-/* NAME, in lower case, is NODE's name in any case. The first letters
- * are compared inline: most names differ there, and a call for each of
- * the names a node is asked about adds up on 1 MB. */
-static bool
-html_name_is(const xmlNode *node, const char *name)
-{
-	unsigned char c = node->name != NULL ? node->name[0] : 0;
-
-	if (c >= 'A' && c <= 'Z')
-		c += 'a' - 'A';
-	return c != 0 && c == (unsigned char)name[0] &&
-	    g_ascii_strcasecmp((const char *)node->name, name) == 0;
-}
-
-static bool
-html_is_block(const xmlNode *node)
-{
-	static const char *const blocks[] = {
-		"p", "div", "table", "tr", "ul", "ol", "li", "h1", "h2",
-		"h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "dl",
-		"dt", "dd", "address", "center", "form", "section",
-		"article", "header", "footer", "nav", "aside", "main",
-		"figure", "title", NULL
-	};
-	int i;
-
-	for (i = 0; blocks[i] != NULL; i++)
-		if (html_name_is(node, blocks[i]))
-			return true;
-	return false;
-}
 
 static void
 html_newlines(struct html_out *out, int want)
@@ -196,80 +506,73 @@ html_word_text(struct html_out *out, const char *s)
 	}
 }
 
-/*
- * The value of NODE's attribute NAME (no namespace), or NULL: what
- * xmlGetProp() returns, read from the tree, so that libxml2's allocator
- * (xmlFree, a variable) is not needed. The HTML parser has already
- * replaced the entities of the value. (transfer full)
- */
-static char *
-html_attr(const xmlNode *node, const char *name)
+static const char *
+html_text_of(const struct html_tree *tree, const struct html_node *node)
 {
-	const xmlAttr *a;
-	const xmlNode *t;
-	GString *value;
+	return tree->strings->str + node->data;
+}
 
-	for (a = node->properties; a != NULL; a = a->next)
-		if (a->ns == NULL && a->name != NULL &&
-		    strcmp((const char *)a->name, name) == 0)
-			break;
-	if (a == NULL)
+/* The value of NODE's attribute NAME, or NULL; "" for a bare name. */
+static const char *
+html_attr(const struct html_tree *tree, const struct html_node *node,
+    enum html_attr_name name)
+{
+	guint32 at;
+
+	if (node->kind != NODE_ELEMENT || node->data == NONE)
 		return NULL;
-	value = g_string_new(NULL);
-	for (t = a->children; t != NULL; t = t->next)
-		if ((t->type == XML_TEXT_NODE ||
-		    t->type == XML_CDATA_SECTION_NODE) && t->content != NULL)
-			g_string_append(value, (const char *)t->content);
-	return g_string_free(value, FALSE);
+	at = g_array_index(tree->attrs, guint32, node->data + name);
+	return at == NONE ? NULL : tree->strings->str + at;
 }
 
+/* Is WORD one of the white-space separated words of NODE's ATTR? */
 static bool
-html_attr_has_class(xmlNode *node, const char *attr, const char *word)
+html_attr_has_class(const struct html_tree *tree,
+    const struct html_node *node, enum html_attr_name attr, const char *word)
 {
-	char *value = html_attr(node, attr);
-	bool found = false;
+	const char *p = html_attr(tree, node, attr);
+	size_t n = strlen(word);
 
-	if (value != NULL) {
-		char **words = g_strsplit_set((const char *)value, " \t\r\n",
-		    -1);
-		int i;
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, " \t\r\n");
 
-		for (i = 0; words[i] != NULL && !found; i++)
-			found = strcmp(words[i], word) == 0;
-		g_strfreev(words);
-		g_free(value);
+		if (len == n && memcmp(p, word, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " \t\r\n");
 	}
-	return found;
+	return false;
 }
 
-/* Does NODE's attribute ATTR hold NEEDLE, in any case? */
+/* Does NODE's attribute ATTR hold NEEDLE (lower case), in any case? */
 static bool
-html_attr_contains(xmlNode *node, const char *attr, const char *needle)
+html_attr_contains(const struct html_tree *tree,
+    const struct html_node *node, enum html_attr_name attr,
+    const char *needle)
 {
-	char *value = html_attr(node, attr);
-	bool found = false;
+	const char *p = html_attr(tree, node, attr);
+	size_t n = strlen(needle);
 
-	if (value != NULL) {
-		char *lower = g_ascii_strdown(value, -1);
-
-		found = strstr(lower, needle) != NULL;
-		g_free(lower);
-		g_free(value);
-	}
-	return found;
+	for (; p != NULL && *p != '\0'; p++)
+		if (g_ascii_strncasecmp(p, needle, n) == 0)
+			return true;
+	return false;
 }
 
 /* The markers mail clients put around quoted history (HTML_DROP_QUOTES). */
 static bool
-html_is_quote(xmlNode *node)
+html_is_quote(const struct html_tree *tree, const struct html_node *node)
 {
-	if (html_name_is(node, "blockquote"))
+	if (node->tag == TAG_BLOCKQUOTE)
 		return true;
-	return html_attr_has_class(node, "class", "gmail_quote") ||
-	    html_attr_has_class(node, "class", "gmail_extra") ||
-	    html_attr_contains(node, "class", "yahoo_quoted") ||
-	    html_attr_has_class(node, "class", "moz-cite-prefix") ||
-	    html_attr_has_class(node, "id", "mail-editor-reference-message-container");
+	if (node->data == NONE)
+		return false;
+	return html_attr_has_class(tree, node, ATTR_CLASS, "gmail_quote") ||
+	    html_attr_has_class(tree, node, ATTR_CLASS, "gmail_extra") ||
+	    html_attr_contains(tree, node, ATTR_CLASS, "yahoo_quoted") ||
+	    html_attr_has_class(tree, node, ATTR_CLASS, "moz-cite-prefix") ||
+	    html_attr_has_class(tree, node, ATTR_ID,
+	    "mail-editor-reference-message-container");
 }
 
 /*
@@ -280,10 +583,11 @@ html_is_quote(xmlNode *node)
  * they pass through unmarked for the text trimmer to judge.
  */
 static bool
-html_is_quoted_text(xmlNode *node)
+html_is_quoted_text(const struct html_tree *tree,
+    const struct html_node *node)
 {
-	return html_name_is(node, "blockquote") ||
-	    html_attr_contains(node, "class", "yahoo_quoted");
+	return node->tag == TAG_BLOCKQUOTE ||
+	    html_attr_contains(tree, node, ATTR_CLASS, "yahoo_quoted");
 }
 
 /*
@@ -291,16 +595,11 @@ html_is_quoted_text(xmlNode *node)
  * Outlook mobile, Samsung, Mail.ru): not the customer's message.
  */
 static bool
-html_is_signature(xmlNode *node)
+html_is_signature(const struct html_tree *tree, const struct html_node *node)
 {
-	char *widget;
-
-	if (html_attr_contains(node, "class", "signature") ||
-	    html_attr_contains(node, "id", "signature"))
-		return true;
-	widget = html_attr(node, "data-signature-widget");
-	g_free(widget);
-	return widget != NULL;
+	return html_attr_contains(tree, node, ATTR_CLASS, "signature") ||
+	    html_attr_contains(tree, node, ATTR_ID, "signature") ||
+	    html_attr(tree, node, ATTR_SIGNATURE_WIDGET) != NULL;
 }
 
 /*
@@ -311,22 +610,25 @@ html_is_signature(xmlNode *node)
  * source's indentation) shows nothing.
  */
 static bool
-html_is_blank_line(const xmlNode *node, bool *nbsp, int depth)
+html_is_blank_line(const struct html_tree *tree, const struct html_node *node,
+    bool *nbsp, int depth)
 {
-	const xmlNode *c;
+	guint32 i;
 
 	if (depth > HTML_MAX_DEPTH)
 		return false;
-	for (c = node->children; c != NULL; c = c->next) {
-		if (c->type == XML_ELEMENT_NODE) {
-			if (html_name_is(c, "br") || html_name_is(c, "img") ||
-			    !html_is_blank_line(c, nbsp, depth + 1))
+	for (i = node->first; i != NONE; i = html_node(tree, i)->next) {
+		const struct html_node *c = html_node(tree, i);
+
+		if (c->kind == NODE_ELEMENT) {
+			if (c->tag == TAG_BR || c->tag == TAG_IMG ||
+			    !html_is_blank_line(tree, c, nbsp, depth + 1))
 				return false;
-		} else if ((c->type == XML_TEXT_NODE ||
-		    c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
+		} else if (c->kind == NODE_TEXT) {
 			const unsigned char *p;
 
-			for (p = c->content; *p != '\0'; p++) {
+			for (p = (const unsigned char *)html_text_of(tree, c);
+			    *p != '\0'; p++) {
 				if (p[0] == 0xc2 && p[1] == 0xa0) {
 					*nbsp = true;
 					p++;
@@ -340,12 +642,15 @@ html_is_blank_line(const xmlNode *node, bool *nbsp, int depth)
 
 /* Does NODE hold one text node of one plain space, nothing else? */
 static bool
-html_is_one_space(const xmlNode *node)
+html_is_one_space(const struct html_tree *tree, const struct html_node *node)
 {
-	const xmlNode *c = node->children;
+	const struct html_node *c;
 
-	return c != NULL && c->next == NULL && c->type == XML_TEXT_NODE &&
-	    c->content != NULL && strcmp((const char *)c->content, " ") == 0;
+	if (node->first == NONE || node->first != node->last)
+		return false;
+	c = html_node(tree, node->first);
+	return c->kind == NODE_TEXT &&
+	    strcmp(html_text_of(tree, c), " ") == 0;
 }
 
 /*
@@ -357,98 +662,110 @@ html_is_one_space(const xmlNode *node)
  * reply's history from a forward by its header block and the subject.
  */
 static bool
-html_starts_history(xmlNode *node)
+html_starts_history(const struct html_tree *tree, const struct html_node *node)
 {
-	char *style;
-	bool border = false;
-
-	if (html_attr_has_class(node, "id", "divRplyFwdMsg") ||
-	    html_attr_has_class(node, "id", "appendonsend"))
-		return true;
-	if (!html_name_is(node, "div"))
+	if (node->data == NONE)
 		return false;
-	style = html_attr(node, "style");
-	if (style != NULL) {
-		char *lower = g_ascii_strdown(style, -1);
-
-		border = strstr(lower, "border-top:solid #e1e1e1") != NULL ||
-		    strstr(lower, "border-top:solid #b5c4df") != NULL ||
-		    strstr(lower, "border-top: solid #e1e1e1") != NULL;
-		g_free(lower);
-		g_free(style);
-	}
-	return border;
+	if (html_attr_has_class(tree, node, ATTR_ID, "divRplyFwdMsg") ||
+	    html_attr_has_class(tree, node, ATTR_ID, "appendonsend"))
+		return true;
+	return node->tag == TAG_DIV &&
+	    (html_attr_contains(tree, node, ATTR_STYLE,
+	    "border-top:solid #e1e1e1") ||
+	    html_attr_contains(tree, node, ATTR_STYLE,
+	    "border-top:solid #b5c4df") ||
+	    html_attr_contains(tree, node, ATTR_STYLE,
+	    "border-top: solid #e1e1e1"));
 }
 
 /* Word's paragraphs (class MsoNormal) have no margin: each is a line. */
 static int
-html_paragraph_newlines(xmlNode *node)
+html_paragraph_newlines(const struct html_tree *tree,
+    const struct html_node *node)
 {
-	if (html_name_is(node, "p"))
-		return html_attr_has_class(node, "class", "MsoNormal") ? 1 : 2;
-	return html_name_is(node, "blockquote") ? 2 : 1;
+	if (node->tag == TAG_P)
+		return html_attr_has_class(tree, node, ATTR_CLASS,
+		    "MsoNormal") ? 1 : 2;
+	return node->tag == TAG_BLOCKQUOTE ? 2 : 1;
 }
 
-static void html_walk(struct html_out *out, xmlNode *node, int depth);
+static void html_walk(struct html_out *out, guint32 first, int depth);
 
 static void
-html_element(struct html_out *out, xmlNode *node, int depth)
+html_element(struct html_out *out, const struct html_node *node, int depth)
 {
-	bool block = html_is_block(node), quoted = false, nbsp = false;
-	char *href = NULL;
+	const struct html_tree *tree = out->tree;
+	bool quoted = false, nbsp = false;
+	const char *href = NULL;
 	size_t link_start = 0;
 
-	if (html_name_is(node, "script") || html_name_is(node, "style") ||
-	    html_name_is(node, "head") || html_name_is(node, "noscript"))
+	switch (node->tag) {
+	case TAG_SCRIPT:
+	case TAG_STYLE:
+	case TAG_HEAD:
+	case TAG_NOSCRIPT:
 		return;
+	default:
+		break;
+	}
 	if (out->flags & HTML_DROP_QUOTES) {
-		if (html_starts_history(node))
+		if (html_starts_history(tree, node))
 			out->stopped = true;
-		if (out->stopped || html_is_quote(node))
+		if (out->stopped || html_is_quote(tree, node))
 			return;
 	}
 	if (out->flags & HTML_MARK_QUOTES) {
-		if (html_is_signature(node))
+		if (html_is_signature(tree, node))
 			return;
-		quoted = html_is_quoted_text(node);
+		quoted = html_is_quoted_text(tree, node);
 	}
-	if (block && html_is_blank_line(node, &nbsp, 0)) {
-		if (nbsp || html_is_one_space(node))
+	if (node->block && html_is_blank_line(tree, node, &nbsp, 0)) {
+		if (nbsp || html_is_one_space(tree, node))
 			html_newlines(out, 2);
 		return;
 	}
-	if (html_name_is(node, "br")) {
+	switch (node->tag) {
+	case TAG_BR:
 		g_string_append_c(out->text, '\n');
 		out->newlines++;
 		out->space = false;
 		return;
-	}
-	if (html_name_is(node, "img")) {
-		char *alt = html_attr(node, "alt");
+	case TAG_IMG: {
+		const char *alt = html_attr(tree, node, ATTR_ALT);
 
 		if (alt != NULL && *alt != '\0') {
 			html_word_text(out, " [");
 			html_word_text(out, alt);
 			html_word_text(out, "]");
 		}
-		g_free(alt);
 		return;
 	}
-	if (block)
-		html_newlines(out, html_paragraph_newlines(node));
-	if (html_name_is(node, "li"))
+	default:
+		break;
+	}
+	if (node->block)
+		html_newlines(out, html_paragraph_newlines(tree, node));
+	switch (node->tag) {
+	case TAG_LI:
 		html_word_text(out, "- ");
-	if (html_name_is(node, "td") || html_name_is(node, "th"))
+		break;
+	case TAG_TD:
+	case TAG_TH:
 		out->space = out->text->len > 0 && out->newlines == 0;
-	if (html_name_is(node, "pre"))
+		break;
+	case TAG_PRE:
 		out->pre++;
-	if (html_name_is(node, "a")) {
-		href = html_attr(node, "href");
+		break;
+	case TAG_A:
+		href = html_attr(tree, node, ATTR_HREF);
 		link_start = out->text->len;
+		break;
+	default:
+		break;
 	}
 
 	out->quote += quoted;
-	html_walk(out, node->children, depth + 1);
+	html_walk(out, node->first, depth + 1);
 	out->quote -= quoted;
 
 	if (href != NULL) {
@@ -463,32 +780,28 @@ html_element(struct html_out *out, xmlNode *node, int depth)
 			html_word_text(out, target);
 			html_word_text(out, ">");
 		}
-		g_free(href);
 	}
-	if (html_name_is(node, "pre"))
+	if (node->tag == TAG_PRE)
 		out->pre--;
-	if (block)
-		html_newlines(out, html_paragraph_newlines(node));
+	if (node->block)
+		html_newlines(out, html_paragraph_newlines(tree, node));
 }
 
 static void
-html_walk(struct html_out *out, xmlNode *node, int depth)
+html_walk(struct html_out *out, guint32 first, int depth)
 {
+	guint32 i;
+
 	if (depth > HTML_MAX_DEPTH)
 		return;
-	for (; node != NULL && !out->stopped; node = node->next) {
-		switch (node->type) {
-		case XML_ELEMENT_NODE:
+	for (i = first; i != NONE && !out->stopped;
+	    i = html_node(out->tree, i)->next) {
+		const struct html_node *node = html_node(out->tree, i);
+
+		if (node->kind == NODE_ELEMENT)
 			html_element(out, node, depth);
-			break;
-		case XML_TEXT_NODE:
-		case XML_CDATA_SECTION_NODE:
-			if (node->content != NULL)
-				html_word_text(out, (const char *)node->content);
-			break;
-		default:
-			break;
-		}
+		else if (node->kind == NODE_TEXT)
+			html_word_text(out, html_text_of(out->tree, node));
 	}
 }
 
@@ -522,41 +835,19 @@ html_tidy(GString *text)
 	return g_string_free(out, FALSE);
 }
 
-/* The parse tree of HTML, or NULL (nothing to parse, or no libxml2). */
-static htmlDocPtr
-html_parse(const char *html, size_t len)
-{
-	GError *error = NULL;
-
-	if (len == 0 || len > INT32_MAX)
-		return NULL;
-	if (html_load(&error) < 0) {
-		/* mail_parse() has tempfailed on this already */
-		log_err("%s", error->message);
-		g_error_free(error);
-		return NULL;
-	}
-	/*
-	 * Let libxml2 imply <html><body>: without them (NOIMPLIED) it
-	 * nests every later top-level element of a fragment in the first.
-	 */
-	return html_read_memory(html, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	    HTML_PARSE_NONET);
-}
-
-/* DOC's text under FLAGS; "" without a DOC. */
+/* TREE's text under FLAGS; "" without a TREE. */
 static char *
-html_doc_text(htmlDocPtr doc, unsigned flags)
+html_tree_text(const struct html_tree *tree, unsigned flags)
 {
 	struct html_out out = { 0 };
 	char *text;
 
-	if (doc == NULL)
+	if (tree == NULL)
 		return g_strdup("");
+	out.tree = tree;
 	out.text = g_string_new(NULL);
 	out.flags = flags;
-	html_walk(&out, doc->children, 0);
+	html_walk(&out, html_node(tree, 0)->first, 0);
 	text = html_tidy(out.text);
 	g_string_free(out.text, TRUE);
 	return text;
@@ -565,22 +856,22 @@ html_doc_text(htmlDocPtr doc, unsigned flags)
 char *
 html_to_text(const char *html, size_t len, unsigned flags)
 {
-	htmlDocPtr doc = html_parse(html, len);
-	char *text = html_doc_text(doc, flags);
+	struct html_tree *tree = html_parse(html, len);
+	char *text = html_tree_text(tree, flags);
 
-	if (doc != NULL)
-		html_free_doc(doc);
+	if (tree != NULL)
+		html_tree_free(tree);
 	return text;
 }
 
 void
 html_to_texts(const char *html, size_t len, char **plain, char **marked)
 {
-	htmlDocPtr doc = html_parse(html, len);
+	struct html_tree *tree = html_parse(html, len);
 
-	*plain = html_doc_text(doc, 0);
+	*plain = html_tree_text(tree, 0);
 	if (marked != NULL)
-		*marked = html_doc_text(doc, HTML_MARK_QUOTES);
-	if (doc != NULL)
-		html_free_doc(doc);
+		*marked = html_tree_text(tree, HTML_MARK_QUOTES);
+	if (tree != NULL)
+		html_tree_free(tree);
 }

@@ -1,5 +1,5 @@
 /*
- * html.h - HTML to readable plain text, on libxml2's HTML parse tree.
+ * html.h - HTML to readable plain text, from libxml2's HTML parser.
  *
  * Block elements end lines, list items get a dash, links keep their
  * target when it differs from their text, scripts and styles vanish,

@@ -300,6 +300,21 @@ test_deep_nesting(void)
 		g_string_append(html, "</div>");
 	check_bounded(html->str, html->len, 10.0);
 
+	/*
+	 * Text nested deeper than the walk goes is not shown, but the text
+	 * after it is: the parse goes on (libxml2's own tree would stop it
+	 * at 256 levels and lose the rest).
+	 */
+	g_string_truncate(html, 0);
+	g_string_append(html, "<p>head</p>");
+	for (i = 0; i < 1000; i++)
+		g_string_append(html, "<div>");
+	g_string_append(html, "deep");
+	for (i = 0; i < 1000; i++)
+		g_string_append(html, "</div>");
+	g_string_append(html, "<p>tail</p>");
+	expect_text(html->str, 0, "head\n\ntail");
+
 	/* unclosed nesting of other elements */
 	g_string_truncate(html, 0);
 	for (i = 0; i < DEPTH; i++)
