@@ -477,12 +477,20 @@ struct lang_set {
  * it: 57 of 60 at its first measurement (a Russian text called English,
  * a Kyrgyz and a Mongolian one called Russian; exttextcat 41, and 2 of
  * the uk/be/bg/kk texts called Russian).
+ * Stop 20 added dev-4 (60 by a thirteenth author, weighted to Kyrgyz,
+ * Mongolian, Tajik, Tatar and the other neighbours): 51 of 60 at once,
+ * four Kyrgyz, four Mongolian and a Tatar text called Russian; word
+ * lists for Kyrgyz, Mongolian, Tatar and Tajik (their function words,
+ * greetings and help-desk words, from general knowledge) made it 60.
+ * dev-4 was asked for knowing that held-out-10's misses were Kyrgyz and
+ * Mongolian, so held-out-10 is a seen set from stop 20 (59 of 60 then).
  * What the misses are is printed by name.
  */
 static const struct lang_set lang_sets[] = {
 	{ "dev", 90, 90, 0, 68, 6, false },
 	{ "dev-2", 60, 60, 0, 37, 8, false },
 	{ "dev-3", 60, 60, 0, 45, 10, false },
+	{ "dev-4", 60, 60, 0, 42, 5, false },
 	{ "held-out", 41, 41, 0, 35, 1, false },
 	{ "held-out-2", 35, 35, 0, 23, 2, false },
 	{ "held-out-3", 57, 57, 0, 37, 4, false },
@@ -492,7 +500,7 @@ static const struct lang_set lang_sets[] = {
 	{ "held-out-7", 60, 59, 0, 39, 8, true },
 	{ "held-out-8", 60, 60, 0, 46, 8, true },
 	{ "held-out-9", 60, 60, 0, 41, 8, true },
-	{ "held-out-10", 60, 57, 0, 41, 2, true },
+	{ "held-out-10", 60, 59, 0, 41, 2, false },
 };
 
 static void
