@@ -67,7 +67,8 @@ enum quote_label {
 	QL_ORIGINAL, QL_HEADER, QL_HEADER_QUOTED, QL_DATE, QL_ADDRESS,
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
-	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_COUNT
+	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_CAPITALS,
+	QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -93,6 +94,7 @@ static const struct {
 	[QL_PASTED] = { "pasted", "line" },
 	[QL_DISCLAIMER] = { "disclaimer", "text" },
 	[QL_FOOTER] = { "footer", "line" },
+	[QL_CAPITALS] = { "capitals", "line" },
 };
 
 /*
@@ -2104,11 +2106,14 @@ quote_append_line(GString *out, const struct quote_line *l, bool *blank)
 /*
  * The length of the answer marker at S (LEN bytes), or 0: a bracketed
  * tag with a letter in it ("[GP]", not a footnote's "[1]"), initials
- * with ':' or '>' ("GP:"), or a short run of arrow signs ("-->", "=>",
- * "<<"), each followed by a blank or the end.
+ * with ':' or '>' ("GP:"), a short word that is not in lower case with a
+ * colon ("Resp:", "Отв:", "答："), or a short run of arrow signs ("-->",
+ * "=>", "<<"), each followed by a blank or the end. *NAME_LEN is how much
+ * of it the text above must name: initials are named without their ':'
+ * or '>' ("answers marked BS"), a word with its colon.
  */
 static size_t
-quote_marker_len(const char *s, size_t len)
+quote_marker_len(const char *s, size_t len, size_t *name_len)
 {
 	size_t k = 0;
 	bool letter = false, arrow = false;
@@ -2120,12 +2125,46 @@ quote_marker_len(const char *s, size_t len)
 		if (k >= len || s[k] != ']' || k == 1 || !letter)
 			return 0;
 		k++;
-	} else if (len > 0 && g_ascii_isupper(s[0])) {
+		*name_len = k;
+	} else if (len > 0 && g_ascii_isupper(s[0]) && len > 1 &&
+	    (g_ascii_isupper(s[1]) || s[1] == ':' || s[1] == '>')) {
 		while (k < len && k < 5 && g_ascii_isupper(s[k]))
 			k++;
 		if (k > 4 || k >= len || (s[k] != ':' && s[k] != '>'))
 			return 0;
+		*name_len = k;
 		k++;
+	} else if (len > 0 && ((unsigned char)s[0] >= 0x80 ||
+	    g_ascii_isalpha(s[0]))) {
+		/* up to 6 letters; the first a capital or of a script
+		 * without case (CJK) */
+		const char *p = s, *end = s + len;
+		int letters = 0;
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2 ||
+		    g_unichar_islower(c))
+			return 0;
+		while (p < end && letters <= 6) {
+			c = g_utf8_get_char_validated(p, end - p);
+			if (c == (gunichar)-1 || c == (gunichar)-2 ||
+			    !g_unichar_isalpha(c))
+				break;
+			letters++;
+			p = g_utf8_next_char(p);
+		}
+		if (letters == 0 || letters > 6 || p >= end)
+			return 0;
+		k = (size_t)(p - s);
+		/* the full-width colon (U+FF1A): CJK text goes on without
+		 * a blank after it */
+		if (end - p >= 3 && memcmp(p, "\xef\xbc\x9a", 3) == 0) {
+			*name_len = k + 3;
+			return k + 3;
+		}
+		if (*p != ':')
+			return 0;
+		*name_len = ++k;
 	} else {
 		while (k < len && k < 6 && strchr("-=<>~", s[k]) != NULL) {
 			arrow = arrow || s[k] == '<' || s[k] == '>';
@@ -2133,6 +2172,7 @@ quote_marker_len(const char *s, size_t len)
 		}
 		if (k < 2 || k > 5 || !arrow)
 			return 0;
+		*name_len = k;
 	}
 	return k == len || g_ascii_isspace(s[k]) ? k : 0;
 }
@@ -2160,10 +2200,33 @@ static bool
 quote_starts_with_marker(const struct quote_line *l, const char *marker,
     size_t len)
 {
-	size_t at = quote_skip_blanks(l->s, 0, l->len);
+	size_t at = quote_skip_blanks(l->s, 0, l->len), name_len;
 
 	return l->len - at >= len && memcmp(l->s + at, marker, len) == 0 &&
-	    quote_marker_len(l->s + at, l->len - at) == len;
+	    quote_marker_len(l->s + at, l->len - at, &name_len) == len;
+}
+
+/*
+ * Is line L written in capitals: two capital letters or more, and none
+ * in lower case ("SIM, NO DIA 19.")?
+ */
+static bool
+quote_is_shouted(const struct quote_line *l)
+{
+	const char *p = l->s, *end = l->s + l->len;
+	int upper = 0;
+
+	while (p < end) {
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2)
+			return false;
+		if (g_unichar_islower(c))
+			return false;
+		upper += g_unichar_isupper(c);
+		p = g_utf8_next_char(p);
+	}
+	return upper >= 2;
 }
 
 /*
@@ -2182,19 +2245,22 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
     int m, int from, GString *out)
 {
 	const char *marker = NULL;
-	size_t marker_len = 0, name_len;
+	size_t marker_len = 0, name_len = 0;
 	int i, k;
-	bool blank, in_answer = false;
+	bool blank, in_answer = false, capitals = false;
 
-	for (i = from; i < d->n && marker == NULL; i++) {
+	/* "answered below in capitals": the lines in capitals are answers */
+	for (k = first; k < m && !capitals; k++)
+		capitals = quote_any(d, QL_CAPITALS, d->line[kept[k]].s,
+		    d->line[kept[k]].len);
+	for (i = from; i < d->n && marker == NULL && !capitals; i++) {
 		const struct quote_line *l = &d->line[i];
 		size_t at = quote_skip_blanks(l->s, 0, l->len);
-		size_t len = quote_marker_len(l->s + at, l->len - at);
+		size_t len = quote_marker_len(l->s + at, l->len - at,
+		    &name_len);
 
 		if (len == 0 || at == l->len)
 			continue;
-		/* initials are named without their ':' or '>' ("BS:") */
-		name_len = g_ascii_isupper(l->s[at]) ? len - 1 : len;
 		for (k = first; k < m; k++)
 			if (quote_line_names(&d->line[kept[k]], l->s + at,
 			    name_len))
@@ -2204,7 +2270,7 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
 			marker_len = len;
 		}
 	}
-	if (marker == NULL)
+	if (marker == NULL && !capitals)
 		return;
 	for (i = from; i < d->n; i++) {
 		const struct quote_line *l = &d->line[i];
@@ -2213,11 +2279,16 @@ quote_history_answers(struct quote_doc *d, const int *kept, int first,
 			in_answer = false;
 			continue;
 		}
-		if (quote_starts_with_marker(l, marker, marker_len)) {
-			blank = out->len > 0;
+		if (capitals ? quote_is_shouted(l) :
+		    quote_starts_with_marker(l, marker, marker_len)) {
+			/* an answer in capitals goes on over its lines */
+			if (!capitals || !in_answer)
+				blank = out->len > 0;
 			in_answer = true;
-		} else if (!in_answer)
+		} else if (!in_answer || capitals) {
+			in_answer = false;
 			continue;
+		}
 		/* a line right above the next answer is its question */
 		else if (i + 1 < d->n && quote_starts_with_marker(
 		    &d->line[i + 1], marker, marker_len)) {

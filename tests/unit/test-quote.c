@@ -408,6 +408,28 @@ test_history_answers(void)
 	/* a word that merely contains the marker does not name it */
 	expect_trim_from("Hi,\n\nthe ABS: unit fails.\n\n" HISTORY_HEAD
 	    "Which version?\nBS: 4.2\n", "Hi,\n\nthe ABS: unit fails.");
+	/* a word with its colon, named with it; a full-width colon and no
+	 * blank after it, as Chinese is written */
+	expect_trim_from("Olá,\n\nrespostas abaixo com \"Resp:\".\n\n"
+	    HISTORY_HEAD "Which version?\nResp: 4.2\n\nAny proxy?\nResp: "
+	    "no.\n", "Olá,\n\nrespostas abaixo com \"Resp:\".\n\nResp: "
+	    "4.2\n\nResp: no.");
+	expect_trim_from("您好：\n\n回答以“答：”开头。\n\n" HISTORY_HEAD
+	    "版本？\n答：4.2。\n", "您好：\n\n回答以“答：”开头。\n\n答：4.2。");
+	/* the word named without its colon is only a word */
+	expect_trim_from("Hi,\n\nsee the Note below.\n\n" HISTORY_HEAD
+	    "Which version?\nNote: 4.2 is old.\n", "Hi,\n\nsee the Note "
+	    "below.");
+	/* "in capitals": the lines of the history in capitals, over all
+	 * their lines; the questions and the greeting go */
+	expect_trim_from("Hi,\n\nanswered below in capitals.\n\nBob\n\n"
+	    HISTORY_HEAD "Which version?\nVERSION 4.2, SINCE MAY.\nNO "
+	    "PROXY.\n\nAny errors?\nNONE.\n\nRegards,\nAlice\n", "Hi,\n\n"
+	    "answered below in capitals.\n\nVERSION 4.2, SINCE MAY.\nNO "
+	    "PROXY.\n\nNONE.");
+	/* no word for capitals above: a line in capitals is history */
+	expect_trim_from("Hi,\n\nsee below.\n\n" HISTORY_HEAD
+	    "Which version?\nVERSION 4.2.\n", "Hi,\n\nsee below.");
 #undef HISTORY_HEAD
 }
 
@@ -1032,10 +1054,11 @@ static const struct reply_set reply_sets[] = {
 	 * 60 with webmail advertisements, eco and data protection notices */
 	{ "dev-7", true, 60, 60 },
 	/* a fourteenth author's, weighted to keep and inline: development,
-	 * 52 when first measured; the three misses are answers in Outlook
-	 * history marked by colour or capitals only, which the text part
-	 * does not show */
-	{ "dev-8", true, 57, 60 },
+	 * 52 when first measured; 59 at stop 20 with answers in Outlook's
+	 * history marked by a word with a colon ("答：") or written in
+	 * capitals. The miss: answers marked by colour only, which the text
+	 * part does not show */
+	{ "dev-8", true, 59, 60 },
 	/* a fifteenth author's, written blind, its sign-offs relabelled
 	 * blind to the dev pairs' convention: 42 when first measured at
 	 * stop 19, after all of that stop's tuning (forward 0/5: not yet
