@@ -121,12 +121,16 @@ enum html_kind { NODE_ELEMENT, NODE_TEXT, NODE_OTHER };
 /* the attributes html.c reads; the others are not kept */
 enum html_attr_name {
 	ATTR_CLASS, ATTR_ID, ATTR_STYLE, ATTR_HREF, ATTR_ALT,
-	ATTR_SIGNATURE_WIDGET, ATTR_COUNT
+	ATTR_SIGNATURE_WIDGET, ATTR_COLOR, ATTR_COUNT
 };
 
 static const char *const html_attr_names[ATTR_COUNT] = {
 	"class", "id", "style", "href", "alt", "data-signature-widget",
+	"color",
 };
+
+/* html_coloured_answers(): only the text in colour after the history */
+#define HTML_COLOURED 0x100
 
 #define NONE G_MAXUINT32
 
@@ -436,6 +440,8 @@ struct html_out {
 	GString *text;
 	unsigned flags;
 	bool stopped;		/* the history began: write nothing more */
+	bool history;		/* the history began (HTML_COLOURED) */
+	int colour;		/* inside text in colour (HTML_COLOURED) */
 	int quote;		/* quote levels (HTML_MARK_QUOTES) */
 	int pre;		/* inside <pre> */
 	bool space;		/* a space is pending */
@@ -476,6 +482,9 @@ static void
 html_word_text(struct html_out *out, const char *s)
 {
 	const char *p;
+
+	if ((out->flags & HTML_COLOURED) && out->colour == 0)
+		return;
 
 	for (p = s; *p != '\0'; p++) {
 		if (out->pre) {
@@ -678,6 +687,65 @@ html_starts_history(const struct html_tree *tree, const struct html_node *node)
 	    "border-top: solid #e1e1e1"));
 }
 
+/* Is VALUE (LEN bytes) a colour of plain text: black, or the default? */
+static bool
+html_is_plain_colour(const char *value, size_t len)
+{
+	static const char *const plain[] = {
+		"black", "#000", "#000000", "windowtext", "inherit",
+		"currentcolor", "initial", "auto", "rgb(0,0,0)", "",
+	};
+	char *v = g_ascii_strdown(value, (gssize)len), *w = v, *r;
+	bool found = false;
+	size_t i;
+
+	/* without blanks and "!important" */
+	for (r = v; *r != '\0'; r++)
+		if (!g_ascii_isspace(*r))
+			*w++ = *r;
+	*w = '\0';
+	if ((r = strstr(v, "!important")) != NULL)
+		*r = '\0';
+	for (i = 0; i < G_N_ELEMENTS(plain) && !found; i++)
+		found = strcmp(v, plain[i]) == 0;
+	g_free(v);
+	return found;
+}
+
+/*
+ * Does NODE write its text in a colour ("color:#0070C0" in its style,
+ * or <font color=red>)? Not background-color or border-color.
+ */
+static bool
+html_sets_colour(const struct html_tree *tree, const struct html_node *node)
+{
+	const char *style = html_attr(tree, node, ATTR_STYLE);
+	const char *font = html_attr(tree, node, ATTR_COLOR);
+	char *lower, *p;
+	bool coloured = false;
+
+	if (font != NULL && !html_is_plain_colour(font, strlen(font)))
+		return true;
+	if (style == NULL)
+		return false;
+	lower = g_ascii_strdown(style, -1);
+	for (p = lower; (p = strstr(p, "color")) != NULL; p += 5) {
+		char *v;
+
+		if (p > lower && (p[-1] == '-' || g_ascii_isalnum(p[-1])))
+			continue;
+		for (v = p + 5; g_ascii_isspace(*v); v++)
+			;
+		if (*v != ':')
+			continue;
+		v++;
+		coloured = !html_is_plain_colour(v, strcspn(v, ";"));
+		break;
+	}
+	g_free(lower);
+	return coloured;
+}
+
 /* Word's paragraphs (class MsoNormal) have no margin: each is a line. */
 static int
 html_paragraph_newlines(const struct html_tree *tree,
@@ -695,7 +763,7 @@ static void
 html_element(struct html_out *out, const struct html_node *node, int depth)
 {
 	const struct html_tree *tree = out->tree;
-	bool quoted = false, nbsp = false;
+	bool quoted = false, nbsp = false, coloured = false;
 	const char *href = NULL;
 	size_t link_start = 0;
 
@@ -718,6 +786,14 @@ html_element(struct html_out *out, const struct html_node *node, int depth)
 		if (html_is_signature(tree, node))
 			return;
 		quoted = html_is_quoted_text(tree, node);
+	}
+	if (out->flags & HTML_COLOURED) {
+		/* Outlook's header block: the history is what follows it */
+		if (!out->history && html_starts_history(tree, node)) {
+			out->history = true;
+			return;
+		}
+		coloured = out->history && html_sets_colour(tree, node);
 	}
 	if (node->block && html_is_blank_line(tree, node, &nbsp, 0)) {
 		if (nbsp || html_is_one_space(tree, node))
@@ -765,8 +841,13 @@ html_element(struct html_out *out, const struct html_node *node, int depth)
 	}
 
 	out->quote += quoted;
+	out->colour += coloured;
 	html_walk(out, node->first, depth + 1);
+	out->colour -= coloured;
 	out->quote -= quoted;
+	/* each run of text in colour is an answer of its own */
+	if (coloured && out->colour == 0)
+		html_newlines(out, 2);
 
 	if (href != NULL) {
 		const char *target = href;
@@ -874,4 +955,15 @@ html_to_texts(const char *html, size_t len, char **plain, char **marked)
 		*marked = html_tree_text(tree, HTML_MARK_QUOTES);
 	if (tree != NULL)
 		html_tree_free(tree);
+}
+
+char *
+html_coloured_answers(const char *html, size_t len)
+{
+	struct html_tree *tree = html_parse(html, len);
+	char *text = html_tree_text(tree, HTML_COLOURED);
+
+	if (tree != NULL)
+		html_tree_free(tree);
+	return text;
 }

@@ -46,4 +46,12 @@ char *html_to_text(const char *html, size_t len, unsigned flags);
 void html_to_texts(const char *html, size_t len, char **plain,
     char **marked);
 
+/*
+ * html_coloured_answers - the text HTML writes in a colour (not black)
+ * after Outlook's header block, each run of it a paragraph: the answers
+ * a customer wrote in colour into the history. "" without such a block.
+ * (transfer full)
+ */
+char *html_coloured_answers(const char *html, size_t len);
+
 #endif

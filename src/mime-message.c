@@ -197,6 +197,7 @@ mail_free(struct mail *mail)
 	g_free(mail->text);
 	g_free(mail->html);
 	g_free(mail->html_marked);
+	g_free(mail->html_alternative);
 	g_free(mail->charset);
 	g_ptr_array_unref(mail->attachments);
 	g_ptr_array_unref(mail->over_limit);
@@ -879,6 +880,31 @@ mail_has_text(const struct mail_walk *w, GMimeObject *obj, int depth)
 	return false;
 }
 
+/*
+ * The HTML alternative of a text/plain body, kept unparsed: Outlook
+ * marks answers inside its history by colour only, which the text part
+ * loses (quote.c reads the colours when the text says so). Within the
+ * text's size limit; a part cut short is not kept.
+ */
+static void
+mail_keep_alternative(struct mail_walk *w, GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(
+	    (GMimeObject *)part);
+	const char *charset = g_mime_content_type_get_parameter(ct,
+	    "charset");
+	GByteArray *bytes;
+	bool cut = false;
+	char *how = NULL;
+
+	bytes = mail_part_bytes(part, (size_t)w->limits->max_text_size, &cut);
+	if (!cut && bytes->len > 0)
+		w->mail->html_alternative = mail_text_to_utf8(
+		    (const char *)bytes->data, bytes->len, charset, &how);
+	g_free(how);
+	g_byte_array_unref(bytes);
+}
+
 static void mail_walk_object(struct mail_walk *w, GMimeObject *obj,
     int depth, bool body);
 
@@ -917,6 +943,11 @@ mail_walk_alternative(struct mail_walk *w, GMimeMultipart *mp, int depth,
 			mail_walk_object(w, child, depth + 1, body);
 		else if (!mail_is_body_text(child))
 			mail_walk_object(w, child, depth + 1, false);
+		else if (body && chosen >= 0 && w->mail->html_alternative ==
+		    NULL && mail_is_type(child, "text", "html") &&
+		    mail_is_type(g_mime_multipart_get_part(mp, chosen),
+		    "text", "plain"))
+			mail_keep_alternative(w, (GMimePart *)child);
 	}
 }
 

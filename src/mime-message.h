@@ -79,6 +79,9 @@ struct mail {
 	char *html;		/* the HTML the text came from, or NULL */
 	char *html_marked;	/* html's text with quotes marked, for
 				 * quote_reply_text(); NULL with html */
+	char *html_alternative;	/* the text/html alternative of the body's
+				 * text/plain, as UTF-8, unparsed; or NULL:
+				 * quote_reply_text() reads its colours */
 	const char *text_type;	/* "text/plain", "text/html" or "none" */
 	char *charset;		/* how the text was decoded: see mail_parse */
 	GPtrArray *attachments;	/* struct mail_attachment * */

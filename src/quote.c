@@ -68,7 +68,7 @@ enum quote_label {
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
 	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_CAPITALS,
-	QL_COUNT
+	QL_COLOUR, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -95,6 +95,7 @@ static const struct {
 	[QL_DISCLAIMER] = { "disclaimer", "text" },
 	[QL_FOOTER] = { "footer", "line" },
 	[QL_CAPITALS] = { "capitals", "line" },
+	[QL_COLOUR] = { "colour", "line" },
 };
 
 /*
@@ -2241,18 +2242,34 @@ quote_is_shouted(const struct quote_line *l)
  * mention, not by words of a language.
  */
 static void
-quote_history_answers(struct quote_doc *d, const int *kept, int first,
-    int m, int from, GString *out)
+quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
+    const int *kept, int first, int m, int from, GString *out)
 {
 	const char *marker = NULL;
 	size_t marker_len = 0, name_len = 0;
 	int i, k;
-	bool blank, in_answer = false, capitals = false;
+	bool blank, in_answer = false, capitals = false, colour = false;
 
 	/* "answered below in capitals": the lines in capitals are answers */
 	for (k = first; k < m && !capitals; k++)
 		capitals = quote_any(d, QL_CAPITALS, d->line[kept[k]].s,
 		    d->line[kept[k]].len);
+	/* "in blue": the HTML's text in colour, which the text part lost */
+	for (k = first; k < m && !capitals && !colour && ctx != NULL &&
+	    ctx->html != NULL; k++)
+		colour = quote_any(d, QL_COLOUR, d->line[kept[k]].s,
+		    d->line[kept[k]].len);
+	if (colour) {
+		char *answers = html_coloured_answers(ctx->html,
+		    strlen(ctx->html));
+
+		if (*answers != '\0') {
+			g_string_append(out, out->len > 0 ? "\n\n" : "");
+			g_string_append(out, answers);
+		}
+		g_free(answers);
+		return;
+	}
 	for (i = from; i < d->n && marker == NULL && !capitals; i++) {
 		const struct quote_line *l = &d->line[i];
 		size_t at = quote_skip_blanks(l->s, 0, l->len);
@@ -2458,7 +2475,7 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	for (i = first; i < m; i++)
 		quote_append_line(out, &d.line[kept[i]], &blank);
 	if (answers >= 0)
-		quote_history_answers(&d, kept, first, m, answers, out);
+		quote_history_answers(&d, ctx, kept, first, m, answers, out);
 	if (forward >= 0) {
 		blank = out->len > 0;
 		for (i = forward; i < d.n; i++)
@@ -2525,6 +2542,8 @@ quote_reply_text(struct rules *quotes, const struct mail *mail,
 		.from_name = mail->from_name,
 		.from_addr = mail->from_addr,
 		.desk_addr = desk_addr,
+		.html = mail->html != NULL ? mail->html :
+		    mail->html_alternative,
 	};
 
 	if (mail->html == NULL || strcmp(mail->text_type, "text/html") != 0)

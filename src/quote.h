@@ -33,6 +33,8 @@ struct quote_context {
 	const char *from_addr;	/* or NULL or "" */
 	const char *desk_addr;	/* "support@desk.example", or NULL */
 	unsigned flags;		/* QUOTE_KEEP_SIGNATURE */
+	const char *html;	/* the mail's HTML (UTF-8), or NULL: read
+				 * only for answers marked by colour */
 };
 
 /*

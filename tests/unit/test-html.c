@@ -1,7 +1,8 @@
 /*
  * test-html.c - unit tests of html.c: HTML to readable text (blocks,
  * lists, links, pre, tables, entities), dropping of scripts and of quoted
- * history, and robustness against deep nesting and garbage.
+ * history, answers in colour, and robustness against deep nesting and
+ * garbage.
  */
 #include "config.h"
 
@@ -464,6 +465,47 @@ test_libxml2_missing(void)
 #endif
 }
 
+/*
+ * The answers a customer wrote in colour into Outlook's history: the
+ * text in colour after the header block, each run a paragraph.
+ */
+static void
+test_coloured_answers(void)
+{
+#define BLOCK "<div style=\"border:none;border-top:solid #E1E1E1 1.0pt\">" \
+	"<p><b>From:</b> Help Desk</p></div>"
+	static const struct {
+		const char *html, *want;
+	} cases[] = {
+		/* the answers; the questions and the reply's own colour go */
+		{ "<p style=\"color:#1F497D\">See my answers in blue.</p>"
+		  BLOCK "<p>Which version?</p><p><span style=\"color:#0070C0\">"
+		  "4.2</span></p><p>Any proxy?</p><p><span style=\"COLOR: "
+		  "blue\">No.</span> <span style=\"color:blue\">Direct.</span>"
+		  "</p>", "4.2\n\nNo.\n\nDirect." },
+		/* <font color>, and a run over several paragraphs */
+		{ BLOCK "<p>Q?</p><font color=red><p>yes,</p><p>twice</p></font>",
+		  "yes,\n\ntwice" },
+		/* black, a background and a border are no colour of text */
+		{ BLOCK "<p style=\"color:#000000\">a</p><p style=\"color: "
+		  "windowtext !important\">b</p><p style=\"background-color:"
+		  "yellow;border-color:red\">c</p>", "" },
+		/* no header block: no history, so no answers */
+		{ "<p><span style=\"color:red\">x</span></p>", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *text = html_coloured_answers(cases[i].html,
+		    strlen(cases[i].html));
+
+		g_test_message("%s -> \"%s\"", cases[i].html, text);
+		g_assert_cmpstr(text, ==, cases[i].want);
+		g_free(text);
+	}
+#undef BLOCK
+}
+
 int
 main(int argc, char **argv)
 {
@@ -487,6 +529,7 @@ main(int argc, char **argv)
 	g_test_add_func("/html/deep-nesting", test_deep_nesting);
 	g_test_add_func("/html/empty", test_empty);
 	g_test_add_func("/html/garbage", test_garbage);
+	g_test_add_func("/html/coloured-answers", test_coloured_answers);
 	g_test_add_func("/html/random-soup", test_random_soup);
 	g_test_add_func("/html/libxml2-missing", test_libxml2_missing);
 	return g_test_run();

@@ -354,6 +354,10 @@ test_alternative(void)
 	g_assert_cmpstr(m->text_type, ==, "text/plain");
 	test_check_lacks(m->text, "HTML");
 	g_assert_cmpuint(m->attachments->len, ==, 0);
+	/* the HTML alternative is kept unparsed, for its colours */
+	g_assert_null(m->html);
+	g_assert_cmpstr(m->html_alternative, ==,
+	    "<p>the <b>HTML</b> version</p>");
 	mail_free(m);
 }
 
@@ -374,6 +378,7 @@ test_html_only(void)
 	/* the reply text's form, from the same parse (html_to_texts) */
 	g_assert_cmpstr(m->html_marked, ==,
 	    "Hello world\n\nSecond & last\n\n> old");
+	g_assert_null(m->html_alternative);
 	g_assert_cmpuint(m->attachments->len, ==, 0);
 	mail_free(m);
 }

@@ -1056,9 +1056,9 @@ static const struct reply_set reply_sets[] = {
 	/* a fourteenth author's, weighted to keep and inline: development,
 	 * 52 when first measured; 59 at stop 20 with answers in Outlook's
 	 * history marked by a word with a colon ("答：") or written in
-	 * capitals. The miss: answers marked by colour only, which the text
-	 * part does not show */
-	{ "dev-8", true, 59, 60 },
+	 * capitals, 60 with answers marked by colour read from the HTML
+	 * alternative */
+	{ "dev-8", true, 60, 60 },
 	/* a fifteenth author's, written blind, its sign-offs relabelled
 	 * blind to the dev pairs' convention: 42 when first measured at
 	 * stop 19, after all of that stop's tuning (forward 0/5: not yet
