@@ -441,6 +441,7 @@ struct html_out {
 	unsigned flags;
 	bool stopped;		/* the history began: write nothing more */
 	bool history;		/* the history began (HTML_COLOURED) */
+	bool p_lines;		/* a paragraph is a line (html_paragraph_newlines) */
 	int colour;		/* inside text in colour (HTML_COLOURED) */
 	int quote;		/* quote levels (HTML_MARK_QUOTES) */
 	int pre;		/* inside <pre> */
@@ -746,15 +747,37 @@ html_sets_colour(const struct html_tree *tree, const struct html_node *node)
 	return coloured;
 }
 
-/* Word's paragraphs (class MsoNormal) have no margin: each is a line. */
+/*
+ * Word's paragraphs (class MsoNormal) have no margin: each is a line.
+ * So have the paragraphs of editors that write a blank line as an empty
+ * paragraph (<p>&nbsp;</p>: Naver, Daum, Outlook's web composer):
+ * were there a margin, they would not need one.
+ */
 static int
-html_paragraph_newlines(const struct html_tree *tree,
+html_paragraph_newlines(const struct html_out *out,
     const struct html_node *node)
 {
 	if (node->tag == TAG_P)
-		return html_attr_has_class(tree, node, ATTR_CLASS,
-		    "MsoNormal") ? 1 : 2;
+		return out->p_lines || html_attr_has_class(out->tree, node,
+		    ATTR_CLASS, "MsoNormal") ? 1 : 2;
 	return node->tag == TAG_BLOCKQUOTE ? 2 : 1;
+}
+
+/* Does TREE write a blank line as an empty paragraph, <p>&nbsp;</p>? */
+static bool
+html_has_blank_paragraphs(const struct html_tree *tree)
+{
+	guint32 i;
+
+	for (i = 1; i < tree->nodes->len; i++) {
+		const struct html_node *node = html_node(tree, i);
+		bool nbsp = false;
+
+		if (node->kind == NODE_ELEMENT && node->tag == TAG_P &&
+		    html_is_blank_line(tree, node, &nbsp, 0) && nbsp)
+			return true;
+	}
+	return false;
 }
 
 static void html_walk(struct html_out *out, guint32 first, int depth);
@@ -820,7 +843,7 @@ html_element(struct html_out *out, const struct html_node *node, int depth)
 		break;
 	}
 	if (node->block)
-		html_newlines(out, html_paragraph_newlines(tree, node));
+		html_newlines(out, html_paragraph_newlines(out, node));
 	switch (node->tag) {
 	case TAG_LI:
 		html_word_text(out, "- ");
@@ -865,7 +888,7 @@ html_element(struct html_out *out, const struct html_node *node, int depth)
 	if (node->tag == TAG_PRE)
 		out->pre--;
 	if (node->block)
-		html_newlines(out, html_paragraph_newlines(tree, node));
+		html_newlines(out, html_paragraph_newlines(out, node));
 }
 
 static void
@@ -928,6 +951,7 @@ html_tree_text(const struct html_tree *tree, unsigned flags)
 	out.tree = tree;
 	out.text = g_string_new(NULL);
 	out.flags = flags;
+	out.p_lines = html_has_blank_paragraphs(tree);
 	html_walk(&out, html_node(tree, 0)->first, 0);
 	text = html_tidy(out.text);
 	g_string_free(out.text, TRUE);

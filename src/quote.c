@@ -900,10 +900,87 @@ quote_fold(const char *s, size_t len)
 	return folded;
 }
 
+/*
+ * The consonants of a folded name, in Latin letters, each word's apart:
+ * a name written in another script or spelling than the From field's
+ * ("Natalia Lehtinen" and "Наталья Лехтинен", "Ірина" and "Ирина")
+ * has the same. Cyrillic goes to Latin by the usual transliterations,
+ * digraphs to one letter (sh, ch, zh, kh, ts), g and h count as one
+ * (Ukrainian г is h), vowels and doubled letters go. GLib has no
+ * transliteration of Cyrillic, so the table is here.
+ */
+static char *
+quote_name_skeleton(const char *folded)
+{
+	static const char *const cyrillic[] = {
+		/* а..я, U+0430..U+044F */
+		"a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l",
+		"m", "n", "o", "p", "r", "s", "t", "u", "f", "h", "ts", "ch",
+		"sh", "sh", "", "y", "", "e", "yu", "ya",
+	};
+	GString *latin = g_string_new(NULL), *out = g_string_new(NULL);
+	const char *p;
+	char *ascii;
+	size_t i;
+
+	for (p = folded; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c >= 0x430 && c <= 0x44f)
+			g_string_append(latin, cyrillic[c - 0x430]);
+		else if (c == 0x451 || c == 0x454)	/* ё є */
+			g_string_append_c(latin, 'e');
+		else if (c == 0x456 || c == 0x457)	/* і ї */
+			g_string_append_c(latin, 'i');
+		else if (c == 0x491)			/* ґ */
+			g_string_append_c(latin, 'g');
+		else if (c == 0x45e)			/* ў */
+			g_string_append_c(latin, 'u');
+		else
+			g_string_append_unichar(latin, c);
+	}
+	/* Latin letters without their marks (ö, č, ł) */
+	ascii = g_str_to_ascii(latin->str, "C");
+	for (i = 0; ascii[i] != '\0'; i++) {
+		char c = g_ascii_tolower(ascii[i]), next = ascii[i + 1];
+
+		if (c == ' ') {
+			if (out->len > 0 && out->str[out->len - 1] != ' ')
+				g_string_append_c(out, ' ');
+			continue;
+		}
+		if (!g_ascii_isalpha(c) || strchr("aeiouyj", c) != NULL)
+			continue;
+		next = g_ascii_tolower(next);
+		if ((c == 's' || c == 'c' || c == 'z' || c == 'k') &&
+		    next == 'h') {
+			c = c == 'k' ? 'h' : c;
+			i++;
+		} else if ((c == 't' && (next == 's' || next == 'z')) ||
+		    (c == 'c' && next == 'k')) {
+			c = c == 't' ? 'c' : 'k';
+			i++;
+		}
+		if (c == 'g')
+			c = 'h';
+		else if (c == 'w')
+			c = 'v';
+		if (out->len == 0 || out->str[out->len - 1] != c)
+			g_string_append_c(out, c);
+	}
+	g_free(ascii);
+	g_string_free(latin, TRUE);
+	while (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
 struct quote_sender {
 	char *full;		/* "bob smith" (folded), or NULL */
 	char *first;		/* "bob", or NULL */
 	char *addr;		/* "bob@shop.example", or NULL */
+	char *skeleton;		/* FULL's quote_name_skeleton(), when it has
+				 * two words and five consonants; or NULL */
 	bool full_words;	/* FULL has two words or more */
 };
 
@@ -933,6 +1010,12 @@ quote_sender_init(struct quote_sender *who, const struct quote_context *ctx)
 		who->full_words = space != NULL;
 		who->first = space != NULL ?
 		    g_strndup(who->full, (gsize)(space - who->full)) : NULL;
+		who->skeleton = quote_name_skeleton(who->full);
+		if (strchr(who->skeleton, ' ') == NULL ||
+		    strlen(who->skeleton) < 6) {
+			g_free(who->skeleton);
+			who->skeleton = NULL;
+		}
 	}
 	g_free(swapped);
 }
@@ -943,6 +1026,7 @@ quote_sender_deinit(struct quote_sender *who)
 	g_free(who->full);
 	g_free(who->first);
 	g_free(who->addr);
+	g_free(who->skeleton);
 }
 
 /* Is S[0..N), its leading blanks left out, a valediction rule's? */
@@ -1040,6 +1124,14 @@ quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 	    (who->full != NULL && quote_closing_with_name(d, l, who->full,
 	    quote_words(who->full, strlen(who->full)))))
 		names = 1;
+	/* the name alone, in another script or spelling */
+	else if (who->skeleton != NULL && quote_words(line, strlen(line)) ==
+	    quote_words(who->full, strlen(who->full))) {
+		char *skeleton = quote_name_skeleton(line);
+
+		names = strcmp(skeleton, who->skeleton) == 0;
+		g_free(skeleton);
+	}
 	g_free(line);
 	return names;
 }
@@ -1244,6 +1336,29 @@ quote_cut_signoff(struct quote_doc *d, const struct quote_context *ctx,
 		*m = start;
 out:
 	quote_sender_deinit(&who);
+}
+
+/*
+ * Are the kept lines FIRST..M all the sender's contact block: a line
+ * that names the sender first, then short lines that are no sentence
+ * (Outlook's signature over a forward without a comment)?
+ */
+static bool
+quote_is_contact_block(struct quote_doc *d, const struct quote_context *ctx,
+    const int *kept, int first, int m)
+{
+	struct quote_sender who;
+	bool block;
+	int p;
+
+	if (m <= first || m - first > QUOTE_CONTACT_LINES)
+		return false;
+	quote_sender_init(&who, ctx);
+	block = quote_names_sender(d, &who, kept[first]) > 0;
+	for (p = first + 1; p < m && block; p++)
+		block = quote_is_signoff_line(d, kept[p]);
+	quote_sender_deinit(&who);
+	return block;
 }
 
 /* Does S begin a postscript: "P.S.", "PS:", "P.P.S.", "П.С.", "ЗЫ"? */
@@ -2468,8 +2583,13 @@ quote_trim_lines(struct rules *quotes, const char *text,
 	}
 	for (first = 0; first < m && d.line[kept[first]].blank; first++)
 		;
-	if (first < m && !(ctx != NULL && ctx->flags & QUOTE_KEEP_SIGNATURE))
+	if (first < m && !(ctx != NULL && ctx->flags & QUOTE_KEEP_SIGNATURE)) {
 		quote_cut_signature(&d, ctx, kept, first, &m);
+		/* a forward with no comment but the sender's signature */
+		if (forward >= 0 && quote_is_contact_block(&d, ctx, kept,
+		    first, m))
+			m = first;
+	}
 	while (m > first && quote_is_decoration(&d, kept[m - 1]))
 		m--;
 	for (i = first; i < m; i++)

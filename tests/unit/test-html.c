@@ -44,6 +44,18 @@ test_paragraphs(void)
 	expect_text("plain text only", 0, "plain text only");
 }
 
+/* An editor that writes blank lines as empty paragraphs has paragraphs
+ * without a margin (Naver, Daum): each is a line. */
+static void
+test_paragraph_lines(void)
+{
+	expect_text("<p>One</p><p>&nbsp;</p><p>Two</p><p>Three</p>", 0,
+	    "One\n\nTwo\nThree");
+	/* <p><br></p> is a line break, not an empty paragraph */
+	expect_text("<p>One</p><p><br></p><p>Two</p><p>Three</p>", 0,
+	    "One\n\nTwo\n\nThree");
+}
+
 static void
 test_br(void)
 {
@@ -513,6 +525,7 @@ main(int argc, char **argv)
 	g_test_set_nonfatal_assertions();
 	g_test_add_func("/html/paragraphs", test_paragraphs);
 	g_test_add_func("/html/br", test_br);
+	g_test_add_func("/html/paragraph-lines", test_paragraph_lines);
 	g_test_add_func("/html/whitespace", test_whitespace);
 	g_test_add_func("/html/lists", test_lists);
 	g_test_add_func("/html/links", test_links);
