@@ -68,7 +68,7 @@ enum quote_label {
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
 	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_CAPITALS,
-	QL_COLOUR, QL_COUNT
+	QL_COLOUR, QL_THANKS, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -96,6 +96,7 @@ static const struct {
 	[QL_FOOTER] = { "footer", "line" },
 	[QL_CAPITALS] = { "capitals", "line" },
 	[QL_COLOUR] = { "colour", "line" },
+	[QL_THANKS] = { "thanks", "line" },
 };
 
 /*
@@ -1254,6 +1255,24 @@ quote_is_valediction(struct quote_doc *d, const int *kept, int first, int p)
  * closing that ends the text's last paragraph ("...nuovo.\nGrazie
  * mille!") is the text's, not a sign-off's.
  */
+/*
+ * Is kept line P a closing formula glued under the sentence that ends the
+ * text ("...ありがとうございました。" / "引き続きよろしくお願いいたします。")?
+ * Thanks are the text's ("Funziona di nuovo." / "Grazie mille!"); a
+ * closing of regards is not.
+ */
+static bool
+quote_is_glued_closing(struct quote_doc *d, const int *kept, int first, int p)
+{
+	const struct quote_line *l = &d->line[kept[p]], *above;
+
+	if (p - 1 < first || d->line[kept[p - 1]].blank)
+		return false;
+	above = &d->line[kept[p - 1]];
+	return quote_ends_sentence(above->s, above->len) &&
+	    !quote_any(d, QL_THANKS, l->s, l->len);
+}
+
 static bool
 quote_starts_paragraph(struct quote_doc *d, const int *kept, int first,
     int p)
@@ -1681,7 +1700,8 @@ quote_cut_signature(struct quote_doc *d, const struct quote_context *ctx,
 		for (p = *m; p > first + 1 && d->line[kept[p - 1]].blank; p--)
 			;
 		if (p > first + 1 && quote_is_valediction(d, kept, first,
-		    p - 1) && quote_starts_paragraph(d, kept, first, p - 1))
+		    p - 1) && (quote_starts_paragraph(d, kept, first, p - 1) ||
+		    quote_is_glued_closing(d, kept, first, p - 1)))
 			*m = p - 1;
 	}
 	quote_sender_deinit(&who);

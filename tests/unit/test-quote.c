@@ -614,9 +614,20 @@ test_signoff(void)
 	    "Det fungerar.");
 	expect_trim_from("Det virker.\n\nSendt med Proton Mail sikker e-mail.\n",
 	    "Det virker.");
-	/* a closing that ends the text's paragraph is the text's */
+	/* thanks that end the text's paragraph are the text's; a closing
+	 * of regards glued under its last sentence is not */
 	expect_trim_from("Funziona di nuovo.\nGrazie mille!\n\nBob\n-- \nInviato "
 	    "dal mio telefono\n", "Funziona di nuovo.\nGrazie mille!");
+	expect_trim_from("Es geht wieder.\nMit freundlichen Grüßen\n\n-- \n"
+	    "Bob Smith\n", "Es geht wieder.");
+	expect_trim_from("できました。\n迅速なご対応ありがとうございました。\n"
+	    "引き続きよろしくお願いいたします。\n\n━━━━━━━━━━\n株式会社サクラ\n"
+	    "Bob Smith\nTEL：052-555-1234\n━━━━━━━━━━\n", "できました。\n"
+	    "迅速なご対応ありがとうございました。");
+	/* under a line that ends no sentence it is the text's */
+	expect_trim_from("Es geht wieder, danke für\nMit freundlichen Grüßen\n\n"
+	    "-- \nBob Smith\n", "Es geht wieder, danke für\nMit "
+	    "freundlichen Grüßen");
 	/* a line without case is a sentence by its length, and stops the
 	 * sign-off's way up before a line that names the sender */
 	expect_trim_from("お世話になっております。\n宛先: Bob Smith <bob@shop.example>"
@@ -1128,10 +1139,9 @@ static const struct reply_set reply_sets[] = {
 	 * measured; 59 with names in another script (a skeleton of their
 	 * consonants), Czech notices, Apple's forward markers in more
 	 * languages, a forward under the signature alone, and paragraphs as
-	 * lines where blank lines are empty paragraphs. The miss: a closing
-	 * glued under a thanks sentence (ja), which an older test keeps
-	 * ("Funziona di nuovo.\nGrazie mille!") */
-	{ "dev-9", true, 59, 60 },
+	 * lines where blank lines are empty paragraphs; 60 with a closing of
+	 * regards (not thanks) glued under the last sentence cut */
+	{ "dev-9", true, 60, 60 },
 	/* a fifteenth author's, written blind, its sign-offs relabelled
 	 * blind to the dev pairs' convention: 42 when first measured at
 	 * stop 19, after all of that stop's tuning (forward 0/5: not yet
