@@ -60,6 +60,8 @@
 #define QUOTE_SIGNOFF_ABOVE	2	/* closings above the sender's name */
 #define QUOTE_SHORT_NAME	3	/* letters of a first name's short form */
 #define QUOTE_CONTACT_LINES	6	/* lines of a contact block */
+#define QUOTE_MARKERS_ASKED	32	/* answer markers looked for */
+#define QUOTE_ANSWERS_SAID	30	/* lines read for how they are marked */
 #define QUOTE_NOTICE_LINES	12	/* lines of a legal notice paragraph */
 #define QUOTE_NOTICE_STACK	3	/* notice paragraphs one under another */
 
@@ -980,8 +982,6 @@ struct quote_sender {
 	char *full;		/* "bob smith" (folded), or NULL */
 	char *first;		/* "bob", or NULL */
 	char *addr;		/* "bob@shop.example", or NULL */
-	char *skeleton;		/* FULL's quote_name_skeleton(), when it has
-				 * two words and five consonants; or NULL */
 	bool full_words;	/* FULL has two words or more */
 };
 
@@ -1011,12 +1011,6 @@ quote_sender_init(struct quote_sender *who, const struct quote_context *ctx)
 		who->full_words = space != NULL;
 		who->first = space != NULL ?
 		    g_strndup(who->full, (gsize)(space - who->full)) : NULL;
-		who->skeleton = quote_name_skeleton(who->full);
-		if (strchr(who->skeleton, ' ') == NULL ||
-		    strlen(who->skeleton) < 6) {
-			g_free(who->skeleton);
-			who->skeleton = NULL;
-		}
 	}
 	g_free(swapped);
 }
@@ -1027,7 +1021,6 @@ quote_sender_deinit(struct quote_sender *who)
 	g_free(who->full);
 	g_free(who->first);
 	g_free(who->addr);
-	g_free(who->skeleton);
 }
 
 /* Is S[0..N), its leading blanks left out, a valediction rule's? */
@@ -1125,13 +1118,16 @@ quote_names_sender(struct quote_doc *d, const struct quote_sender *who, int i)
 	    (who->full != NULL && quote_closing_with_name(d, l, who->full,
 	    quote_words(who->full, strlen(who->full)))))
 		names = 1;
-	/* the name alone, in another script or spelling */
-	else if (who->skeleton != NULL && quote_words(line, strlen(line)) ==
+	/* the name alone, in another script or spelling: of two words or
+	 * more and six letters of its skeleton at least */
+	else if (who->full_words && quote_words(line, strlen(line)) ==
 	    quote_words(who->full, strlen(who->full))) {
+		char *theirs = quote_name_skeleton(who->full);
 		char *skeleton = quote_name_skeleton(line);
 
-		names = strcmp(skeleton, who->skeleton) == 0;
+		names = strlen(theirs) >= 6 && strcmp(skeleton, theirs) == 0;
 		g_free(skeleton);
+		g_free(theirs);
 	}
 	g_free(line);
 	return names;
@@ -2382,16 +2378,28 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 {
 	const char *marker = NULL;
 	size_t marker_len = 0, name_len = 0;
-	int i, k;
+	GHashTable *asked;	/* the markers looked for in the text */
+	int i, k, said_top = -1, said_end = -1;
 	bool blank, in_answer = false, capitals = false, colour = false;
 
+	/*
+	 * What says how the answers are marked is said near the top or the
+	 * end of the text ("answers below in red"): only the first and last
+	 * QUOTE_ANSWERS_SAID kept lines are read, so a long text costs no
+	 * more than a short one.
+	 */
+	if (m - first > 2 * QUOTE_ANSWERS_SAID) {
+		said_top = first + QUOTE_ANSWERS_SAID;
+		said_end = m - QUOTE_ANSWERS_SAID;
+	}
 	/* "answered below in capitals": the lines in capitals are answers */
-	for (k = first; k < m && !capitals; k++)
+	for (k = first; k < m && !capitals; k = k + 1 == said_top ?
+	    said_end : k + 1)
 		capitals = quote_any(d, QL_CAPITALS, d->line[kept[k]].s,
 		    d->line[kept[k]].len);
 	/* "in blue": the HTML's text in colour, which the text part lost */
 	for (k = first; k < m && !capitals && !colour && ctx != NULL &&
-	    ctx->html != NULL; k++)
+	    ctx->html != NULL; k = k + 1 == said_top ? said_end : k + 1)
 		colour = quote_any(d, QL_COLOUR, d->line[kept[k]].s,
 		    d->line[kept[k]].len);
 	if (colour) {
@@ -2405,15 +2413,27 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 		g_free(answers);
 		return;
 	}
-	for (i = from; i < d->n && marker == NULL && !capitals; i++) {
+	/*
+	 * Each distinct marker is looked for in the text once, and only so
+	 * many of them: a pasted header block repeated over 1 MB has a
+	 * "From:" on every few lines.
+	 */
+	asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (i = from; i < d->n && marker == NULL && !capitals &&
+	    g_hash_table_size(asked) < QUOTE_MARKERS_ASKED; i++) {
 		const struct quote_line *l = &d->line[i];
 		size_t at = quote_skip_blanks(l->s, 0, l->len);
 		size_t len = quote_marker_len(l->s + at, l->len - at,
 		    &name_len);
+		char *key;
 
 		if (len == 0 || at == l->len)
 			continue;
-		for (k = first; k < m; k++)
+		key = g_strndup(l->s + at, name_len);
+		if (!g_hash_table_add(asked, key))
+			continue;	/* asked already */
+		for (k = first; k < m; k = k + 1 == said_top ? said_end :
+		    k + 1)
 			if (quote_line_names(&d->line[kept[k]], l->s + at,
 			    name_len))
 				break;
@@ -2422,6 +2442,7 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 			marker_len = len;
 		}
 	}
+	g_hash_table_destroy(asked);
 	if (marker == NULL && !capitals)
 		return;
 	for (i = from; i < d->n; i++) {
