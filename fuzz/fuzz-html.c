@@ -1,6 +1,7 @@
 /*
  * fuzz-html.c - libFuzzer target for html_to_text(), as it is, with the
- * quoted history dropped and with it marked, and html_coloured_answers(). The input is made valid UTF-8 first, as
+ * quoted history dropped and with it marked, and html_coloured_answers().
+ * The input is made valid UTF-8 first, as
  * mime-message.c does before it calls html_to_text().
  */
 #include "config.h"

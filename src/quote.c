@@ -70,7 +70,7 @@ enum quote_label {
 	QL_WROTE, QL_FIELD, QL_SEPARATOR, QL_FORWARD, QL_FORWARD_SUBJECT,
 	QL_DELIMITER, QL_SIGNATURE, QL_SENT, QL_DEVICE, QL_DECORATION,
 	QL_VALEDICTION, QL_PASTED, QL_DISCLAIMER, QL_FOOTER, QL_CAPITALS,
-	QL_COLOUR, QL_THANKS, QL_COUNT
+	QL_COLOUR, QL_THANKS, QL_ANSWERS, QL_COUNT
 };
 
 /* Each label of quotes.rules and the field quote.c reads it on. */
@@ -99,6 +99,7 @@ static const struct {
 	[QL_CAPITALS] = { "capitals", "line" },
 	[QL_COLOUR] = { "colour", "line" },
 	[QL_THANKS] = { "thanks", "line" },
+	[QL_ANSWERS] = { "answers", "line" },
 };
 
 /*
@@ -1353,27 +1354,49 @@ out:
 	quote_sender_deinit(&who);
 }
 
+/* Does L hold contact data: a phone number, an address or a link? */
+static bool
+quote_is_contact_data(const struct quote_line *l)
+{
+	size_t i, digits = 0;
+
+	for (i = 0; i < l->len; i++)
+		digits += g_ascii_isdigit(l->s[i]);
+	return digits >= 5 || memchr(l->s, '@', l->len) != NULL ||
+	    g_strstr_len(l->s, (gssize)l->len, "www.") != NULL ||
+	    g_strstr_len(l->s, (gssize)l->len, "://") != NULL;
+}
+
 /*
  * Are the kept lines FIRST..M all the sender's contact block: a line
  * that names the sender first, then short lines that are no sentence
- * (Outlook's signature over a forward without a comment)?
+ * and do not begin in lower case, one of them a phone, an address or a
+ * link (Outlook's signature over a forward without a comment)?
  */
 static bool
 quote_is_contact_block(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int m)
 {
 	struct quote_sender who;
-	bool block;
+	bool block, contact = false;
 	int p;
 
 	if (m <= first || m - first > QUOTE_CONTACT_LINES)
 		return false;
 	quote_sender_init(&who, ctx);
 	block = quote_names_sender(d, &who, kept[first]) > 0;
-	for (p = first + 1; p < m && block; p++)
-		block = quote_is_signoff_line(d, kept[p]);
+	for (p = first + 1; p < m && block; p++) {
+		const struct quote_line *l = &d->line[kept[p]];
+		gunichar c = l->blank ? 0 : g_utf8_get_char(l->s +
+		    quote_skip_blanks(l->s, 0, l->len));
+
+		/* a comment's line ("please see below") is no contact line */
+		block = quote_is_signoff_line(d, kept[p]) &&
+		    !g_unichar_islower(c) && !quote_ends_sentence(l->s, l->len);
+		contact = contact || quote_is_contact_data(l);
+	}
 	quote_sender_deinit(&who);
-	return block;
+	return block && contact;
 }
 
 /* Does S begin a postscript: "P.S.", "PS:", "P.P.S.", "П.С.", "ЗЫ"? */
@@ -2343,22 +2366,71 @@ quote_starts_with_marker(const struct quote_line *l, const char *marker,
  * in lower case ("SIM, NO DIA 19.")?
  */
 static bool
-quote_is_shouted(const struct quote_line *l)
+quote_is_shouted(struct quote_doc *d, const struct quote_line *l)
 {
 	const char *p = l->s, *end = l->s + l->len;
-	int upper = 0;
+	int upper = 0, lower = 0, letters = 0;
 
 	while (p < end) {
-		gunichar c = g_utf8_get_char_validated(p, end - p);
+		const char *word = p, *stop;
 
-		if (c == (gunichar)-1 || c == (gunichar)-2)
-			return false;
-		if (g_unichar_islower(c))
-			return false;
-		upper += g_unichar_isupper(c);
-		p = g_utf8_next_char(p);
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		stop = p;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		/* an address or a link keeps its case */
+		if (memchr(word, '@', (size_t)(stop - word)) != NULL ||
+		    g_strstr_len(word, stop - word, "://") != NULL)
+			continue;
+		for (; word < stop; word = g_utf8_next_char(word)) {
+			gunichar c = g_utf8_get_char_validated(word,
+			    stop - word);
+
+			if (c == (gunichar)-1 || c == (gunichar)-2)
+				return false;
+			upper += g_unichar_isupper(c);
+			lower += g_unichar_islower(c);
+			letters += g_unichar_isalpha(c);
+		}
 	}
-	return upper >= 2;
+	/* all capitals, or nearly ("USE v4.2 PLEASE"); a one-letter answer
+	 * ("N") on a line of its own */
+	if (upper == 0 || lower * 5 > upper ||
+	    (upper == 1 && (letters > 1 || l->len > 3)))
+		return false;
+	/* a notice in capitals in the history is none of the answers */
+	return !quote_any(d, QL_DISCLAIMER, l->s, l->len);
+}
+
+/*
+ * Does the text of line L name the word marker (a word and its colon)
+ * in quotes ("marked \"Resp:\"", "以“答：”开头")? A label a line merely
+ * begins with ("Tel: 555") names nothing.
+ */
+static bool
+quote_line_names_quoted(const struct quote_line *l, const char *marker,
+    size_t len)
+{
+	static const char *const opening[] = {
+		"\"", "'", "(", "\xe2\x80\x9c", "\xe2\x80\x98", "\xc2\xab",
+		"\xe2\x80\x9e", "\xe3\x80\x8c", "\xe3\x80\x8e",
+	};
+	const char *p = l->s, *end = l->s + l->len, *hit;
+	size_t i;
+
+	while (len > 0 && p < end && (hit = memmem(p, (size_t)(end - p),
+	    marker, len)) != NULL) {
+		for (i = 0; i < G_N_ELEMENTS(opening); i++) {
+			size_t n = strlen(opening[i]);
+
+			if ((size_t)(hit - l->s) >= n &&
+			    memcmp(hit - n, opening[i], n) == 0)
+				return true;
+		}
+		p = hit + 1;
+	}
+	return false;
 }
 
 /*
@@ -2392,17 +2464,63 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 		said_top = first + QUOTE_ANSWERS_SAID;
 		said_end = m - QUOTE_ANSWERS_SAID;
 	}
-	/* "answered below in capitals": the lines in capitals are answers */
-	for (k = first; k < m && !capitals; k = k + 1 == said_top ?
-	    said_end : k + 1)
-		capitals = quote_any(d, QL_CAPITALS, d->line[kept[k]].s,
-		    d->line[kept[k]].len);
-	/* "in blue": the HTML's text in colour, which the text part lost */
-	for (k = first; k < m && !capitals && !colour && ctx != NULL &&
-	    ctx->html != NULL; k = k + 1 == said_top ? said_end : k + 1)
-		colour = quote_any(d, QL_COLOUR, d->line[kept[k]].s,
-		    d->line[kept[k]].len);
-	if (colour) {
+	/*
+	 * Each distinct marker is looked for in the text once, and only so
+	 * many of them: a pasted header block repeated over 1 MB has a
+	 * "From:" on every few lines.
+	 */
+	asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (i = from; i < d->n && marker == NULL &&
+	    g_hash_table_size(asked) < QUOTE_MARKERS_ASKED; i++) {
+		const struct quote_line *l = &d->line[i];
+		size_t at = quote_skip_blanks(l->s, 0, l->len);
+		size_t len = quote_marker_len(l->s + at, l->len - at,
+		    &name_len);
+		bool word;
+		char *key;
+
+		if (len == 0 || at == l->len)
+			continue;
+		key = g_strndup(l->s + at, name_len);
+		if (!g_hash_table_add(asked, key))
+			continue;	/* asked already */
+		/* a word and its colon: named in quotes, and no label of
+		 * a header block ("From:") */
+		word = name_len == len && (g_ascii_isalpha(l->s[at]) ||
+		    (unsigned char)l->s[at] >= 0x80);
+		if (word && quote_any(d, QL_FIELD, l->s + at, len -
+		    (l->s[at + len - 1] == ':' ? 1 : 3)))
+			continue;
+		for (k = first; k < m; k = k + 1 == said_top ? said_end :
+		    k + 1)
+			if (word ? quote_line_names_quoted(&d->line[kept[k]],
+			    l->s + at, name_len) :
+			    quote_line_names(&d->line[kept[k]], l->s + at,
+			    name_len))
+				break;
+		if (k < m) {
+			marker = l->s + at;
+			marker_len = len;
+		}
+	}
+	g_hash_table_destroy(asked);
+	/*
+	 * Without a marker: "answered below in capitals" (a line that
+	 * speaks of answers and of capitals) makes the lines in capitals
+	 * the answers; "my answers in blue", the HTML's text in colour,
+	 * which the text part lost.
+	 */
+	for (k = first; k < m && marker == NULL && !capitals;
+	    k = k + 1 == said_top ? said_end : k + 1) {
+		const struct quote_line *l = &d->line[kept[k]];
+
+		if (quote_any(d, QL_ANSWERS, l->s, l->len)) {
+			capitals = quote_any(d, QL_CAPITALS, l->s, l->len);
+			colour = colour || (ctx != NULL && ctx->html != NULL &&
+			    quote_any(d, QL_COLOUR, l->s, l->len));
+		}
+	}
+	if (marker == NULL && !capitals && colour) {
 		char *answers = html_coloured_answers(ctx->html,
 		    strlen(ctx->html));
 
@@ -2413,36 +2531,6 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 		g_free(answers);
 		return;
 	}
-	/*
-	 * Each distinct marker is looked for in the text once, and only so
-	 * many of them: a pasted header block repeated over 1 MB has a
-	 * "From:" on every few lines.
-	 */
-	asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (i = from; i < d->n && marker == NULL && !capitals &&
-	    g_hash_table_size(asked) < QUOTE_MARKERS_ASKED; i++) {
-		const struct quote_line *l = &d->line[i];
-		size_t at = quote_skip_blanks(l->s, 0, l->len);
-		size_t len = quote_marker_len(l->s + at, l->len - at,
-		    &name_len);
-		char *key;
-
-		if (len == 0 || at == l->len)
-			continue;
-		key = g_strndup(l->s + at, name_len);
-		if (!g_hash_table_add(asked, key))
-			continue;	/* asked already */
-		for (k = first; k < m; k = k + 1 == said_top ? said_end :
-		    k + 1)
-			if (quote_line_names(&d->line[kept[k]], l->s + at,
-			    name_len))
-				break;
-		if (k < m) {
-			marker = l->s + at;
-			marker_len = len;
-		}
-	}
-	g_hash_table_destroy(asked);
 	if (marker == NULL && !capitals)
 		return;
 	for (i = from; i < d->n; i++) {
@@ -2452,7 +2540,7 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 			in_answer = false;
 			continue;
 		}
-		if (capitals ? quote_is_shouted(l) :
+		if (capitals ? quote_is_shouted(d, l) :
 		    quote_starts_with_marker(l, marker, marker_len)) {
 			/* an answer in capitals goes on over its lines */
 			if (!capitals || !in_answer)

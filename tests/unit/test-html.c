@@ -54,6 +54,12 @@ test_paragraph_lines(void)
 	/* <p><br></p> is a line break, not an empty paragraph */
 	expect_text("<p>One</p><p><br></p><p>Two</p><p>Three</p>", 0,
 	    "One\n\nTwo\n\nThree");
+	/* an empty paragraph in the quoted history decides nothing */
+	expect_text("<p>One</p><p>Two</p><blockquote><p>old</p><p>&nbsp;</p>"
+	    "</blockquote>", 0, "One\n\nTwo\n\nold");
+	/* Word's <o:p> is no paragraph of its own */
+	expect_text("<p class=MsoNormal>a<o:p></o:p></p><p class=MsoNormal>"
+	    "b<o:p></o:p></p>", 0, "a\nb");
 }
 
 static void
@@ -504,6 +510,16 @@ test_coloured_answers(void)
 		  "yellow;border-color:red\">c</p>", "" },
 		/* no header block: no history, so no answers */
 		{ "<p><span style=\"color:red\">x</span></p>", "" },
+		/* greys, a link's blue and a signature's colours mark no
+		 * answer; a link inside an answer stays; an older mail's
+		 * header block ends the answers */
+		{ BLOCK "<p style=\"color:#222222\">q</p><p style=\"color:"
+		  "rgb(128, 128, 128)\">d</p><a style=\"color:#0563C1\" "
+		  "href=\"http://x.example\">l</a><div class=\"signature\" "
+		  "style=\"color:#c00000\">sig</div><p style=\"color:red\">"
+		  "see <a href=\"http://y.example\">y.example</a></p>" BLOCK
+		  "<p style=\"color:red\">older</p>",
+		  "see y.example <http://y.example>" },
 	};
 	size_t i;
 

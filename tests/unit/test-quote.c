@@ -430,6 +430,29 @@ test_history_answers(void)
 	/* no word for capitals above: a line in capitals is history */
 	expect_trim_from("Hi,\n\nsee below.\n\n" HISTORY_HEAD
 	    "Which version?\nVERSION 4.2.\n", "Hi,\n\nsee below.");
+	/* nearly all capitals, an address kept in its case, a one-letter
+	 * answer; a notice in capitals is no answer */
+	expect_trim_from("Hi,\n\nmy answers below in capitals.\n\n"
+	    HISTORY_HEAD "Contact?\nUSE bob@shop.example PLEASE\n\nProxy?\n"
+	    "N\n\nIMPORTANT: THIS E-MAIL IS CONFIDENTIAL AND INTENDED ONLY "
+	    "FOR THE ADDRESSEE.\n", "Hi,\n\nmy answers below in capitals."
+	    "\n\nUSE bob@shop.example PLEASE\n\nN");
+	/* a marker named beside talk of capitals wins; capitals in prose
+	 * are no mark of answers */
+	expect_trim_from("Hi,\n\nanswers below marked [BS]. My new password "
+	    "has uppercase letters.\n\n" HISTORY_HEAD "Which version?\n"
+	    "[BS] 4.2\n\nACME SUPPORT TEAM\n", "Hi,\n\nanswers below "
+	    "marked [BS]. My new password has uppercase letters.\n\n[BS] "
+	    "4.2");
+	/* a colour in prose with no HTML to read: the marker still counts */
+	expect_trim_from("Hi,\n\nI ordered the jacket in blue, answers "
+	    "marked [BS].\n\n" HISTORY_HEAD "Size?\n[BS] size M\n",
+	    "Hi,\n\nI ordered the jacket in blue, answers marked [BS]."
+	    "\n\n[BS] size M");
+	/* a label a line of the text begins with names no marker */
+	expect_trim_from("Hi,\n\nsee my answers below.\nTel: 555 1234\n\n"
+	    HISTORY_HEAD "Call us.\nTel: +1 800 555 0100\n", "Hi,\n\nsee "
+	    "my answers below.\nTel: 555 1234");
 #undef HISTORY_HEAD
 }
 
@@ -728,6 +751,13 @@ test_forwards(void)
 		char *got = quote_trim_with(quotes, text, &enc);
 
 		g_assert_cmpstr(got, ==, block);
+		g_free(got);
+		g_free(text);
+		/* a comment under the name is no signature */
+		text = g_strconcat("Bob Smith\nplease see the forwarded "
+		    "invoice\nit is wrong\n\n", block, "\n", NULL);
+		got = quote_trim_with(quotes, text, &enc);
+		test_check_contains(got, "please see the forwarded invoice");
 		g_free(got);
 		g_free(text);
 		/* a comment above the signature stays */
