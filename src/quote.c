@@ -2444,6 +2444,14 @@ quote_line_names_quoted(const struct quote_line *l, const char *marker,
  * for answers between ">" lines. A marker is judged by its shape and its
  * mention, not by words of a language.
  */
+/* The kept line after K that is read for how answers are marked: the
+ * lines from SAID_TOP to SAID_END (-1: none) are skipped. */
+static int
+quote_said_next(int k, int said_top, int said_end)
+{
+	return k + 1 == said_top ? said_end : k + 1;
+}
+
 static void
 quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
     const int *kept, int first, int m, int from, GString *out)
@@ -2491,8 +2499,8 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 		if (word && quote_any(d, QL_FIELD, l->s + at, len -
 		    (l->s[at + len - 1] == ':' ? 1 : 3)))
 			continue;
-		for (k = first; k < m; k = k + 1 == said_top ? said_end :
-		    k + 1)
+		for (k = first; k < m; k = quote_said_next(k, said_top,
+		    said_end))
 			if (word ? quote_line_names_quoted(&d->line[kept[k]],
 			    l->s + at, name_len) :
 			    quote_line_names(&d->line[kept[k]], l->s + at,
@@ -2511,7 +2519,7 @@ quote_history_answers(struct quote_doc *d, const struct quote_context *ctx,
 	 * which the text part lost.
 	 */
 	for (k = first; k < m && marker == NULL && !capitals;
-	    k = k + 1 == said_top ? said_end : k + 1) {
+	    k = quote_said_next(k, said_top, said_end)) {
 		const struct quote_line *l = &d->line[kept[k]];
 
 		if (quote_any(d, QL_ANSWERS, l->s, l->len)) {

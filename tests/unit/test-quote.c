@@ -701,6 +701,18 @@ test_signoff(void)
 	    "Здравствуйте,\nСпасибо!");
 }
 
+/* The reply text of COMMENT over BLOCK, trimmed under CTX */
+static char *
+trim_over(const char *block, const char *comment,
+    const struct quote_context *ctx)
+{
+	char *text = g_strconcat(comment, block, "\n", NULL);
+	char *got = quote_trim_with(quotes, text, ctx);
+
+	g_free(text);
+	return got;
+}
+
 /* A forward is the customer's text; the desk's own notice is not. */
 static void
 test_forwards(void)
@@ -746,28 +758,22 @@ test_forwards(void)
 		    "De: Fiscal <n@fiscal.example>\nEnviado: segunda-feira, 30 "
 		    "de novembro de 2026 09:14\nPara: bob@shop.example\n"
 		    "Assunto: Falha\n\nNão foi possível.";
-		char *text = g_strconcat("Bob Smith\nShop Example Ltd\n(11) "
-		    "95555-0192\n\n", block, "\n", NULL);
-		char *got = quote_trim_with(quotes, text, &enc);
+		char *got = trim_over(block, "Bob Smith\nShop Example Ltd\n"
+		    "(11) 95555-0192\n\n", &enc);
 
 		g_assert_cmpstr(got, ==, block);
 		g_free(got);
-		g_free(text);
 		/* a comment under the name is no signature */
-		text = g_strconcat("Bob Smith\nplease see the forwarded "
-		    "invoice\nit is wrong\n\n", block, "\n", NULL);
-		got = quote_trim_with(quotes, text, &enc);
+		got = trim_over(block, "Bob Smith\nplease see the forwarded "
+		    "invoice\nit is wrong\n\n", &enc);
 		test_check_contains(got, "please see the forwarded invoice");
 		g_free(got);
-		g_free(text);
 		/* a comment above the signature stays */
-		text = g_strconcat("Veja abaixo.\n\nBob Smith\nShop Example "
-		    "Ltd\n\n", block, "\n", NULL);
-		got = quote_trim_with(quotes, text, &enc);
+		got = trim_over(block, "Veja abaixo.\n\nBob Smith\nShop "
+		    "Example Ltd\n\n", &enc);
 		test_check_contains(got, "Veja abaixo.");
 		test_check_contains(got, "Não foi possível.");
 		g_free(got);
-		g_free(text);
 	}
 	static const char fwd[] = "Please look at this.\n\n"
 	    "---------- Forwarded message ---------\nFrom: Bank "
